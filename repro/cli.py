@@ -1,0 +1,123 @@
+"""The command line: a thin Typer layer over :mod:`repro.commands`.
+
+Options are parsed here and nothing else happens here; every command is a plain function that
+tests can call directly.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from repro import __version__
+from repro.console import stdout_console
+from repro.errorhandler import handle_errors
+from repro.redaction import Redactor, scrub_all
+
+app = typer.Typer(
+    name="repro",
+    help="Why does this only happen in production? Snapshot environments, diff them, "
+    "and replay failing requests in a sandbox that looks like production.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# Every redactor made during this run: the error handler scrubs messages with all of them.
+ACTIVE_REDACTORS: list[Redactor] = []
+
+
+def _scrub(text: str) -> str:
+    return scrub_all(text, ACTIVE_REDACTORS)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"repro {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """repro: snapshot, diff and replay environments."""
+
+
+@app.command()
+def snapshot(
+    profile: Annotated[
+        str, typer.Argument(help="Profile name (profiles/NAME.yaml; 'local' is built in) or path.")
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", help="Write here ('-' = stdout) instead of .repro/snapshots/."
+        ),
+    ] = None,
+    facets: Annotated[
+        list[str] | None,
+        typer.Option("--facets", "-f", help="Only these facets (comma-separated or repeated)."),
+    ] = None,
+    dsn: Annotated[
+        str | None,
+        typer.Option("--dsn", help="Capture this PostgreSQL database (adds or overrides)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a machine-readable result on stdout.")
+    ] = False,
+) -> None:
+    """Capture an environment into a redacted, versioned snapshot.
+
+    Exit codes: 0 every facet ok, 3 written but some facet is partial or failed, 2 error.
+    """
+    from repro.commands.snapshot import print_outcome, run_snapshot
+
+    with handle_errors(_scrub):
+        outcome = run_snapshot(
+            profile,
+            output=output,
+            facets=facets,
+            dsn=dsn,
+            quiet=as_json or output == "-",
+            redactors=ACTIVE_REDACTORS,
+        )
+        if output != "-":
+            print_outcome(outcome, as_json=as_json)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def show(
+    snapshot_ref: Annotated[
+        str, typer.Argument(metavar="SNAPSHOT", help="Snapshot file or profile name (latest).")
+    ],
+    facet: Annotated[
+        str | None, typer.Option("--facet", help="Print this facet's captured data as JSON.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole snapshot JSON.")] = False,
+) -> None:
+    """Show a readable summary of a snapshot."""
+    from repro.commands.show import facet_json, render_show
+    from repro.snapshot.store import resolve_snapshot
+
+    with handle_errors(_scrub):
+        loaded = resolve_snapshot(snapshot_ref)
+        if facet:
+            print(facet_json(loaded, facet))
+        elif as_json:
+            print(loaded.dumps(), end="")
+        else:
+            render_show(loaded, stdout_console())
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""``repro snapshot``: capture a profile's environment and store the redacted snapshot."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from repro.console import is_interactive, stderr_console
+from repro.profile import Profile, resolve_profile
+from repro.redaction import Redactor, load_key
+from repro.snapshot.capture import capture_snapshot, select_facets, with_dsn
+from repro.snapshot.model import FacetResult, Snapshot, write_snapshot
+from repro.snapshot.store import save_to_store
+
+EXIT_OK = 0
+EXIT_INCOMPLETE = 3  # written, but some facet is partial or failed
+
+
+@dataclass
+class SnapshotOutcome:
+    snapshot: Snapshot
+    path: Path | None  # None when written to stdout
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_INCOMPLETE if self.snapshot.worst_status in ("partial", "error") else EXIT_OK
+
+    def summary_json(self) -> dict[str, object]:
+        return {
+            "schema": "repro.snapshot-result/v1",
+            "profile": self.snapshot.profile,
+            "path": str(self.path) if self.path else None,
+            "status": self.snapshot.worst_status,
+            "facets": {
+                name: {"status": f.status, "message": f.message, "duration_ms": f.duration_ms}
+                for name, f in sorted(self.snapshot.facets.items())
+            },
+        }
+
+
+def make_redactor(profile: Profile) -> Redactor:
+    key = load_key(profile.redaction_key_file)
+    return Redactor(key=key, extra_secret_names=list(profile.secrets))
+
+
+@contextmanager
+def _progress(enabled: bool, total: int) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.completed}/{task.total} facets"),
+        TimeElapsedColumn(),
+        console=stderr_console(),
+        transient=True,
+    )
+    with progress:
+        yield progress
+
+
+def run_snapshot(
+    profile_ref: str,
+    *,
+    output: str | None,
+    facets: Sequence[str] | None,
+    dsn: str | None,
+    quiet: bool,
+    redactors: list[Redactor],
+) -> SnapshotOutcome:
+    profile = with_dsn(resolve_profile(profile_ref), dsn)
+    redactor = make_redactor(profile)
+    redactors.append(redactor)  # the error handler scrubs with it from now on
+    if dsn:
+        redactor.redact_url(dsn)
+    names = select_facets(profile, facets)
+    with _progress(not quiet and is_interactive(), len(names)) as progress:
+        task = progress.add_task("capturing", total=len(names)) if progress else None
+
+        def on_facet(name: str, result: FacetResult | None) -> None:
+            if progress is None or task is None:
+                return
+            if result is None:
+                progress.update(task, description=f"capturing {name}")
+            else:
+                progress.advance(task)
+
+        snapshot = capture_snapshot(profile, redactor, facets=names, on_facet=on_facet)
+    if output == "-":
+        sys.stdout.write(snapshot.dumps())
+        return SnapshotOutcome(snapshot, None)
+    path = write_snapshot(snapshot, output) if output else save_to_store(snapshot)
+    return SnapshotOutcome(snapshot, path)
+
+
+def print_outcome(outcome: SnapshotOutcome, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(outcome.summary_json(), indent=2, sort_keys=True))
+        return
+    console = stderr_console()
+    for name, facet in sorted(outcome.snapshot.facets.items()):
+        style = {"ok": "green", "partial": "yellow", "error": "red"}.get(facet.status, "dim")
+        detail = f" — {facet.message}" if facet.message else ""
+        if facet.problems and not facet.message:
+            detail = f" — {facet.problems[0]}"
+            if len(facet.problems) > 1:
+                detail += f" (+{len(facet.problems) - 1} more)"
+        console.print(
+            f"  [{style}]{facet.status:<8}[/{style}] {name:<10} {facet.duration_ms:>6} ms{detail}",
+            markup=True,
+            highlight=False,
+        )
+    if outcome.path is not None:
+        console.print(f"snapshot written to [bold]{outcome.path}[/bold]")

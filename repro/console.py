@@ -1,0 +1,25 @@
+"""Terminal output: rich on a terminal, quiet and plain when piped or with --json."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rich.console import Console
+
+
+def is_interactive() -> bool:
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb" and not os.environ.get("CI")
+
+
+def stdout_console() -> Console:
+    return Console(file=sys.stdout, soft_wrap=False, highlight=False)
+
+
+def stderr_console() -> Console:
+    return Console(file=sys.stderr, stderr=True, highlight=False)
+
+
+def log(message: str) -> None:
+    """A log line on stderr (never stdout, which carries data)."""
+    print(f"repro: {message}", file=sys.stderr)

@@ -1,0 +1,293 @@
+"""Profiles: how to reach an environment and what to capture (``profiles/<name>.yaml``).
+
+Validation errors name the file, the key and the problem, e.g.
+``profiles/prod.yaml: facets.files.paths: expected a list of strings, got int``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from repro.errors import ProfileError
+
+PROFILE_DIR_ENV = "REPRO_PROFILES_DIR"
+TARGET_KINDS = ("local", "docker", "ssh", "kubectl")
+TOP_LEVEL_KEYS = {
+    "name",
+    "description",
+    "target",
+    "database",
+    "app",
+    "facets",
+    "secrets",
+    "ignore",
+    "redaction",
+    "sandbox",
+}
+DATABASE_KEYS = {
+    "dsn_env",
+    "dsn_file",
+    "dsn",
+    "statement_timeout_ms",
+    "schemas",
+    "role",
+    "optional",
+}
+APP_KEYS = {"user", "process", "python", "workdir"}
+
+
+@dataclass
+class DatabaseSpec:
+    dsn_env: str | None = None
+    dsn_file: str | None = None
+    dsn: str | None = None  # only without a password in YAML; --dsn sets it from the CLI
+    statement_timeout_ms: int = 30_000
+    schemas: list[str] | None = None
+    role: str | None = None  # the app's database role, for roles and grants
+    optional: bool = False  # skip quietly when the env var is unset (the built-in local profile)
+
+    def resolve_dsn(self) -> str | None:
+        """The DSN, or None when an optional source is absent. Raises ProfileError otherwise."""
+        if self.dsn:
+            return self.dsn
+        if self.dsn_env:
+            value = os.environ.get(self.dsn_env)
+            if value:
+                return value.strip()
+            if self.optional:
+                return None
+            raise ProfileError(f"database DSN: environment variable {self.dsn_env} is not set")
+        if self.dsn_file:
+            path = Path(self.dsn_file).expanduser()
+            try:
+                return path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ProfileError(
+                    f"database DSN: cannot read {path}: {exc.strerror or exc}"
+                ) from None
+        return None
+
+
+@dataclass
+class AppSpec:
+    user: str | None = None
+    process: str | None = None  # a process name/pattern whose /proc/PID/environ is the app's env
+    python: str | None = None  # the app's interpreter (default: python3)
+    workdir: str | None = None
+
+
+@dataclass
+class Profile:
+    name: str
+    path: str | None
+    target_kind: str = "local"
+    target_options: dict[str, Any] = field(default_factory=dict)
+    database: DatabaseSpec | None = None
+    app: AppSpec = field(default_factory=AppSpec)
+    facets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    redaction_key_file: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return self.path or f"built-in profile {self.name!r}"
+
+
+def builtin_local_profile() -> Profile:
+    """What ``repro snapshot local`` captures on a machine with no configuration at all."""
+    from repro.snapshot.registry import DEFAULT_FACETS
+
+    return Profile(
+        name="local",
+        path=None,
+        target_kind="local",
+        database=DatabaseSpec(dsn_env="DATABASE_URL", optional=True),
+        facets={name: {} for name in DEFAULT_FACETS},
+    )
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__ if value is not None else "null"
+
+
+def _expect(where: str, key: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise ProfileError(f"{where}: {key}: expected {what}, got {_type_name(value)}")
+    return value
+
+
+def _string_list(where: str, key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProfileError(f"{where}: {key}: expected a list of strings, got {_type_name(value)}")
+    return list(value)
+
+
+def _unknown_keys(where: str, prefix: str, raw: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ProfileError(
+            f"{where}: {prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})"
+        )
+
+
+def _parse_database(where: str, raw: Any) -> DatabaseSpec:
+    _expect(where, "database", raw, dict, "a mapping")
+    _unknown_keys(where, "database.", raw, DATABASE_KEYS)
+    spec = DatabaseSpec()
+    for key in ("dsn_env", "dsn_file", "dsn", "role"):
+        if key in raw:
+            setattr(spec, key, _expect(where, f"database.{key}", raw[key], str, "a string"))
+    if spec.dsn:
+        try:
+            has_password = bool(urlsplit(spec.dsn).password) or "password=" in spec.dsn
+        except ValueError:
+            has_password = True
+        if has_password:
+            # Do not echo the DSN: it holds the password we refuse to store.
+            raise ProfileError(
+                f"{where}: database.dsn: contains a password; put the DSN in an environment "
+                "variable (database.dsn_env) or a file (database.dsn_file), never inline"
+            )
+    if "statement_timeout_ms" in raw:
+        spec.statement_timeout_ms = _expect(
+            where, "database.statement_timeout_ms", raw["statement_timeout_ms"], int, "an integer"
+        )
+    if "schemas" in raw:
+        spec.schemas = _string_list(where, "database.schemas", raw["schemas"])
+    if "optional" in raw:
+        spec.optional = _expect(where, "database.optional", raw["optional"], bool, "true/false")
+    if not (spec.dsn or spec.dsn_env or spec.dsn_file):
+        raise ProfileError(f"{where}: database: needs one of dsn_env, dsn_file or dsn")
+    return spec
+
+
+def _parse_facets(where: str, raw: Any) -> dict[str, dict[str, Any]]:
+    from repro.snapshot.base import validate_options
+    from repro.snapshot.registry import FACETS
+
+    if isinstance(raw, list):
+        raw = {name: {} for name in _string_list(where, "facets", raw)}
+    _expect(where, "facets", raw, dict, "a list of facet names or a mapping")
+    facets: dict[str, dict[str, Any]] = {}
+    for name, options in raw.items():
+        if name not in FACETS:
+            raise ProfileError(
+                f"{where}: facets.{name}: unknown facet (known: {', '.join(sorted(FACETS))})"
+            )
+        if options is None or options is True:
+            options = {}
+        if options is False:
+            continue
+        _expect(where, f"facets.{name}", options, dict, "a mapping of options")
+        facets[name] = validate_options(FACETS[name], options, f"{where}: facets.{name}")
+    return facets
+
+
+def parse_profile(raw: Any, *, where: str, default_name: str) -> Profile:
+    if raw is None:
+        raw = {}
+    _expect(where, "(top level)", raw, dict, "a mapping")
+    _unknown_keys(where, "", raw, TOP_LEVEL_KEYS)
+    name = _expect(where, "name", raw.get("name", default_name), str, "a string")
+    profile = Profile(name=name, path=where, raw=raw)
+
+    target = raw.get("target", {"kind": "local"})
+    if isinstance(target, str):
+        target = {"kind": target}
+    _expect(where, "target", target, dict, "a mapping with 'kind'")
+    kind = target.get("kind", "local")
+    if kind not in TARGET_KINDS:
+        raise ProfileError(
+            f"{where}: target.kind: unknown target {kind!r} (known: {', '.join(TARGET_KINDS)})"
+        )
+    from repro.targets.registry import validate_target_options
+
+    profile.target_kind = kind
+    profile.target_options = validate_target_options(
+        kind, {k: v for k, v in target.items() if k != "kind"}, f"{where}: target"
+    )
+
+    if raw.get("database") is not None:
+        profile.database = _parse_database(where, raw["database"])
+
+    app = raw.get("app") or {}
+    _expect(where, "app", app, dict, "a mapping")
+    _unknown_keys(where, "app.", app, APP_KEYS)
+    for key in APP_KEYS:
+        if key in app:
+            setattr(profile.app, key, _expect(where, f"app.{key}", app[key], str, "a string"))
+
+    from repro.snapshot.registry import DEFAULT_FACETS
+
+    profile.facets = _parse_facets(where, raw.get("facets", list(DEFAULT_FACETS)))
+    profile.secrets = _string_list(where, "secrets", raw.get("secrets", []))
+    profile.ignore = _string_list(where, "ignore", raw.get("ignore", []))
+    redaction = raw.get("redaction") or {}
+    _expect(where, "redaction", redaction, dict, "a mapping")
+    _unknown_keys(where, "redaction.", redaction, {"key_file"})
+    if "key_file" in redaction:
+        profile.redaction_key_file = _expect(
+            where, "redaction.key_file", redaction["key_file"], str, "a string"
+        )
+    return profile
+
+
+def load_profile_file(path: Path) -> Profile:
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(f"{where}: no such profile file") from None
+    except PermissionError:
+        raise ProfileError(f"{where}: permission denied") from None
+    except (IsADirectoryError, UnicodeDecodeError):
+        raise ProfileError(f"{where}: not a YAML text file") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        at = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise ProfileError(f"{where}: malformed YAML{at}: {problem}") from None
+    return parse_profile(raw, where=where, default_name=path.stem)
+
+
+def profile_dirs() -> list[Path]:
+    dirs = []
+    if os.environ.get(PROFILE_DIR_ENV):
+        dirs.append(Path(os.environ[PROFILE_DIR_ENV]))
+    dirs += [Path("profiles"), Path(".repro") / "profiles"]
+    return dirs
+
+
+def find_profile_path(name: str) -> Path | None:
+    for directory in profile_dirs():
+        for suffix in (".yaml", ".yml"):
+            candidate = directory / f"{name}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def resolve_profile(name_or_path: str) -> Profile:
+    """A profile by file path or by name (``prod`` -> ``profiles/prod.yaml``)."""
+    as_path = Path(name_or_path)
+    if name_or_path.endswith((".yaml", ".yml")) or os.sep in name_or_path:
+        return load_profile_file(as_path)
+    found = find_profile_path(name_or_path)
+    if found is not None:
+        return load_profile_file(found)
+    if name_or_path == "local":
+        return builtin_local_profile()
+    looked = ", ".join(str(d) for d in profile_dirs())
+    raise ProfileError(f"no profile named {name_or_path!r} (looked in {looked})")

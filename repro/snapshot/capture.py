@@ -1,0 +1,107 @@
+"""Run the facets of a profile against its target and build a redacted snapshot."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from repro.errorhandler import write_crash_log
+from repro.errors import ReproError, UsageError
+from repro.profile import DatabaseSpec, Profile
+from repro.redaction import Redactor
+from repro.snapshot.base import CaptureContext, sorted_tree, validate_options
+from repro.snapshot.model import FacetResult, Snapshot
+from repro.snapshot.registry import FACETS
+from repro.targets.base import Target
+from repro.targets.registry import open_target
+
+
+def select_facets(profile: Profile, requested: Sequence[str] | None) -> list[str]:
+    if not requested:
+        return list(profile.facets)
+    names: list[str] = []
+    for item in requested:
+        for name in item.split(","):
+            name = name.strip()
+            if not name:
+                continue
+            if name not in FACETS:
+                raise UsageError(f"unknown facet {name!r} (known: {', '.join(sorted(FACETS))})")
+            names.append(name)
+    return list(dict.fromkeys(names))
+
+
+def with_dsn(profile: Profile, dsn: str | None) -> Profile:
+    """``--dsn`` adds or overrides the database to capture."""
+    if not dsn:
+        return profile
+    timeout = profile.database.statement_timeout_ms if profile.database else 30_000
+    schemas = profile.database.schemas if profile.database else None
+    role = profile.database.role if profile.database else None
+    facets = dict(profile.facets)
+    facets.setdefault("database", validate_options(FACETS["database"], {}, "--dsn"))
+    return replace(
+        profile,
+        database=DatabaseSpec(dsn=dsn, statement_timeout_ms=timeout, schemas=schemas, role=role),
+        facets=facets,
+    )
+
+
+def capture_facet(name: str, ctx: CaptureContext) -> FacetResult:
+    facet = FACETS[name]
+    started = time.perf_counter()
+    try:
+        result = facet.capture(ctx)
+    except ReproError as exc:
+        result = FacetResult(status="error", message=exc.one_line())
+    except Exception as exc:
+        log = write_crash_log(exc, ctx.redactor.scrub)
+        result = FacetResult(
+            status="error",
+            message=f"internal error in facet {name} ({type(exc).__name__}); traceback in {log}",
+        )
+    result.duration_ms = int((time.perf_counter() - started) * 1000)
+    result.data = sorted_tree(ctx.redactor.redact_tree(result.data))
+    if result.message:
+        result.message = ctx.redactor.scrub(result.message)
+    result.problems = sorted({ctx.redactor.scrub(p) for p in result.problems})
+    return result
+
+
+def capture_snapshot(
+    profile: Profile,
+    redactor: Redactor,
+    *,
+    facets: Sequence[str] | None = None,
+    target: Target | None = None,
+    on_facet: Callable[[str, FacetResult | None], None] = lambda name, result: None,
+    log: Callable[[str], None] = lambda message: None,
+) -> Snapshot:
+    names = select_facets(profile, facets)
+    own_target = target is None
+    target = target or open_target(profile.target_kind, profile.target_options)
+    results: dict[str, FacetResult] = {}
+    try:
+        for name in names:
+            on_facet(name, None)
+            options = profile.facets.get(name)
+            if options is None:
+                options = validate_options(FACETS[name], {}, f"{profile.where}: facets.{name}")
+            ctx = CaptureContext(
+                target=target, profile=profile, options=options, redactor=redactor, log=log
+            )
+            results[name] = capture_facet(name, ctx)
+            on_facet(name, results[name])
+        description = target.describe()
+    finally:
+        if own_target:
+            target.close()
+    return Snapshot(
+        profile=profile.name,
+        captured_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        target=redactor.redact_tree(description),
+        redaction={"algorithm": "hmac-sha256", "key_id": redactor.key.key_id},
+        facets=results,
+    )

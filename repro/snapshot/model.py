@@ -1,0 +1,169 @@
+"""The snapshot file: the contract between capture, diff, data and replay.
+
+``{"schema": "repro.snapshot/v1", ...}``; keys sorted, facets keyed (maps, never lists), so that
+capturing an unchanged environment twice gives the same file apart from times and durations.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from repro import __version__
+from repro.errors import SnapshotFormatError
+
+SCHEMA_NAME = "repro.snapshot"
+SCHEMA_MAJOR = 1
+SCHEMA = f"{SCHEMA_NAME}/v{SCHEMA_MAJOR}"
+
+Status = Literal["ok", "partial", "error", "skipped"]
+STATUSES: tuple[str, ...] = ("ok", "partial", "error", "skipped")
+
+
+@dataclass
+class FacetResult:
+    """What one facet captured, and how well."""
+
+    status: Status
+    data: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None
+    problems: list[str] = field(default_factory=list)
+    duration_ms: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status, "duration_ms": self.duration_ms}
+        if self.message:
+            out["message"] = self.message
+        if self.problems:
+            out["problems"] = sorted(set(self.problems))
+        out["data"] = self.data
+        return out
+
+    @classmethod
+    def from_json(cls, raw: Any, where: str) -> FacetResult:
+        if not isinstance(raw, dict):
+            raise SnapshotFormatError(f"{where}: facet is not an object")
+        status = raw.get("status")
+        if status not in STATUSES:
+            raise SnapshotFormatError(f"{where}: unknown facet status {status!r}")
+        data = raw.get("data", {})
+        if not isinstance(data, dict):
+            raise SnapshotFormatError(f"{where}: facet data is not an object")
+        problems = raw.get("problems", [])
+        return cls(
+            status=status,
+            data=data,
+            message=raw.get("message"),
+            problems=[str(p) for p in problems] if isinstance(problems, list) else [],
+            duration_ms=int(raw.get("duration_ms", 0) or 0),
+        )
+
+
+@dataclass
+class Snapshot:
+    profile: str
+    captured_at: str
+    target: dict[str, Any]
+    redaction: dict[str, Any]
+    facets: dict[str, FacetResult]
+    tool_version: str = __version__
+    source: str | None = None  # where it was read from; not serialized
+
+    @property
+    def worst_status(self) -> Status:
+        statuses = {f.status for f in self.facets.values()}
+        for status in ("error", "partial"):
+            if status in statuses:
+                return status  # type: ignore[return-value]
+        return "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "tool": {"name": "repro", "version": self.tool_version},
+            "captured_at": self.captured_at,
+            "profile": self.profile,
+            "target": self.target,
+            "redaction": self.redaction,
+            "facets": {name: self.facets[name].to_json() for name in sorted(self.facets)},
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, raw: Any, where: str = "snapshot") -> Snapshot:
+        if not isinstance(raw, dict):
+            raise SnapshotFormatError(f"{where}: not a repro snapshot (top level is not an object)")
+        schema = raw.get("schema")
+        if not isinstance(schema, str) or not schema.startswith(SCHEMA_NAME + "/v"):
+            raise SnapshotFormatError(
+                f"{where}: not a repro snapshot (schema is {schema!r}, expected {SCHEMA!r})"
+            )
+        try:
+            major = int(schema.rsplit("/v", 1)[1].split(".")[0])
+        except ValueError:
+            raise SnapshotFormatError(f"{where}: unreadable schema version {schema!r}") from None
+        if major > SCHEMA_MAJOR:
+            raise SnapshotFormatError(
+                f"{where}: written by a newer repro (schema {schema}); this repro reads up to "
+                f"{SCHEMA} — upgrade repro"
+            )
+        facets_raw = raw.get("facets")
+        if not isinstance(facets_raw, dict):
+            raise SnapshotFormatError(f"{where}: 'facets' is missing or not an object")
+        tool = raw.get("tool") if isinstance(raw.get("tool"), dict) else {}
+        return cls(
+            profile=str(raw.get("profile", "")),
+            captured_at=str(raw.get("captured_at", "")),
+            target=raw.get("target") if isinstance(raw.get("target"), dict) else {},
+            redaction=raw.get("redaction") if isinstance(raw.get("redaction"), dict) else {},
+            facets={
+                str(name): FacetResult.from_json(value, f"{where}: facets.{name}")
+                for name, value in facets_raw.items()
+            },
+            tool_version=str(tool.get("version", "")),
+        )
+
+
+def load_snapshot(path: str | Path) -> Snapshot:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SnapshotFormatError(f"{path}: no such snapshot file") from None
+    except IsADirectoryError:
+        raise SnapshotFormatError(f"{path}: is a directory, not a snapshot file") from None
+    except PermissionError:
+        raise SnapshotFormatError(f"{path}: permission denied") from None
+    except UnicodeDecodeError:
+        raise SnapshotFormatError(f"{path}: corrupt snapshot (not UTF-8 text)") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotFormatError(
+            f"{path}: corrupt snapshot (invalid JSON at line {exc.lineno} column {exc.colno})"
+        ) from None
+    snapshot = Snapshot.from_json(raw, str(path))
+    snapshot.source = str(path)
+    return snapshot
+
+
+def write_snapshot(snapshot: Snapshot, path: str | Path) -> Path:
+    """Write atomically: a crash never leaves half a snapshot behind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(snapshot.dumps())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,106 @@
+"""How commands and files of an environment are reached, behind one small Protocol.
+
+A target only runs argv lists and reports what happened; facets turn that into facts. Adding a
+target is one module and one line in :mod:`repro.targets.registry`.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from repro.errors import CaptureError
+
+COMMAND_NOT_FOUND = 127
+DEFAULT_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def text(self) -> str:
+        return self.stdout.decode("utf-8", "replace")
+
+    @property
+    def error_text(self) -> str:
+        return " ".join(self.stderr.decode("utf-8", "replace").split())
+
+
+@runtime_checkable
+class Target(Protocol):
+    """An environment that can run commands: this machine, a container, a host, a pod."""
+
+    kind: str
+
+    def describe(self) -> dict[str, str]:
+        """Provenance for the snapshot: kind, identity (host/container/pod) and user."""
+        ...
+
+    def run(
+        self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, stdin: bytes | None = None
+    ) -> CommandResult:
+        """Run argv (no shell) and return its exit code and output. Never raises for a
+        non-zero exit; raises :class:`repro.errors.TargetError` when the target is unreachable."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class NativeEnvironment(Protocol):
+    """Targets that know the app's environment without reading /proc (a container's config)."""
+
+    def native_environment(self) -> dict[str, str] | None: ...
+
+
+def run_shell(
+    target: Target, script: str, *args: str, timeout: float = DEFAULT_TIMEOUT
+) -> CommandResult:
+    """Run a POSIX sh script on the target; arguments arrive as "$1"... never interpolated."""
+    return target.run(["sh", "-c", script, "repro", *args], timeout=timeout)
+
+
+def read_file(target: Target, path: str, *, max_bytes: int = 4 * 1024 * 1024) -> bytes:
+    """Read a file on the target, raising CaptureError with the target's reason."""
+    result = target.run(["head", "-c", str(max_bytes), "--", path])
+    if result.returncode == COMMAND_NOT_FOUND:
+        result = target.run(["cat", "--", path])
+    if not result.ok:
+        reason = result.error_text or f"exit code {result.returncode}"
+        if "Permission denied" in reason:
+            reason = "permission denied"
+        elif "No such file" in reason:
+            reason = "no such file"
+        raise CaptureError(f"{path}: {reason}")
+    return result.stdout
+
+
+def which(target: Target, *names: str) -> str | None:
+    """The first of names that exists as a command on the target."""
+    script = (
+        'for n in "$@"; do if command -v "$n" >/dev/null 2>&1; then echo "$n"; exit 0; fi; '
+        "done; exit 1"
+    )
+    result = run_shell(target, script, *names)
+    if not result.ok:
+        return None
+    return result.text.strip() or None
+
+
+def quote_argv(argv: Sequence[str]) -> str:
+    return shlex.join(argv)
+
+
+def describe_options(options: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(options.items()) if v not in (None, ""))

@@ -1,0 +1,119 @@
+"""The CLI end to end, as a user runs it: real processes, real files, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CANARY = "canary-cli-Hq7Lm3Pz9Xw"
+
+
+def repro(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "REPRO_HOME": str(cwd / ".repro"), "REPRO_LOG_DIR": str(cwd / "logs")}
+    full_env.pop("DATABASE_URL", None)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "repro", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("repro: error: ")
+    assert expected in lines[0]
+
+
+def test_snapshot_local_on_a_fresh_machine(tmp_path: Path) -> None:
+    result = repro("snapshot", "local", "--json", cwd=tmp_path, env={"API_TOKEN": CANARY})
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "ok"
+    path = Path(summary["path"])
+    assert path.parent == tmp_path / ".repro" / "snapshots" / "local"
+    assert (path.parent / "latest").read_text().strip() == path.name
+    text = path.read_text()
+    assert CANARY not in text
+    snapshot = json.loads(text)
+    assert snapshot["schema"] == "repro.snapshot/v1"
+    assert snapshot["facets"]["env"]["data"]["vars"]["API_TOKEN"]["redacted"] is True
+    assert snapshot["facets"]["database"]["status"] == "skipped"
+
+    shown = repro("show", "local", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "env" in shown.stdout and "packages" in shown.stdout
+    assert CANARY not in shown.stdout + shown.stderr
+
+
+def test_snapshot_to_stdout_and_facet_selection(tmp_path: Path) -> None:
+    result = repro("snapshot", "local", "-o", "-", "--facets", "env,runtime", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(json.loads(result.stdout)["facets"]) == ["env", "runtime"]
+
+
+def test_unreachable_database_is_an_error_facet_and_exit_3(tmp_path: Path) -> None:
+    dsn = f"postgresql://app:{CANARY}@127.0.0.1:9/app?connect_timeout=2"
+    out = tmp_path / "snap.json"
+    result = repro(
+        "snapshot", "local", "--dsn", dsn, "-o", str(out), "--facets", "database", cwd=tmp_path
+    )
+    assert result.returncode == 3, result.stderr
+    facet = json.loads(out.read_text())["facets"]["database"]
+    assert facet["status"] == "error"
+    assert facet["message"]
+    assert CANARY not in out.read_text() + result.stdout + result.stderr
+    for log in (tmp_path / "logs").glob("*") if (tmp_path / "logs").exists() else []:
+        assert CANARY not in log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("profile_text", "expected"),
+    [
+        ("name: [oops", "malformed YAML"),
+        ("facets: [env, nonsense]", "facets.nonsense: unknown facet"),
+        ("database: {dsn: 'postgresql://u:" + CANARY + "@h/db'}", "contains a password"),
+    ],
+)
+def test_bad_profiles_give_one_line_and_exit_2(
+    tmp_path: Path, profile_text: str, expected: str
+) -> None:
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "bad.yaml").write_text(profile_text)
+    result = repro("snapshot", "bad", cwd=tmp_path)
+    assert_one_line_error(result, expected)
+    assert CANARY not in result.stderr
+
+
+def test_unknown_facet_on_the_command_line(tmp_path: Path) -> None:
+    assert_one_line_error(
+        repro("snapshot", "local", "--facets", "envv", cwd=tmp_path), "unknown facet 'envv'"
+    )
+
+
+def test_corrupt_and_newer_snapshots(tmp_path: Path) -> None:
+    (tmp_path / "corrupt.json").write_text('{"schema": "repro.snapshot/v1", "facets": ')
+    assert_one_line_error(repro("show", "corrupt.json", cwd=tmp_path), "corrupt snapshot")
+    (tmp_path / "newer.json").write_text('{"schema": "repro.snapshot/v9", "facets": {}}')
+    assert_one_line_error(repro("show", "newer.json", cwd=tmp_path), "newer repro")
+    assert_one_line_error(repro("show", "nothing-here", cwd=tmp_path), "no stored snapshot")
+
+
+def test_version_and_help(tmp_path: Path) -> None:
+    assert repro("--version", cwd=tmp_path).stdout.startswith("repro ")
+    helptext = repro("snapshot", "--help", cwd=tmp_path).stdout
+    assert "--dsn" in helptext and "--facets" in helptext
