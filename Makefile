@@ -1,0 +1,37 @@
+# Developer entry points. CI runs .ci/run, which provisions the machine and then `make test`.
+PYTHON ?= python
+PYTEST_ARGS ?=
+
+.PHONY: install images test lint docker-up bench clean-docker
+
+install:
+	$(PYTHON) -m pip install -e '.[dev]'
+
+# Builds repro/postgres:{13,15,17} (+ postgres:N aliases) and repro/python-app:bookworm from
+# Debian packages; existing images are reused (FORCE=1 rebuilds). Needs root.
+images:
+	bash images/build.sh
+
+test:
+	$(PYTHON) -m pytest -q $(PYTEST_ARGS)
+
+lint:
+	ruff check repro tests && mypy
+
+# Starts dockerd (loopback-only published ports) if no engine answers.
+docker-up:
+	bash images/start-docker.sh
+
+bench:
+	@if [ -f benchmarks/run.py ]; then $(PYTHON) benchmarks/run.py; \
+	else echo "no benchmarks yet (benchmarks/run.py)"; fi
+
+# Removes what the product and the tests left behind; both label everything they create.
+clean-docker:
+	@ids="$$(docker ps -aq --filter label=repro.managed=true)"; \
+	if [ -n "$$ids" ]; then docker rm -f $$ids >/dev/null; fi; \
+	nets="$$(docker network ls -q --filter label=repro.managed=true)"; \
+	if [ -n "$$nets" ]; then docker network rm $$nets >/dev/null; fi; \
+	vols="$$(docker volume ls -q --filter label=repro.managed=true)"; \
+	if [ -n "$$vols" ]; then docker volume rm $$vols >/dev/null; fi; \
+	echo "removed $$(echo $$ids | wc -w) containers, $$(echo $$nets | wc -w) networks, $$(echo $$vols | wc -w) volumes"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Install the Debian packages the tests and image builds need, only those that are missing.
+#
+#   images/provision.sh            the default set (what .ci/run uses)
+#   images/provision.sh PKG...     just these
+#
+# Why the care: a fresh machine has none of these; a machine handed back from an earlier
+# session has them all, and then this must cost nothing (no apt-get update, ~0.1 s).
+set -euo pipefail
+
+DEFAULT_PACKAGES=(
+    docker.io        # the engine (the machine only has the client)
+    debootstrap      # images/build.sh builds every image from Debian packages
+    openssh-server   # sshd_server fixture: the ssh target is tested against a real sshd
+    openssh-client
+    iproute2         # ip/ss, used by tests of network namespaces and by testcontainers
+    procps           # pgrep/ps, used by start-docker.sh and the process facet
+    postgresql       # initdb/pg_ctl for the local_postgres fixture (no Docker needed)
+    make
+)
+
+log() { printf '[provision] %s\n' "$*" >&2; }
+
+if [ $# -gt 0 ]; then packages=("$@"); else packages=("${DEFAULT_PACKAGES[@]}"); fi
+
+missing=()
+for p in "${packages[@]}"; do
+    status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    log "all ${#packages[@]} packages present"
+    exit 0
+fi
+[ "$(id -u)" = 0 ] || { log "missing ${missing[*]}, and installing needs root"; exit 1; }
+
+log "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Package scripts would start services (dockerd with default flags, sshd on port 22, a
+# PostgreSQL cluster on 5432); a policy-rc.d answering 101 forbids that during the install,
+# and is removed afterwards unless it was already there.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    own_policy=1
+fi
+trap 'if [ "$own_policy" = 1 ]; then rm -f "$policy"; fi' EXIT
+
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
+log "installed: ${missing[*]}"

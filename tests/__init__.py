@@ -1,0 +1,1 @@
+"""Test suite. A package so that shared code is importable as ``tests.helpers``."""
