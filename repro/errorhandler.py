@@ -30,8 +30,11 @@ def write_crash_log(exc: BaseException, scrub: Callable[[str], str]) -> Path:
     directory = _log_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-        path.write_text(text, encoding="utf-8")
+        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        fd, name = tempfile.mkstemp(prefix=f"crash-{stamp}-", suffix=".log", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        path = Path(name)
     except OSError:
         fd, name = tempfile.mkstemp(prefix="repro-crash-", suffix=".log")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

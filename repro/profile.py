@@ -103,14 +103,18 @@ class Profile:
 
 def builtin_local_profile() -> Profile:
     """What ``repro snapshot local`` captures on a machine with no configuration at all."""
-    from repro.snapshot.registry import DEFAULT_FACETS
+    from repro.snapshot.base import validate_options
+    from repro.snapshot.registry import DEFAULT_FACETS, FACETS
 
     return Profile(
         name="local",
         path=None,
         target_kind="local",
         database=DatabaseSpec(dsn_env="DATABASE_URL", optional=True),
-        facets={name: {} for name in DEFAULT_FACETS},
+        facets={
+            name: validate_options(FACETS[name], {}, f"built-in profile: facets.{name}")
+            for name in DEFAULT_FACETS
+        },
     )
 
 

@@ -58,6 +58,12 @@ _KNOWN_TOKEN_PREFIX = re.compile(
     r"[A-Za-z0-9_\-]{10,}"
 )
 _HIGH_ENTROPY_CANDIDATE = re.compile(r"^[A-Za-z0-9+/=_\-.~]{20,}$")
+# One cheap pass that every secret shape above needs to match: most strings in a snapshot (type
+# names, index definitions, versions) fail it, and skip the nine regexes behind it.
+_SECRET_HINT = re.compile(
+    r"://|AKIA|ASIA|eyJ|-----BEGIN|sk_live_|sk_test_|rk_live_|gh[ops]_|github_pat_|xox[baprs]-|"
+    r"glpat-|AIza"
+)
 
 
 def shannon_entropy(text: str) -> float:
@@ -160,6 +166,7 @@ class Redactor:
     key: RedactionKey
     extra_secret_names: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
+    _name_cache: dict[str, bool] = field(default_factory=dict)
 
     def fingerprint(self, value: str) -> str:
         digest = hmac.new(self.key.secret, value.encode("utf-8", "surrogatepass"), hashlib.sha256)
@@ -175,6 +182,12 @@ class Redactor:
         return {"redacted": True, "fingerprint": self.fingerprint(value)}
 
     def name_is_secret(self, name: str) -> bool:
+        cached = self._name_cache.get(name)
+        if cached is None:
+            cached = self._name_cache[name] = self._judge_name(name)
+        return cached
+
+    def _judge_name(self, name: str) -> bool:
         last = re.split(r"[./\[\]]", name.strip("./[]"))[-1] if name else name
         for pattern in self.extra_secret_names:
             if fnmatch.fnmatchcase(name.lower(), pattern.lower()) or fnmatch.fnmatchcase(
@@ -213,6 +226,8 @@ class Redactor:
             return self.redact_value(str(value)) if self.name_is_secret(name) else value
         if not isinstance(value, str):
             return value
+        if not _SECRET_HINT.search(value) and not _HIGH_ENTROPY_CANDIDATE.match(value.strip()):
+            return self.redact_value(value) if value and self.name_is_secret(name) else value
         url = self.redact_url(value)
         if url is not None:
             return url

@@ -76,9 +76,10 @@ class Snapshot:
     @property
     def worst_status(self) -> Status:
         statuses = {f.status for f in self.facets.values()}
-        for status in ("error", "partial"):
-            if status in statuses:
-                return status  # type: ignore[return-value]
+        if "error" in statuses:
+            return "error"
+        if "partial" in statuses:
+            return "partial"
         return "ok"
 
     def to_json(self) -> dict[str, Any]:
@@ -116,18 +117,22 @@ class Snapshot:
         facets_raw = raw.get("facets")
         if not isinstance(facets_raw, dict):
             raise SnapshotFormatError(f"{where}: 'facets' is missing or not an object")
-        tool = raw.get("tool") if isinstance(raw.get("tool"), dict) else {}
+        tool = _mapping(raw.get("tool"))
         return cls(
             profile=str(raw.get("profile", "")),
             captured_at=str(raw.get("captured_at", "")),
-            target=raw.get("target") if isinstance(raw.get("target"), dict) else {},
-            redaction=raw.get("redaction") if isinstance(raw.get("redaction"), dict) else {},
+            target=_mapping(raw.get("target")),
+            redaction=_mapping(raw.get("redaction")),
             facets={
                 str(name): FacetResult.from_json(value, f"{where}: facets.{name}")
                 for name, value in facets_raw.items()
             },
             tool_version=str(tool.get("version", "")),
         )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def load_snapshot(path: str | Path) -> Snapshot:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from repro.snapshot import config, database, env, files, packages, runtime, schedules
+from repro.snapshot import config as config_facet
+from repro.snapshot import database as database_facet
+from repro.snapshot import env as env_facet
+from repro.snapshot import files as files_facet
+from repro.snapshot import packages as packages_facet
+from repro.snapshot import runtime as runtime_facet
+from repro.snapshot import schedules as schedules_facet
 from repro.snapshot.base import Facet
 
 FACETS: dict[str, Facet] = {
-    "env": env.FACET,
-    "packages": packages.FACET,
-    "database": database.FACET,
-    "files": files.FACET,
-    "config": config.FACET,
-    "runtime": runtime.FACET,
-    "schedules": schedules.FACET,
+    "env": env_facet.FACET,
+    "packages": packages_facet.FACET,
+    "database": database_facet.FACET,
+    "files": files_facet.FACET,
+    "config": config_facet.FACET,
+    "runtime": runtime_facet.FACET,
+    "schedules": schedules_facet.FACET,
 }
 
 # Captured when a profile does not list its facets.

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from repro.targets.docker import DockerTarget
-from repro.targets.kubectl import KubectlTarget
-from repro.targets.ssh import SshTarget
-
 from repro.errors import ProfileError
 from repro.targets.base import Target
+from repro.targets.docker import DockerTarget
+from repro.targets.kubectl import KubectlTarget
 from repro.targets.local import LocalTarget
+from repro.targets.ssh import SshTarget
 
 # kind -> (factory, allowed options)
 TARGETS: dict[str, tuple[Callable[[dict[str, Any]], Target], dict[str, type]]] = {
@@ -22,8 +21,19 @@ TARGETS: dict[str, tuple[Callable[[dict[str, Any]], Target], dict[str, type]]] =
 }
 
 
+# Options without which a target cannot be reached at all.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "docker": ("container",),
+    "ssh": ("host",),
+    "kubectl": ("pod",),
+}
+
+
 def validate_target_options(kind: str, options: dict[str, Any], where: str) -> dict[str, Any]:
     allowed = TARGETS[kind][1]
+    for key in REQUIRED.get(kind, ()):
+        if not options.get(key):
+            raise ProfileError(f"{where}.{key}: required for a {kind} target")
     for key, value in options.items():
         if key not in allowed:
             names = ", ".join(sorted(allowed)) or "none"

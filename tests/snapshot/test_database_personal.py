@@ -1,0 +1,109 @@
+"""Which columns the database facet treats as personal, and how it shapes statistics."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from repro.redaction import RedactionKey, Redactor
+from repro.snapshot.db.personal import PersonalRules, name_tokens, value_looks_personal
+from repro.snapshot.db.stats import distinct_count, typed_bound
+
+
+def rules(personal: tuple[str, ...] = (), public: tuple[str, ...] = ()) -> PersonalRules:
+    redactor = Redactor(key=RedactionKey.from_bytes(b"k", "test"))
+    return PersonalRules(redactor=redactor, personal=personal, public=public)
+
+
+@pytest.mark.parametrize(
+    ("name", "tokens"),
+    [
+        ("homeAddress", ["home", "address"]),
+        ("customer_ID", ["customer", "id"]),
+        ("IPAddress", ["ip", "address"]),
+        ("created_at", ["created", "at"]),
+    ],
+)
+def test_name_tokens(name: str, tokens: list[str]) -> None:
+    assert name_tokens(name) == tokens
+
+
+@pytest.mark.parametrize(
+    ("column", "category", "distinct", "personal"),
+    [
+        ("email", "S", 5000.0, True),
+        ("first_name", "S", 80.0, True),  # few names are still names
+        ("customerEmail", "S", None, True),
+        ("user_id", "N", 1000.0, True),  # ids of people: skew kept, values fingerprinted
+        ("birth_date", "D", 300.0, True),
+        ("api_token", "S", 3.0, True),  # secret-looking name
+        ("client_ip", "I", 10.0, True),
+        ("status", "S", 3.0, False),
+        ("account_status", "S", 4.0, False),  # a person's word, but a code
+        ("zip_code", "S", 40.0, True),  # a code of a person
+        ("country_code", "S", 250.0, False),
+        ("is_active", "B", 2.0, False),
+        ("mood", "E", 3.0, False),
+        ("created_at", "D", math.inf, False),
+        ("amount", "N", math.inf, False),
+        ("sku", "S", 50.0, False),
+        ("sku", "S", 50_000.0, True),  # free text with many values
+    ],
+)
+def test_judged_by_name_type_and_cardinality(
+    column: str, category: str, distinct: float | None, personal: bool
+) -> None:
+    assert rules().judge("app.t", column, category, distinct, ()).personal is personal
+
+
+def test_judged_by_values() -> None:
+    verdict = rules().judge("app.t", "ref", "S", 5.0, ["a@example.com"])
+    assert (verdict.personal, verdict.reason) == (True, "values look personal")
+    assert rules().judge("app.t", "ref", "S", 5.0, ["gold", "silver"]).personal is False
+
+
+def test_profile_overrides() -> None:
+    assert rules(public=("app.t.email",)).judge("app.t", "email", "S", 9.0, ()).personal is False
+    assert rules(personal=("t.plan",)).judge("app.t", "plan", "S", 3.0, ()).personal is True
+
+
+@pytest.mark.parametrize(
+    ("value", "personal"),
+    [
+        ("someone@example.com", True),
+        ("+49 30 1234567", True),
+        ("(555) 123-4567", True),
+        ("10.1.2.3", True),
+        ("2001:db8::1", True),
+        ("sk_live_abcdefghijklmnop", True),
+        ("2024-01-01", False),
+        ("2024-01-01 10:00:00+00", False),
+        ("12:30:00", False),
+        ("active", False),
+        ("1.5", False),
+    ],
+)
+def test_value_looks_personal(value: str, personal: bool) -> None:
+    assert value_looks_personal(value) is personal
+
+
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        ("1", 1), ("-5", -5), ("1.50", 1.5), ("0.001", 0.001),
+        ("123456789012345678901234567890", 123456789012345678901234567890),
+        ("1234567890.123456789", "1234567890.123456789"),  # a double would round it
+        ("NaN", "NaN"), ("Infinity", "Infinity"),
+    ],
+)
+def test_typed_bound(text: str, typed: object) -> None:
+    assert typed_bound(text) == typed
+    assert type(typed_bound(text)) is type(typed)
+
+
+def test_distinct_count() -> None:
+    assert distinct_count(12.0, 1000.0) == 12.0
+    assert distinct_count(-0.5, 1000.0) == 500.0
+    assert distinct_count(-0.5, None) == math.inf  # unknown size: assume many
+    assert distinct_count(None, 1000.0) is None
