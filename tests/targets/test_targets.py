@@ -177,5 +177,5 @@ def test_kubectl_missing_binary_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no kubectl on this PATH
-    with pytest.raises(TargetError, match="kubectl.*not installed"):
+    with pytest.raises(TargetError, match=r"kubectl.*not installed"):
         KubectlTarget.from_options({"pod": "app-0"})
