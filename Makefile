@@ -2,7 +2,7 @@
 PYTHON ?= python
 PYTEST_ARGS ?=
 
-.PHONY: install images test lint docker-up bench clean-docker
+.PHONY: install images test lint docker-up bench clean-docker demo-up demo-down
 
 install:
 	$(PYTHON) -m pip install -e '.[dev]'
@@ -35,3 +35,11 @@ clean-docker:
 	vols="$$(docker volume ls -q --filter label=repro.managed=true)"; \
 	if [ -n "$$vols" ]; then docker volume rm $$vols >/dev/null; fi; \
 	echo "removed $$(echo $$ids | wc -w) containers, $$(echo $$nets | wc -w) networks, $$(echo $$vols | wc -w) volumes"
+
+# Two real environments of the demo app ("prod": PostgreSQL 13, "staging": PostgreSQL 15) with
+# planted differences; profiles/prod.yaml and profiles/staging.yaml reach them.
+demo-up:
+	bash fixtures/demo/up.sh
+
+demo-down:
+	bash fixtures/demo/down.sh
