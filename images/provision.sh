@@ -12,6 +12,7 @@ DEFAULT_PACKAGES=(
     docker.io        # the engine (the machine only has the client)
     debootstrap      # images/build.sh builds every image from Debian packages
     openssh-server   # sshd_server fixture: the ssh target is tested against a real sshd
+    busybox-static   # a busybox-only container image for "no package manager" target tests
     openssh-client
     iproute2         # ip/ss, used by tests of network namespaces and by testcontainers
     procps           # pgrep/ps, used by start-docker.sh and the process facet

@@ -2,8 +2,8 @@
 credentials just work, as with ``ssh``).
 
 The command lines come from :func:`kubectl_argv`, a pure function: there is no cluster on the
-test machines (no image registry to run one from), so tests check the exact command lines and
-the missing-binary error instead of a live exec.
+test machines (no image registry to pull one from), so tests pin the exact command lines, the
+missing-binary error and the real kubectl's unreachable-cluster error instead of a live exec.
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ from repro.targets.base import COMMAND_NOT_FOUND, DEFAULT_TIMEOUT, CommandResult
 # kubectl passes the remote exit code through, so only its own messages tell "could not reach
 # the pod" apart from "the command failed". These are the prefixes kubectl and the API use.
 _KUBECTL_FAILURE = re.compile(
-    r"^(error: |Error from server|Unable to connect to the server|The connection to the server"
-    r"|error dialing backend|W\d{4} .*|E\d{4} .*)",
+    r"^(?:error: |Error from server|Unable to connect to the server|The connection to the server"
+    r"|error dialing backend).*$",
     re.MULTILINE,
 )
-_NOT_FOUND = re.compile(r"executable file not found|exec: \S+: not found|no such file or directory")
+# The runtime's "cannot start the process" messages: a missing command, 127 as elsewhere.
+_NOT_FOUND = re.compile(
+    r'executable file not found|exec: "?[^"\s]+"?: (?:stat \S+: )?(?:not found|no such file)'
+)
 
 
 @dataclass(frozen=True)
@@ -81,11 +84,14 @@ def spec_from_options(options: dict[str, Any]) -> KubectlSpec:
 
 
 def kubectl_failure(stderr: bytes) -> str | None:
-    """kubectl's own error line (not the remote command's), or None."""
+    """kubectl's own error line (not the remote command's), or None.
+
+    klog lines ("E1128 17:30:36.125 memcache.go:265] ...") come before the summary kubectl
+    prints last, which is the line worth showing.
+    """
     text = stderr.decode("utf-8", "replace")
     lines = [m.group(0).strip() for m in _KUBECTL_FAILURE.finditer(text)]
-    errors = [line for line in lines if not re.match(r"^W\d{4} ", line)]
-    return errors[-1] if errors else None
+    return lines[-1] if lines else None
 
 
 class KubectlTarget:
@@ -143,12 +149,13 @@ class KubectlTarget:
         except subprocess.TimeoutExpired:
             return CommandResult(tuple(argv), 124, b"", f"timed out after {timeout:g}s".encode())
         code = proc.returncode
-        # kubectl adds this line when the remote command ran and failed: not our failure.
-        ran = b"command terminated with exit code" in proc.stderr
-        if code != 0 and not ran:
-            if _NOT_FOUND.search(proc.stderr.decode("utf-8", "replace")):
+        if code != 0:
+            stderr = proc.stderr.decode("utf-8", "replace")
+            if _NOT_FOUND.search(stderr):
                 return CommandResult(tuple(argv), COMMAND_NOT_FOUND, proc.stdout, proc.stderr)
-            failure = kubectl_failure(proc.stderr)
+            # kubectl adds this line when the remote command ran and failed: not our failure.
+            ran = "command terminated with exit code" in stderr
+            failure = None if ran else kubectl_failure(proc.stderr)
             if failure is not None:
                 raise TargetError(f"kubectl {self.spec.identity}: {failure}")
         return CommandResult(tuple(argv), code, proc.stdout, proc.stderr)
