@@ -115,6 +115,68 @@ def show(
             render_show(loaded, stdout_console())
 
 
+@app.command()
+def diff(
+    left: Annotated[str, typer.Argument(help="Reference side ('prod'): snapshot file or profile.")],
+    right: Annotated[str, typer.Argument(help="Other side ('staging'): snapshot file or profile.")],
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="table (default on a terminal), json (default when piped), markdown, junit.",
+        ),
+    ] = None,
+    min_severity: Annotated[
+        str | None,
+        typer.Option(
+            "--min-severity",
+            help="Hide discrepancies below this severity (default: low; info in json).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option("--fail-on", help="Exit 1 when a discrepancy is at least this severe.")
+    ] = "low",
+    waivers: Annotated[
+        str | None, typer.Option("--waivers", help="YAML waivers file (path, reason, expires).")
+    ] = None,
+    show_ignored: Annotated[
+        bool, typer.Option("--show-ignored", help="Also list what noise rules hid, and why.")
+    ] = False,
+    live: Annotated[
+        bool, typer.Option("--live", help="Capture profile sides now instead of the latest.")
+    ] = False,
+    fix_script: Annotated[
+        bool,
+        typer.Option(
+            "--fix-script",
+            help="Print a script (for review; nothing is run) that brings RIGHT closer to LEFT.",
+        ),
+    ] = False,
+) -> None:
+    """Rank what LEFT (production) has that RIGHT (staging) lacks.
+
+    Exit codes: 0 nothing at or above --fail-on, 1 discrepancies, 2 error, 3 only incomparable.
+    """
+    from repro.commands.diff import DiffOptions, run_diff
+
+    with handle_errors(_scrub):
+        code = run_diff(
+            left,
+            right,
+            DiffOptions(
+                output_format=output_format,
+                min_severity=min_severity,
+                fail_on=fail_on,
+                waivers=waivers,
+                show_ignored=show_ignored,
+                live=live,
+                fix_script=fix_script,
+            ),
+            ACTIVE_REDACTORS,
+        )
+    raise typer.Exit(code)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,80 @@
+"""``repro diff LEFT RIGHT``: load (or capture) two snapshots and rank their discrepancies."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from repro.console import stdout_console
+from repro.diff import diff_snapshots, exit_code, load_waivers, render, render_fix_script
+from repro.errors import ProfileError, UsageError
+from repro.profile import find_profile_path, load_profile_file
+from repro.redaction import Redactor
+from repro.snapshot.model import Snapshot
+from repro.snapshot.store import resolve_snapshot
+
+
+@dataclass
+class DiffOptions:
+    output_format: str | None
+    min_severity: str | None
+    fail_on: str
+    waivers: str | None
+    show_ignored: bool
+    live: bool
+    fix_script: bool = False
+
+
+def _load_side(ref: str, live: bool, redactors: list[Redactor]) -> Snapshot:
+    if live and not Path(ref).is_file():
+        from repro.commands.snapshot import run_snapshot
+
+        outcome = run_snapshot(
+            ref, output=None, facets=None, dsn=None, quiet=True, redactors=redactors
+        )
+        return outcome.snapshot
+    return resolve_snapshot(ref)
+
+
+def _profile_ignores(snapshot: Snapshot) -> list[str]:
+    """The profile's own ignore globs, when its profile file is here."""
+    path = find_profile_path(snapshot.profile) if snapshot.profile else None
+    if path is None:
+        return []
+    try:
+        return load_profile_file(path).ignore
+    except ProfileError:
+        return []
+
+
+def run_diff(left_ref: str, right_ref: str, options: DiffOptions, redactors: list[Redactor]) -> int:
+    left = _load_side(left_ref, options.live, redactors)
+    right = _load_side(right_ref, options.live, redactors)
+    waivers = []
+    if options.waivers:
+        path = Path(options.waivers)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read waivers file ({exc.strerror or exc})") from None
+        waivers = load_waivers(text, str(path))
+    ignore = sorted(set(_profile_ignores(left) + _profile_ignores(right)))
+    result = diff_snapshots(left, right, ignore=ignore, waivers=waivers, today=date.today())
+    if options.fix_script:
+        sys.stdout.write(render_fix_script(result))
+        return exit_code(result, fail_on=options.fail_on)
+    fmt = options.output_format or ("table" if sys.stdout.isatty() else "json")
+    sys.stdout.write(
+        render(
+            result,
+            fmt,
+            options.min_severity,
+            options.show_ignored,
+            fail_on=options.fail_on,
+            width=stdout_console().width,
+            color=sys.stdout.isatty(),
+        )
+    )
+    return exit_code(result, fail_on=options.fail_on)

@@ -1,0 +1,137 @@
+"""Two kinds of path patterns, for two audiences.
+
+*Key patterns* (rules and the built-in ignore list) are matched key by key: the pattern is
+split on ``.`` and each part matches exactly one key (``*`` any key, ``pg_*`` a glob within
+the key, ``**`` any number of keys). ``database.tables.*.columns.*.type`` therefore matches
+``public.users`` as one table key and never strays into a column named ``size_bytes``.
+Rule patterns never need a literal dot inside a key.
+
+*Path globs* (profile ``ignore`` and waivers) are what users write while looking at a
+report: ``fnmatch`` over the whole printed path, where ``*`` also crosses dots, and a glob
+that matches a path also matches everything below it — ignoring ``database.extensions.hstore``
+hides ``database.extensions.hstore.version`` too. File paths with dots just work:
+``files.paths./etc/app/settings.yaml.mode``. ``[`` starts a character class, as in fnmatch;
+write ``[[]`` for a literal bracket.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_ANY = "*"
+_ANY_DEPTH = "**"
+
+
+def _glob_to_regex(glob: str) -> str:
+    """fnmatch semantics (``*``, ``?``, ``[seq]``, ``[!seq]``), without an end anchor."""
+    out: list[str] = []
+    i, n = 0, len(glob)
+    while i < n:
+        c = glob[i]
+        i += 1
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[":
+            j = i
+            if j < n and glob[j] in "!^":
+                j += 1
+            if j < n and glob[j] == "]":
+                j += 1
+            while j < n and glob[j] != "]":
+                j += 1
+            if j >= n:
+                out.append(re.escape(c))
+                continue
+            body = glob[i:j]
+            i = j + 1
+            negate = body.startswith(("!", "^"))
+            if negate:
+                body = body[1:]
+            # Escape what re treats specially inside a set; "-" keeps meaning a range.
+            body = "".join("\\" + ch if ch in "\\[]&~|^" else ch for ch in body)
+            out.append(f"[{'^' if negate else ''}{body}]")
+        else:
+            out.append(re.escape(c))
+    return "".join(out)
+
+
+class _Segment:
+    __slots__ = ("literal", "regex")
+
+    def __init__(self, text: str) -> None:
+        if any(ch in text for ch in "*?["):
+            self.literal: str | None = None
+            self.regex: re.Pattern[str] | None = re.compile(rf"(?s:{_glob_to_regex(text)})\Z")
+        else:
+            self.literal = text
+            self.regex = None
+
+    def matches(self, key: str) -> bool:
+        if self.literal is not None:
+            return key == self.literal
+        assert self.regex is not None
+        return self.regex.match(key) is not None
+
+
+class KeyPattern:
+    """A key-by-key pattern over ``(facet, *keys)``; see the module docstring."""
+
+    __slots__ = ("_fixed_len", "_segments", "facet", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        parts = text.split(".")
+        self._segments: tuple[_Segment | str, ...] = tuple(
+            part if part in (_ANY, _ANY_DEPTH) else _Segment(part) for part in parts
+        )
+        self._fixed_len: int | None = None if _ANY_DEPTH in parts else len(parts)
+        first = self._segments[0]
+        # Lets a rule table be indexed by facet, so each change is tried against few rules.
+        self.facet: str | None = first.literal if isinstance(first, _Segment) else None
+
+    def __repr__(self) -> str:
+        return f"KeyPattern({self.text!r})"
+
+    def matches(self, facet: str, keys: Sequence[str]) -> bool:
+        if self._fixed_len is not None:
+            if self._fixed_len != len(keys) + 1:
+                return False
+            for segment, part in zip(self._segments, (facet, *keys), strict=True):
+                if segment is not _ANY and not (
+                    isinstance(segment, _Segment) and segment.matches(part)
+                ):
+                    return False
+            return True
+        return _match_deep(self._segments, (facet, *keys))
+
+
+def _match_deep(segments: Sequence[_Segment | str], parts: Sequence[str]) -> bool:
+    if not segments:
+        return not parts
+    head, rest = segments[0], segments[1:]
+    if head == _ANY_DEPTH:
+        return any(_match_deep(rest, parts[i:]) for i in range(len(parts) + 1))
+    if not parts:
+        return False
+    if head == _ANY or (isinstance(head, _Segment) and head.matches(parts[0])):
+        return _match_deep(rest, parts[1:])
+    return False
+
+
+class PathGlob:
+    """A user's glob over printed paths; matches the path or anything below it."""
+
+    __slots__ = ("_regex", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._regex = re.compile(rf"(?s:{_glob_to_regex(text)})(?:\..*)?\Z")
+
+    def __repr__(self) -> str:
+        return f"PathGlob({self.text!r})"
+
+    def matches(self, path: str) -> bool:
+        return self._regex.match(path) is not None
