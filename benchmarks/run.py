@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["snapshot_local", "snapshot_database"]
+BENCHMARKS = ["snapshot_local", "snapshot_database", "diff_bench"]
 
 
 def machine() -> str:
