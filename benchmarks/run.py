@@ -11,7 +11,6 @@ import datetime as dt
 import importlib
 import os
 import platform
-import subprocess
 import sys
 import traceback
 from pathlib import Path
@@ -71,7 +70,7 @@ def main(argv: list[str]) -> int:
         try:
             module = importlib.import_module(name)
             results.append(module.run())
-        except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others
+        except Exception as exc:
             failed = True
             traceback.print_exc()
             results.append({"title": name, "rows": {"error": f"{type(exc).__name__}: {exc}"}})
