@@ -241,13 +241,23 @@ def _setting(script: _Script, item: Discrepancy) -> bool:
         return False
     unit = entry.get("unit") if isinstance(entry, dict) else None
     # pg_settings values are in the setting's base unit, which is what a unitless value means.
-    why = f"{script.L} value" + (f" ({value} × {unit})" if unit else "")
-    if setting_category(name) == "risky":
+    amount = ""
+    if isinstance(unit, str) and unit:
+        amount = f" ({value} × {unit})" if unit[0].isdigit() else f" ({value} {unit})"
+    why = f"{script.L} value{amount}"
+    category = setting_category(name)
+    if category == "risky":
         why += "; risky: changes query results or failures"
     if name in RESTART_SETTINGS:
         why += "; needs a server restart"
+    statement = f"ALTER SYSTEM SET {sql_name} = {sql_literal(value)};"
+    if category == "ops":
+        # Logging, replication, authentication plumbing: matching prod is rarely the point
+        # (and can weaken staging, e.g. password_encryption = md5), so only suggested.
+        script.sql.append(comment(f"{why}; optional (operations setting): {statement}", "--"))
+        return True
     script.sql.append(comment(why, "--"))
-    script.sql.append(f"ALTER SYSTEM SET {sql_name} = {sql_literal(value)};")
+    script.sql.append(statement)
     script.reload_conf = True
     return True
 

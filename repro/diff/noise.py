@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from repro.diff.model import Discrepancy, Ignored
 from repro.diff.paths import KeyPattern, PathGlob
 from repro.errors import ReproError
@@ -226,6 +224,8 @@ class Noise:
 def load_waivers(text: str, where: str) -> list[Waiver]:
     """A YAML list of ``{path, reason, expires}`` (or ``{waivers: [...]}``); errors name the
     file and the 1-based entry."""
+    import yaml  # only a diff with waivers needs it
+
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -28,6 +28,8 @@ def _relative(item: Discrepancy) -> str:
 
 
 def _facet_table(facet: str, items: list[Discrepancy], result: DiffResult) -> Table:
+    """Three columns; the path and its hint share the last one, on two lines, so long paths
+    (files, cron jobs, tables) stay readable even at 80 columns."""
     table = Table(
         title=f"{facet} ({len(items)})",
         title_justify="left",
@@ -36,21 +38,23 @@ def _facet_table(facet: str, items: list[Discrepancy], result: DiffResult) -> Ta
         expand=True,
         pad_edge=False,
     )
+    kinds = [kind_text(item, result) for item in items]
     table.add_column("severity", no_wrap=True, width=8)
-    table.add_column("kind", no_wrap=True, width=17)
-    table.add_column("path", ratio=2, overflow="fold")
-    table.add_column("hint", ratio=3, overflow="fold")
-    for item in items:
-        kind = kind_text(item, result)
+    table.add_column("kind", no_wrap=True, width=min(max(len(k) for k in kinds), 24))
+    table.add_column("path / hint", ratio=1, overflow="fold")
+    for item, kind in zip(items, kinds, strict=True):
         style = ""
         if item.kind == "only_in_prod":
             kind, style = kind.upper(), "bold"
-        hint = item.hint + (f" [{item.note}]" if item.note else "")
+        cell = Text(_relative(item), style=style)
+        cell.append("\n")
+        cell.append(item.hint, style="dim" if not style else "")
+        if item.note:
+            cell.append(f"\n{item.note}", style="bold yellow")
         table.add_row(
             Text(item.severity, style=SEVERITY_STYLE[item.severity]),
-            Text(kind, style=style),
-            Text(_relative(item), style=style),
-            Text(hint),
+            Text(kind, style=style, overflow="ellipsis"),
+            cell,
         )
     return table
 

@@ -71,6 +71,18 @@ def test_settings_and_reload() -> None:
         p.put(
             "database", "settings", "lc_collate", {"value": "C", "unit": None, "source": "override"}
         )
+        p.put(
+            "database",
+            "settings",
+            "shared_buffers",
+            {"value": "16384", "unit": "8kB", "source": "configuration file"},
+        )
+        p.put(
+            "database",
+            "settings",
+            "password_encryption",
+            {"value": "md5", "unit": None, "source": "configuration file"},
+        )
 
     text = script_for(edit)
     assert "ALTER SYSTEM SET TimeZone = 'America/New_York';" in text
@@ -79,6 +91,11 @@ def test_settings_and_reload() -> None:
     assert "ALTER SYSTEM SET work_mem = '65536';" in text
     assert "-- prod value (65536 × kB)" not in text  # unit is on the parent entry
     assert "lc_collate is fixed when the cluster/database is created" in text
+    assert "-- prod value (16384 × 8kB); needs a server restart" in text
+    assert "\nALTER SYSTEM SET shared_buffers = '16384';" in text
+    # Operations settings are only suggested: md5 would weaken staging.
+    assert "optional (operations setting): ALTER SYSTEM SET password_encryption = 'md5';" in text
+    assert "\nALTER SYSTEM SET password_encryption" not in text
     assert text.index("SELECT pg_reload_conf();") > text.index("ALTER SYSTEM SET TimeZone")
     assert "<<'REPRO_SQL'" in text and "\nREPRO_SQL\n" in text
 

@@ -1167,6 +1167,22 @@ CASES = [
 ]
 
 
+CASES += [
+    Case(
+        "negative n_distinct is a fraction of the rows",
+        lambda p, s: (
+            p.put("database", "statistics", TABLE, "columns", "email", "n_distinct", -1.0),
+            s.put("database", "statistics", TABLE, "columns", "email", "n_distinct", 1500.0),
+        ),
+        f"database.statistics.{TABLE}.columns.email.n_distinct",
+        "changed",
+        "medium",
+        "database.data-shape",
+        "20,000 distinct values in prod vs 1,500 in staging",
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule(case: Case) -> None:
     from tests.diff.builders import pair
@@ -1246,3 +1262,19 @@ def test_rules_survive_any_shape() -> None:
         staging.data = scramble(baseline(), flip)  # type: ignore[assignment]
         result = diff(prod, staging)
         assert result.discrepancies
+
+
+@pytest.mark.parametrize("what", ["columns.id.n_distinct", "size_bytes"])
+def test_what_follows_the_row_count_is_reported_once(what: str) -> None:
+    from tests.diff.builders import pair
+
+    prod, staging = pair()
+    staging.put("database", "statistics", TABLE, "rows_estimate", 3)
+    staging.put("database", "statistics", TABLE, "columns", "id", "n_distinct", -1.0)
+    staging.put("database", "statistics", TABLE, "size_bytes", 8192)
+    result = diff(prod, staging)
+    path = f"database.statistics.{TABLE}.{what}"
+    assert path not in [d.path for d in result.discrepancies]
+    (hidden,) = [i for i in result.ignored if i.discrepancy.path == path]
+    assert "follows the data volume" in hidden.reason
+    assert find(result, f"database.statistics.{TABLE}.rows_estimate").severity == "medium"

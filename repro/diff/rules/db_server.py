@@ -55,14 +55,14 @@ RISKY_SETTINGS = frozenset(
     }
 )
 # Operations, logging and replication plumbing: they differ between any two installations and
-# rarely change what a query returns.
+# rarely change what a query returns. (max_stack_depth follows the host's stack ulimit.)
 _OPS_SETTINGS = re.compile(
     r"^(log_.*|logging_.*|debug_.*|syslog_.*|wal_.*|max_wal_.*|min_wal_size|checkpoint_.*|"
     r"archive_.*|restore_command|recovery_.*|primary_.*|hot_standby.*|max_wal_senders|"
     r"max_replication_slots|synchronized_standby_slots|autovacuum.*|bgwriter_.*|"
     r"track_.*|stats_.*|compute_query_id|lc_messages|application_name|update_process_title|"
     r"cluster_name|data_checksums|full_page_writes|ssl.*|password_encryption|"
-    r"authentication_timeout|tcp_.*|krb_.*|shared_preload_libraries_unused)$"
+    r"authentication_timeout|tcp_.*|krb_.*|max_stack_depth)$"
 )
 
 

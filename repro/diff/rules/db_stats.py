@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from repro.diff.model import Change
-from repro.diff.rules.base import Assessment, Context, Rule, fixed, kinds
+from repro.diff.rules.base import Assessment, Context, Rule, SideName, fixed, kinds
 from repro.diff.values import as_number, human_bytes, human_count, show
 
 RATIO = 10.0  # "orders of magnitude" starts here
@@ -52,12 +52,33 @@ def _rows(change: Change, ctx: Context) -> Assessment:
     return Assessment("info", f"{text} (within {RATIO:g}×)", hide=True)
 
 
+def _volume_ratio(change: Change, ctx: Context) -> float | None:
+    """How many times the table's rows differ between the sides (None if unknown)."""
+    keys = ("statistics", change.keys[1], "rows_estimate")
+    left, right = as_number(ctx.value("left", keys)), as_number(ctx.value("right", keys))
+    if left is None or right is None:
+        return None
+    return ratio(left, right)
+
+
+def _follows_volume(change: Change, ctx: Context, text: str) -> Assessment | None:
+    """A size or count that differs because the table's row count does: already reported
+    once at rows_estimate, so hidden here (20 columns would repeat it 20 times)."""
+    volume = _volume_ratio(change, ctx)
+    if volume is not None and volume >= RATIO:
+        return Assessment("info", f"{text} (follows the data volume)", hide=True)
+    return None
+
+
 def _size(change: Change, ctx: Context) -> Assessment:
     numbers = _numbers(change)
     text = (
         f"{_where(change)}: {human_bytes(change.left)} in {ctx.left_label} vs "
         f"{human_bytes(change.right)} in {ctx.right_label}"
     )
+    follows = _follows_volume(change, ctx, text)
+    if follows is not None:
+        return follows
     if numbers is not None and ratio(*numbers) >= RATIO:
         return Assessment("low", text)
     return Assessment("info", f"{text} (within {RATIO:g}×)", hide=numbers is not None)
@@ -81,15 +102,28 @@ def _null_frac(change: Change, ctx: Context) -> Assessment:
     return Assessment("info", f"{text} (within {NULL_FRAC_DELTA:g})", hide=True)
 
 
+def distinct_count(ctx: Context, side: SideName, keys: tuple[str, ...]) -> float | None:
+    """pg_stats.n_distinct as a count: a negative value is minus a fraction of the rows."""
+    value = as_number(ctx.value(side, keys))
+    if value is None or value >= 0:
+        return value
+    rows = as_number(ctx.value(side, ("statistics", keys[1], "rows_estimate")))
+    return -value * rows if rows is not None else None
+
+
 def _distinct(change: Change, ctx: Context) -> Assessment:
-    numbers = _numbers(change)
+    left = distinct_count(ctx, "left", change.keys)
+    right = distinct_count(ctx, "right", change.keys)
     text = (
-        f"{_where(change)}: {human_count(change.left)} distinct values in {ctx.left_label} "
-        f"vs {human_count(change.right)} in {ctx.right_label}"
+        f"{_where(change)}: {human_count(left)} distinct values in {ctx.left_label} "
+        f"vs {human_count(right)} in {ctx.right_label}"
     )
-    if numbers is None:
+    if left is None or right is None:
         return Assessment("low", text)
-    factor = ratio(*numbers)
+    follows = _follows_volume(change, ctx, text)
+    if follows is not None:
+        return follows
+    factor = ratio(left, right)
     if factor >= RATIO:
         return Assessment("medium", f"{text}: {_times(factor)}")
     return Assessment("info", f"{text} (within {RATIO:g}×)", hide=True)
