@@ -37,7 +37,8 @@ from repro.diff.model import (
 )
 from repro.diff.noise import BUILTIN_IGNORES, IgnoreRule, Noise, Waiver
 from repro.diff.rules import DEFAULT_RULES
-from repro.diff.rules.base import Assessment, Rule, SideName
+from repro.diff.rules.base import Assessment, Rule, SideName, describe
+from repro.diff.paths import PatternIndex
 from repro.diff.shapes import EMPTY, SHAPES, Shape
 from repro.redaction import fingerprint_key_id, is_redacted
 from repro.snapshot.model import FacetResult, Snapshot
@@ -93,6 +94,15 @@ def diff_snapshots(
         )
         states[name] = state
         for change in changes:
+            noise_reason = noise.builtin(change)
+            if noise_reason is not None:
+                # Noise by nature (per-host paths, sampling details): not worth judging, and
+                # most of a large diff between prod and test data is exactly this.
+                item = _discrepancy(
+                    change, Assessment("info", describe(change, context)), "noise.builtin"
+                )
+                hidden.append(Ignored(item, "builtin", noise_reason))
+                continue
             discrepancy, assessment = judge.judge(change, context)
             if assessment.hide:
                 hidden.append(
@@ -385,41 +395,36 @@ def _deep_list_delta(left: list[Any], right: list[Any]) -> tuple[list[Any], list
 
 
 class _Judge:
-    """Applies the first matching rule; rules are indexed by facet once."""
+    """Applies the first matching rule, trying only the rules whose pattern can match."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
-        self._rules = list(rules)
-        self._by_facet: dict[str, list[Rule]] = {}
-
-    def _for(self, facet: str) -> list[Rule]:
-        found = self._by_facet.get(facet)
-        if found is None:
-            found = [r for r in self._rules if r.facet in (None, facet)]
-            self._by_facet[facet] = found
-        return found
+        self._index = PatternIndex([(rule.matcher, rule) for rule in rules])
 
     def judge(self, change: Change, context: _FacetContext) -> tuple[Discrepancy, Assessment]:
-        for rule in self._for(change.facet):
-            if not rule.applies(change):
+        for rule in self._index.matching(change.facet, change.keys):
+            if change.kind not in rule.kinds:
                 continue
             assessment = rule.assess(change, context)
             if assessment is None:
                 continue
-            hint = assessment.hint + _partial_note(change, context)
-            return (
-                Discrepancy(
-                    facet=change.facet,
-                    keys=change.keys,
-                    kind=change.kind,
-                    left=change.left,
-                    right=change.right,
-                    severity=assessment.severity,
-                    rule=rule.name,
-                    hint=hint,
-                ),
-                assessment,
-            )
+            return _discrepancy(change, assessment, rule.name, context), assessment
         raise LookupError(f"no rule judged {change.path} (the rule list needs a catch-all)")
+
+
+def _discrepancy(
+    change: Change, assessment: Assessment, rule: str, context: _FacetContext | None = None
+) -> Discrepancy:
+    hint = assessment.hint + (_partial_note(change, context) if context is not None else "")
+    return Discrepancy(
+        facet=change.facet,
+        keys=change.keys,
+        kind=change.kind,
+        left=change.left,
+        right=change.right,
+        severity=assessment.severity,
+        rule=rule,
+        hint=hint,
+    )
 
 
 def _partial_note(change: Change, context: _FacetContext) -> str:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repro.diff.model import Discrepancy, Ignored
-from repro.diff.paths import KeyPattern, PathGlob
+from repro.diff.model import Change, Discrepancy, Ignored
+from repro.diff.paths import KeyPattern, PathGlob, PatternIndex
 from repro.errors import ReproError
 
 
@@ -179,23 +179,21 @@ class Noise:
         waivers: Sequence[Waiver],
         today: dt.date,
     ) -> None:
-        self._builtin_by_facet: dict[str, list[IgnoreRule]] = {}
-        self._builtin_any: list[IgnoreRule] = []
-        for rule in builtin:
-            facet = rule.matcher.facet
-            if facet is None:
-                self._builtin_any.append(rule)
-            else:
-                self._builtin_by_facet.setdefault(facet, []).append(rule)
+        self._builtin = PatternIndex([(rule.matcher, rule) for rule in builtin])
         self._globs = [PathGlob(text) for text in ignore]
         self._waivers = list(waivers)
         self._today = today
 
+    def builtin(self, change: Change) -> str | None:
+        """Why the built-in list hides this change, or None. Incomparable is never noise."""
+        if change.kind == "incomparable":
+            return None
+        for rule in self._builtin.matching(change.facet, change.keys):
+            return f"{rule.pattern}: {rule.reason}"
+        return None
+
     def classify(self, item: Discrepancy) -> Discrepancy | Ignored:
-        if item.kind != "incomparable":
-            for rule in (*self._builtin_by_facet.get(item.facet, ()), *self._builtin_any):
-                if rule.matcher.matches(item.facet, item.keys):
-                    return Ignored(item, "builtin", f"{rule.pattern}: {rule.reason}")
+        """Profile ignores and waivers (the built-in list is applied before rules judge)."""
         path = item.path
         for glob in self._globs:
             if glob.matches(path):
