@@ -36,9 +36,9 @@ from repro.diff.model import (
     Side,
 )
 from repro.diff.noise import BUILTIN_IGNORES, IgnoreRule, Noise, Waiver
-from repro.diff.rules import DEFAULT_RULES
-from repro.diff.rules.base import Assessment, Rule, SideName, describe
 from repro.diff.paths import PatternIndex
+from repro.diff.rules import DEFAULT_RULES
+from repro.diff.rules.base import Assessment, Rule, SideName
 from repro.diff.shapes import EMPTY, SHAPES, Shape
 from repro.redaction import fingerprint_key_id, is_redacted
 from repro.snapshot.model import FacetResult, Snapshot
@@ -50,6 +50,8 @@ KEY_MISMATCH = (
     "both sides"
 )
 MAX_PROBLEMS_SHOWN = 3
+# Builtin noise is not judged by rules (see diff_snapshots); its reason says why it is hidden.
+_NOISE = Assessment("info", "not judged: noise by nature (see why it is ignored)")
 # Stands in for a plain value whose counterpart was fingerprinted (see compare_secret).
 WITHHELD: dict[str, Any] = {"withheld": True}
 
@@ -98,9 +100,7 @@ def diff_snapshots(
             if noise_reason is not None:
                 # Noise by nature (per-host paths, sampling details): not worth judging, and
                 # most of a large diff between prod and test data is exactly this.
-                item = _discrepancy(
-                    change, Assessment("info", describe(change, context)), "noise.builtin"
-                )
+                item = _discrepancy(change, _NOISE, "noise.builtin")
                 hidden.append(Ignored(item, "builtin", noise_reason))
                 continue
             discrepancy, assessment = judge.judge(change, context)
@@ -401,8 +401,8 @@ class _Judge:
         self._index = PatternIndex([(rule.matcher, rule) for rule in rules])
 
     def judge(self, change: Change, context: _FacetContext) -> tuple[Discrepancy, Assessment]:
-        for rule in self._index.matching(change.facet, change.keys):
-            if change.kind not in rule.kinds:
+        for pattern, rule in self._index.candidates(change.facet, change.keys):
+            if change.kind not in rule.kinds or not pattern.matches(change.facet, change.keys):
                 continue
             assessment = rule.assess(change, context)
             if assessment is None:

@@ -82,7 +82,7 @@ class _Segment:
 class KeyPattern:
     """A key-by-key pattern over ``(facet, *keys)``; see the module docstring."""
 
-    __slots__ = ("_fixed_len", "_segments", "facet", "first_key", "last_key", "text")
+    __slots__ = ("_fixed_len", "_prefix_len", "_segments", "facet", "first_key", "last_key", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -91,6 +91,10 @@ class KeyPattern:
             part if part in (_ANY, _ANY_DEPTH) else _Segment(part) for part in parts
         )
         self._fixed_len: int | None = None if _ANY_DEPTH in parts else len(parts)
+        # "a.b.**" (the common deep form): a prefix test, no backtracking.
+        self._prefix_len: int | None = (
+            len(parts) - 1 if parts[-1] == _ANY_DEPTH and parts.count(_ANY_DEPTH) == 1 else None
+        )
         first = self._segments[0]
         # Lets a rule table be indexed by facet, so each change is tried against few rules.
         self.facet: str | None = first.literal if isinstance(first, _Segment) else None
@@ -111,13 +115,20 @@ class KeyPattern:
         if self._fixed_len is not None:
             if self._fixed_len != len(keys) + 1:
                 return False
-            for segment, part in zip(self._segments, (facet, *keys), strict=True):
-                if segment is not _ANY and not (
-                    isinstance(segment, _Segment) and segment.matches(part)
-                ):
-                    return False
-            return True
+            return _match_prefix(self._segments, (facet, *keys))
+        if self._prefix_len is not None:
+            if self._prefix_len > len(keys) + 1:
+                return False
+            return _match_prefix(self._segments[: self._prefix_len], (facet, *keys))
         return _match_deep(self._segments, (facet, *keys))
+
+
+def _match_prefix(segments: Sequence[_Segment | str], parts: Sequence[str]) -> bool:
+    """Each segment against the part at its position (``parts`` may be longer)."""
+    for segment, part in zip(segments, parts, strict=False):
+        if segment is not _ANY and not (isinstance(segment, _Segment) and segment.matches(part)):
+            return False
+    return True
 
 
 class PatternIndex(Generic[T]):
@@ -143,6 +154,7 @@ class PatternIndex(Generic[T]):
                 and (pattern.first_key is None or pattern.first_key == first)
                 and (pattern.last_key is None or pattern.last_key == last)
                 and (pattern._fixed_len is None or pattern._fixed_len == len(keys) + 1)
+                and (pattern._prefix_len is None or pattern._prefix_len <= len(keys) + 1)
             ]
             self._cache[signature] = found
         return found
