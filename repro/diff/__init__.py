@@ -17,16 +17,38 @@ See :mod:`repro.diff.model` for the path syntax.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from repro.diff.engine import diff_snapshots
-from repro.diff.fixscript import render_fix_script
 from repro.diff.model import SEVERITIES, DiffResult, Discrepancy, Ignored
 from repro.diff.noise import BUILTIN_IGNORES, Waiver, WaiverFileError, load_waivers, read_waivers
 from repro.diff.render import FORMATS, exit_code, render
-from repro.diff.render_json import render_json
-from repro.diff.render_junit import render_junit
-from repro.diff.render_markdown import render_markdown
-from repro.diff.render_table import render_table
 from repro.diff.rules import DEFAULT_RULES
+
+if TYPE_CHECKING:
+    from repro.diff.fixscript import render_fix_script
+    from repro.diff.renderers.json_format import render_json
+    from repro.diff.renderers.junit import render_junit
+    from repro.diff.renderers.markdown import render_markdown
+    from repro.diff.renderers.table import render_table
+
+# Imported on first use: a `repro diff --format json` never pays for rich tables or XML.
+_LAZY = {
+    "render_fix_script": "repro.diff.fixscript",
+    "render_json": "repro.diff.renderers.json_format",
+    "render_junit": "repro.diff.renderers.junit",
+    "render_markdown": "repro.diff.renderers.markdown",
+    "render_table": "repro.diff.renderers.table",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'repro.diff' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "BUILTIN_IGNORES",

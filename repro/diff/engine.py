@@ -11,8 +11,10 @@ How it works, and why it is fast:
    Keys present on one side only are reported once, at the highest missing key.
 3. Redacted values compare by fingerprint (and masked URL); fingerprints made with different
    key ids are incomparable.
-4. Each change is judged by the first matching rule (:mod:`repro.diff.rules`), then noise
-   control (:mod:`repro.diff.noise`) moves ignored ones aside with the reason.
+4. Noise control (:mod:`repro.diff.noise`): a change on the built-in ignore list is set
+   aside unjudged; any other is judged by the first matching rule (:mod:`repro.diff.rules`),
+   which may call it harmless; then profile ignores and waivers apply. Whatever is hidden
+   lands in ``result.ignored`` with the reason.
 
 deepdiff is imported here only, and only lazily, to compare lists whose items are not
 hashable: importing it costs about half a second, more than the rest of a diff.

@@ -1,14 +1,18 @@
 """Noise control: what a diff hides, and always says why.
 
-Three layers, applied in this order to every discrepancy a rule did not already call harmless:
+Three layers, applied in this order:
 
 1. the built-in ignore list below: values that differ between any two hosts by nature
    (connection provenance, file locations of the server, per-login variables, table sizes
-   that the statistics rules judge instead). Key patterns (see :mod:`repro.diff.paths`).
+   that the statistics rules judge instead). Key patterns (see :mod:`repro.diff.paths`). These
+   are set aside before any rule judges them: most of a diff between prod and test data is
+   exactly this, and judging it would cost more than the rest of the diff.
 2. the profile's ``ignore``: path globs over printed paths (a glob also hides what is below).
 3. waivers: ``{path, reason, expires}`` entries in a YAML file, for a known difference someone
    accepted for a while. An expired waiver hides nothing; its discrepancy says
    "waiver expired on <date>: <reason>" so the owner notices.
+
+(Between 1 and 2, a rule may itself call a change harmless — statistics within tolerance.)
 
 Hidden discrepancies go to ``result.ignored`` with ``by`` and ``reason``
 (``--show-ignored``). Incomparable facets are never hidden by the built-in list.

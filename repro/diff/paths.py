@@ -82,7 +82,16 @@ class _Segment:
 class KeyPattern:
     """A key-by-key pattern over ``(facet, *keys)``; see the module docstring."""
 
-    __slots__ = ("_fixed_len", "_prefix_len", "_segments", "facet", "first_key", "last_key", "text")
+    __slots__ = (
+        "_checks",
+        "_fixed_len",
+        "_prefix_len",
+        "_segments",
+        "facet",
+        "first_key",
+        "last_key",
+        "text",
+    )
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -95,6 +104,11 @@ class KeyPattern:
         self._prefix_len: int | None = (
             len(parts) - 1 if parts[-1] == _ANY_DEPTH and parts.count(_ANY_DEPTH) == 1 else None
         )
+        # For fixed and prefix forms: (position, segment) to test, "*" left out; position 0 is
+        # the facet. Literals first: they fail fastest.
+        checks = [(i, seg) for i, seg in enumerate(self._segments) if isinstance(seg, _Segment)]
+        checks.sort(key=lambda check: check[1].literal is None)
+        self._checks: tuple[tuple[int, _Segment], ...] = tuple(checks)
         first = self._segments[0]
         # Lets a rule table be indexed by facet, so each change is tried against few rules.
         self.facet: str | None = first.literal if isinstance(first, _Segment) else None
@@ -115,20 +129,20 @@ class KeyPattern:
         if self._fixed_len is not None:
             if self._fixed_len != len(keys) + 1:
                 return False
-            return _match_prefix(self._segments, (facet, *keys))
-        if self._prefix_len is not None:
+        elif self._prefix_len is not None:
             if self._prefix_len > len(keys) + 1:
                 return False
-            return _match_prefix(self._segments[: self._prefix_len], (facet, *keys))
-        return _match_deep(self._segments, (facet, *keys))
-
-
-def _match_prefix(segments: Sequence[_Segment | str], parts: Sequence[str]) -> bool:
-    """Each segment against the part at its position (``parts`` may be longer)."""
-    for segment, part in zip(segments, parts, strict=False):
-        if segment is not _ANY and not (isinstance(segment, _Segment) and segment.matches(part)):
-            return False
-    return True
+        else:
+            return _match_deep(self._segments, (facet, *keys))
+        for position, segment in self._checks:
+            part = keys[position - 1] if position else facet
+            literal = segment.literal
+            if literal is not None:
+                if part != literal:
+                    return False
+            elif not segment.matches(part):
+                return False
+        return True
 
 
 class PatternIndex(Generic[T]):

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from repro.diff.model import SEVERITIES, DiffResult, rank
-from repro.diff.render_json import render_json
-from repro.diff.render_junit import render_junit
-from repro.diff.render_markdown import render_markdown
-from repro.diff.render_table import render_table
 from repro.errors import UsageError
 
 FORMATS: tuple[str, ...] = ("table", "json", "markdown", "junit")
@@ -41,12 +37,21 @@ def render(
         raise UsageError(f"--format: unknown format {format!r} (one of {', '.join(FORMATS)})")
     floor = check_severity(min_severity or DEFAULT_MIN_SEVERITY[format], "--min-severity")
     check_severity(fail_on, "--fail-on")
+    # Each renderer is imported when used: `--format json` never loads rich tables or XML.
     if format == "json":
+        from repro.diff.renderers.json_format import render_json
+
         return render_json(result, min_severity=floor, show_ignored=show_ignored)
     if format == "markdown":
+        from repro.diff.renderers.markdown import render_markdown
+
         return render_markdown(result, min_severity=floor, show_ignored=show_ignored)
     if format == "junit":
+        from repro.diff.renderers.junit import render_junit
+
         return render_junit(result, fail_on=fail_on, min_severity=floor)
+    from repro.diff.renderers.table import render_table
+
     return render_table(
         result, min_severity=floor, show_ignored=show_ignored, width=width, color=color
     )

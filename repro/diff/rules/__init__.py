@@ -1,8 +1,30 @@
 """The default severity rules, in the order they are tried (first match wins).
 
-Adding a rule: write it in the module of its facet and it is picked up by that module's list;
-a new facet gets a module and one line below. Specific rules come before general ones of
-the same facet; :mod:`.common` brackets them with the incomparable rule and the catch-all.
+Adding a rule: write it in the module of its facet, in that module's ``RULES``; a new facet
+gets a module and one line below. Specific rules come before general ones of the same facet;
+:mod:`.common` brackets them with the incomparable rule and the catch-all.
+
+The policy, in short (the modules say why, rule by rule):
+
+- *critical*: what makes prod fail where staging works — a different PostgreSQL major
+  version; a file missing in prod, or one the app user can read/write/execute/reach in
+  staging but not in prod.
+- *high*: prime suspects — an env var, Python distribution, extension, table, column,
+  constraint, index, policy, enum label, schema or role only on one side; column type or
+  nullability; risky settings (TimeZone, DateStyle, isolation, timeouts, max_connections,
+  work_mem, search_path, encodings...); a privilege or role attribute prod lacks; a lower
+  memory/CPU/process/open-files limit or fewer CPUs in prod; time zone or locale; a package
+  major version; a sequence past half its range in prod.
+- *medium*: plausible causes — other settings, values and secrets (by fingerprint) that
+  differ, package minor versions, modes and owners, views/functions/triggers, cron jobs only in
+  prod, data shape off by an order of magnitude (rows, distinct values, NULL fraction), and
+  anything no rule knows that prod has or has differently; incomparable facets and values.
+- *low*: rarely the cause — package patch versions, what only staging has (unless prod
+  lacking it is known to break: extensions, schema, grants, files), kernel, logging and
+  replication settings, HOME/PATH, access that is *more* permissive in prod.
+- *info*: known-harmless (service-link variables, OS display names, version strings that follow
+  the major version, comments); hidden with a reason: statistics within tolerance, and sizes
+  or distinct counts that only follow the row count.
 """
 
 from __future__ import annotations
