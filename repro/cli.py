@@ -177,6 +177,75 @@ def diff(
     raise typer.Exit(code)
 
 
+data_app = typer.Typer(
+    name="data",
+    help="Production-shaped data: synthetic rows from a snapshot's schema and statistics.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("generate")
+def data_generate(
+    snapshot_ref: Annotated[
+        str, typer.Argument(metavar="SNAPSHOT", help="Snapshot file or profile name (latest).")
+    ],
+    dsn: Annotated[
+        str, typer.Option("--dsn", help="Target database (postgresql://...), loaded in one go.")
+    ],
+    scale: Annotated[
+        float, typer.Option("--scale", help="Rows per table: the snapshot's estimate x this.")
+    ] = 1.0,
+    rows: Annotated[
+        list[str] | None,
+        typer.Option("--rows", help="Exact rows for a table: schema.table=N (repeatable)."),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Same snapshot, options and seed: identical data.")
+    ] = 0,
+    tables: Annotated[
+        list[str] | None,
+        typer.Option("--tables", help="Only these tables (schema.table, repeatable)."),
+    ] = None,
+    create_schema: Annotated[
+        bool,
+        typer.Option(
+            "--create-schema", help="Recreate the snapshot's schema first (empty target only)."
+        ),
+    ] = False,
+    truncate: Annotated[
+        bool, typer.Option("--truncate", help="Replace rows already in the target's tables.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the fidelity report as JSON, no progress.")
+    ] = False,
+) -> None:
+    """Fill a database with synthetic rows shaped like the snapshot's statistics.
+
+    Valid by construction (keys, foreign keys, checks), deterministic for a seed, loaded
+    with COPY in one transaction; prints how close the result's statistics are.
+    """
+    from repro.commands.data import GenerateArgs, run_generate
+
+    with handle_errors(_scrub):
+        code = run_generate(
+            GenerateArgs(
+                snapshot=snapshot_ref,
+                dsn=dsn,
+                scale=scale,
+                rows=rows or [],
+                seed=seed,
+                tables=tables or [],
+                create_schema=create_schema,
+                truncate=truncate,
+                as_json=as_json,
+            ),
+            ACTIVE_REDACTORS,
+        )
+    raise typer.Exit(code)
+
+
 def main() -> None:
     app()
 

@@ -51,3 +51,8 @@ class DatabaseError(ReproError):
 
 class DockerUnavailableError(ReproError):
     """No Docker engine answers."""
+
+
+class DataGenerationError(ReproError):
+    """Data cannot be generated or loaded as asked (unsupported type, impossible constraint,
+    target not empty...)."""

@@ -1,0 +1,1 @@
+"""Data generation support: understanding schema constraints that generated rows must satisfy."""

@@ -1,0 +1,202 @@
+"""Which value each row of a column gets: the statistics, made exact.
+
+Rows are first shuffled by a bijective affine map (``position = (a * row + b) mod n``), then
+cut into consecutive runs of positions: the first ``null_frac * n`` positions are NULL, the
+next runs are the most common values with their frequencies, and the rest cycle through the
+column's other distinct values. So frequencies and distinct counts come out exact, not
+merely likely, and the value of row r is a pure function of r: any chunk can be rendered
+alone, in any order, and a child table can compute its parent's keys.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from repro.data.model import ColumnStats
+from repro.data.spaces import NULL, Floats, Ints, Ordered, Space
+
+
+@dataclass(frozen=True)
+class Shuffle:
+    """A bijection on [0, n): ``(a * row + b) mod n`` with gcd(a, n) = 1."""
+
+    n: int
+    a: int
+    b: int
+
+    @classmethod
+    def seeded(cls, n: int, seed: int) -> Shuffle:
+        if n <= 1:
+            return cls(max(n, 1), 1, 0)
+        # a multiplier near n times the golden ratio scatters neighbours well
+        a = max(1, int(n * 0.6180339887) | 1) + 2 * (seed % 97)
+        while math.gcd(a, n) != 1:
+            a += 1
+        return cls(n, a % n or 1, seed % n)
+
+    @classmethod
+    def identity(cls, n: int) -> Shuffle:
+        return cls(max(n, 1), 1, 0)
+
+    def __call__(self, rows: Ints) -> Ints:
+        if self.a == 1 and self.b == 0:
+            return rows
+        # object-free int64 arithmetic: a < 2**31 and rows < 2**32 keep the product in range
+        return (rows * self.a + self.b) % self.n
+
+
+@dataclass
+class Split:
+    """How many rows are NULL, each most common value, and the rest; and how many distinct
+    values the rest cycles through."""
+
+    nulls: int
+    mcv_rows: list[int]
+    rest_rows: int
+    rest_distinct: int
+
+    @property
+    def thresholds(self) -> Ints:
+        """Cumulative ends of the runs: NULL, each MCV, rest."""
+        runs = [self.nulls, *self.mcv_rows, self.rest_rows]
+        return np.cumsum(np.asarray(runs, dtype=np.int64))
+
+
+def _largest_remainder(total: int, weights: list[float]) -> list[int]:
+    """Integers in proportion to ``weights`` that add up to ``total`` exactly."""
+    if not weights or total <= 0:
+        return [0] * len(weights)
+    weight_sum = sum(weights) or 1.0
+    raw = [total * w / weight_sum for w in weights]
+    out = [int(x) for x in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def split_rows(
+    n: int,
+    stats: ColumnStats | None,
+    *,
+    nullable: bool,
+    unique: bool,
+    mcv_count: int,
+    space_size: int | None,
+    default_distinct: int,
+) -> Split:
+    """The runs for ``n`` rows. ``mcv_count`` MCVs are used (those the plan could render),
+    ``space_size`` caps the distinct values the rest can have."""
+    null_frac = stats.null_frac if stats is not None and nullable else 0.0
+    nulls = min(n, round(n * null_frac))
+    non_null = n - nulls
+    if unique or stats is None:
+        distinct = non_null if unique else min(default_distinct, non_null)
+        if space_size is not None:
+            distinct = min(distinct, space_size)
+        return Split(nulls, [], non_null, max(distinct, 1 if non_null else 0))
+    freqs = list(stats.mcv_freqs[:mcv_count])
+    mcv_rows = [round(n * f) for f in freqs]
+    if sum(mcv_rows) > non_null:
+        mcv_rows = _largest_remainder(non_null, freqs)
+    rest = non_null - sum(mcv_rows)
+    # distinct values among non-null rows, as a count for n rows
+    total_distinct = stats.distinct(n) if stats.n_distinct < 0 else stats.n_distinct
+    # MCVs the snapshot did not keep (or the plan could not use) are among the rest
+    rest_distinct = round(total_distinct) - len(freqs)
+    covered = len(freqs) == stats.mcv_count and stats.mcv_frequency_sum + null_frac >= 0.9995
+    if (rest_distinct <= 0 or covered) and freqs:
+        # every value is a most common one: the rest are rounding crumbs, spread over them
+        mcv_rows = _largest_remainder(non_null, freqs)
+        return Split(nulls, mcv_rows, 0, 0)
+    rest_distinct = max(1, min(rest_distinct if rest_distinct > 0 else rest, rest))
+    if space_size is not None:
+        rest_distinct = min(rest_distinct, max(space_size - len(freqs), 1))
+    return Split(nulls, mcv_rows, rest, rest_distinct if rest else 0)
+
+
+@dataclass
+class ColumnPlan:
+    """Renders one column for any set of rows."""
+
+    name: str
+    n: int
+    shuffle: Shuffle
+    split: Split
+    mcv_texts: list[str]
+    space: Space
+    mcv_numbers: list[float] = field(default_factory=list)  # ordered spaces: MCVs as numbers
+    rest_offset: int = 0  # the rest use space values [rest_offset, rest_offset + distinct)
+    _thresholds: Ints = field(init=False, repr=False)
+    _rest_texts: Any = field(init=False, default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._thresholds = self.split.thresholds
+        distinct = self.split.rest_distinct
+        if 0 < distinct <= 200_000 and distinct * 4 <= max(self.n, 1) * 5:
+            # few distinct values, each used by several rows: format each once
+            ks = np.arange(self.rest_offset, self.rest_offset + distinct, dtype=np.int64)
+            self._rest_texts = np.array(self.space.texts(ks), dtype=object)
+
+    @property
+    def ordered(self) -> bool:
+        return isinstance(self.space, Ordered)
+
+    def _runs(self, rows: Ints) -> tuple[Ints, Ints]:
+        positions = self.shuffle(rows)
+        runs = np.searchsorted(self._thresholds, positions, side="right")
+        return positions, runs
+
+    def _rest_ks(self, positions: Ints) -> Ints:
+        start = int(self._thresholds[-2]) if len(self._thresholds) > 1 else 0
+        return (positions - start) % max(self.split.rest_distinct, 1)
+
+    def texts(self, rows: Ints) -> list[str]:
+        positions, runs = self._runs(rows)
+        out = np.empty(len(rows), dtype=object)
+        rest_run = len(self._thresholds) - 1
+        out[runs == 0] = NULL
+        if self.mcv_texts:
+            mcv = (runs > 0) & (runs < rest_run)
+            if mcv.any():
+                table = np.array(self.mcv_texts, dtype=object)
+                out[mcv] = table[runs[mcv] - 1]
+        rest = runs == rest_run
+        if rest.any():
+            ks = self._rest_ks(positions[rest])
+            if self._rest_texts is not None:
+                out[rest] = self._rest_texts[ks]
+            else:
+                out[rest] = self.space.texts(ks + self.rest_offset)
+        # rows past every run (n smaller than asked): NULL-safe default, never happens in plans
+        out[runs > rest_run] = NULL
+        return list(out.tolist())
+
+    def numbers(self, rows: Ints) -> Floats:
+        """Ordered columns only: values as numbers, NaN for NULL (and unparsable MCVs)."""
+        assert isinstance(self.space, Ordered)
+        positions, runs = self._runs(rows)
+        out = np.full(len(rows), np.nan)
+        rest_run = len(self._thresholds) - 1
+        if self.mcv_numbers:
+            mcv = (runs > 0) & (runs < rest_run)
+            table = np.asarray(self.mcv_numbers, dtype=np.float64)
+            out[mcv] = table[runs[mcv] - 1]
+        rest = runs == rest_run
+        out[rest] = self.space.numbers(self._rest_ks(positions[rest]) + self.rest_offset)
+        return out
+
+    def render_numbers(self, values: Floats, rows: Ints) -> list[str]:
+        """Texts for ``values`` (after a pair rule moved some), keeping MCV texts that do not
+        parse as numbers and NULLs."""
+        assert isinstance(self.space, Ordered)
+        texts = self.texts(rows)
+        finite = ~np.isnan(values)
+        rendered = self.space.render(values[finite])
+        out = np.array(texts, dtype=object)
+        out[finite] = np.array(rendered, dtype=object)
+        return list(out.tolist())

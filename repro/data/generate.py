@@ -1,0 +1,323 @@
+"""``repro data generate``: a snapshot's schema and statistics in, production-shaped rows out.
+
+One transaction does it all (schema, COPY, constraints, sequences): a failure anywhere
+leaves the target as it was. Then ANALYZE, and the fidelity report compares the target's
+fresh statistics with the snapshot's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import psycopg
+from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
+
+from repro.data.ddl import SchemaScript, Statement, schema_script
+from repro.data.fidelity import TableFidelity, measure
+from repro.data.model import DataModel, build_model, scaled
+from repro.data.plan import Options, TablePlan, build_plans
+from repro.data.target import check_ready, connect_target, qualified
+from repro.errors import DataGenerationError, SnapshotFormatError
+from repro.redaction import Redactor
+from repro.snapshot.model import Snapshot
+
+CHUNK_ROWS = 50_000
+REPORT_SCHEMA = "repro.data-generate/v1"
+
+
+class Progress(Protocol):
+    def table(self, key: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
+        """A context for loading one table; calling what it yields advances it by rows."""
+        ...
+
+    def stage(self, name: str) -> None: ...
+
+
+class QuietProgress:
+    def table(self, key: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
+        return nullcontext(lambda rows: None)
+
+    def stage(self, name: str) -> None:
+        pass
+
+
+@dataclass
+class LoadOptions:
+    create_schema: bool = False
+    truncate: bool = False
+    chunk_rows: int = CHUNK_ROWS
+
+
+@dataclass
+class TableLoad:
+    key: str
+    rows: int
+    expected: int
+    seconds: float
+    notes: list[str]
+
+
+@dataclass
+class Report:
+    snapshot: str
+    options: Options
+    tables: list[TableLoad] = field(default_factory=list)
+    fidelity: list[TableFidelity] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+    def to_json(self) -> dict[str, Any]:
+        fidelity = {f.table: f for f in self.fidelity}
+        tables = []
+        for load in self.tables:
+            fid = fidelity.get(load.key)
+            tables.append(
+                {
+                    "table": load.key,
+                    "rows": load.rows,
+                    "rows_expected": load.expected,
+                    "seconds": round(load.seconds, 3),
+                    "rows_per_second": round(load.rows / load.seconds) if load.seconds else None,
+                    "notes": load.notes,
+                    "columns": {
+                        c.column: {
+                            "ok": c.ok,
+                            "computed": c.computed,
+                            "null_frac": c.null_frac.to_json(),
+                            "n_distinct": c.n_distinct.to_json(),
+                        }
+                        for c in (fid.columns if fid else [])
+                    },
+                }
+            )
+        return {
+            "schema": REPORT_SCHEMA,
+            "snapshot": self.snapshot,
+            "seed": self.options.seed,
+            "scale": self.options.scale,
+            "rows": self.rows,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "tables": tables,
+            "columns_off": sum(len(f.off) for f in self.fidelity),
+            "skipped": self.skipped,
+        }
+
+
+def database_of(snapshot: Snapshot) -> Mapping[str, Any]:
+    facet = snapshot.facets.get("database")
+    if facet is None or not facet.data:
+        raise SnapshotFormatError(
+            "the snapshot has no database facet to generate data from",
+            hint="snapshot a profile with a database: section",
+        )
+    if facet.status == "error":
+        raise SnapshotFormatError(
+            f"the snapshot's database facet failed to capture: {facet.message or 'no details'}"
+        )
+    return facet.data
+
+
+def generate(
+    snapshot: Snapshot,
+    dsn: str,
+    options: Options,
+    load: LoadOptions,
+    redactor: Redactor,
+    progress: Progress | None = None,
+) -> Report:
+    progress = progress or QuietProgress()
+    started = time.perf_counter()
+    database = database_of(snapshot)
+    model = build_model(database)
+    plans = build_plans(model, options)  # every problem is found here, before any write
+    script = (
+        schema_script(database, tables={p.table.key for p in plans}) if load.create_schema else None
+    )
+    report = Report(snapshot.source or snapshot.profile, options)
+    report.timings["plan"] = time.perf_counter() - started
+    conn = connect_target(dsn, redactor)
+    try:
+        with conn.transaction():
+            _run(conn, model, plans, script, load, report, progress)
+        progress.stage("analyze")
+        mark = time.perf_counter()
+        conn.autocommit = True
+        conn.execute(
+            sql.SQL("ANALYZE {}").format(
+                sql.SQL(", ").join(qualified(p.table.schema, p.table.name) for p in plans)
+            )
+        )
+        report.timings["analyze"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        report.fidelity = measure(
+            conn,
+            {p.table.key: (p.table, _expected(model, p, options), p.n) for p in plans},
+            {(p.table.key, d.target) for p in plans for d in p.derived},
+        )
+        report.timings["fidelity"] = time.perf_counter() - mark
+    except psycopg.Error as exc:
+        raise DataGenerationError(
+            redactor.scrub(f"loading failed, nothing was kept: {_one_line(exc)}")
+        ) from None
+    finally:
+        conn.close()
+    report.timings["total"] = time.perf_counter() - started
+    return report
+
+
+def _expected(model: DataModel, plan: TablePlan, options: Options) -> int:
+    if plan.table.key in options.rows:
+        return int(options.rows[plan.table.key])
+    estimate = plan.table.rows_estimate
+    if plan.table.partitions and not estimate:
+        estimate = sum(model.tables[p].rows_estimate or 0 for p in plan.table.partitions)
+    return scaled(estimate, options.scale)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _execute_all(conn: psycopg.Connection[Any], statements: list[Statement]) -> None:
+    for statement in statements:
+        try:
+            conn.execute(statement.sql.encode())
+        except psycopg.Error as exc:
+            raise DataGenerationError(
+                f"creating {statement.kind} {statement.target} failed: {_one_line(exc)}",
+                hint="nothing was kept",
+            ) from None
+
+
+def _run(
+    conn: psycopg.Connection[Any],
+    model: DataModel,
+    plans: list[TablePlan],
+    script: SchemaScript | None,
+    load: LoadOptions,
+    report: Report,
+    progress: Progress,
+) -> None:
+    tables = {p.table.key: (p.table.schema, p.table.name, p.columns) for p in plans}
+    check_ready(conn, tables, create_schema=load.create_schema, truncate=load.truncate)
+    mark = time.perf_counter()
+    if script is not None:
+        progress.stage("schema")
+        _execute_all(conn, script.before_load)
+        report.skipped = list(script.skipped)
+    else:
+        # constraints of an existing schema are checked at the end of the transaction
+        # where they can be (deferrable ones), so load order within a cycle does not matter
+        conn.execute("SET CONSTRAINTS ALL DEFERRED")
+        if load.truncate:
+            conn.execute(
+                sql.SQL("TRUNCATE {}").format(
+                    sql.SQL(", ").join(qualified(p.table.schema, p.table.name) for p in plans)
+                )
+            )
+    report.timings["schema"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    for plan in _load_order(plans) if script is None else plans:
+        report.tables.append(_copy_table(conn, plan, load.chunk_rows, progress))
+        report.tables[-1].expected = _expected(model, plan, report.options)
+    report.timings["load"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    if script is not None:
+        progress.stage("constraints and indexes")
+        _execute_all(conn, script.after_load)
+    report.timings["constraints"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    progress.stage("sequences")
+    _set_sequences(conn, model, plans)
+    report.timings["sequences"] = time.perf_counter() - mark
+
+
+def _copy_table(
+    conn: psycopg.Connection[Any], plan: TablePlan, chunk_rows: int, progress: Progress
+) -> TableLoad:
+    table = plan.table
+    started = time.perf_counter()
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        qualified(table.schema, table.name),
+        sql.SQL(", ").join(sql.Identifier(c) for c in plan.columns),
+    )
+    # The queued writer sends on its own thread: the next chunk is rendered while
+    # PostgreSQL parses this one.
+    with (
+        progress.table(table.key, plan.n) as advance,
+        conn.cursor() as cur,
+        cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy,
+    ):
+        for start in range(0, plan.n, chunk_rows):
+            end = min(start + chunk_rows, plan.n)
+            copy.write(plan.chunk(start, end).encode())
+            advance(end - start)
+    return TableLoad(table.key, plan.n, plan.n, time.perf_counter() - started, plan.notes)
+
+
+def _load_order(plans: list[TablePlan]) -> list[TablePlan]:
+    """Parents before children when loading into an existing schema (whose constraints
+    check every row); tables in a cycle keep their order (deferred constraints cover
+    deferrable edges)."""
+    by_key = {p.table.key: p for p in plans}
+    order: list[TablePlan] = []
+    state: dict[str, int] = {}
+
+    def visit(key: str) -> None:
+        if state.get(key):
+            return
+        state[key] = 1
+        for fk in by_key[key].table.foreign_keys:
+            if fk.table in by_key and fk.table != key and not state.get(fk.table):
+                visit(fk.table)
+        state[key] = 2
+        order.append(by_key[key])
+
+    for key in sorted(by_key):
+        visit(key)
+    return order
+
+
+def _set_sequences(conn: psycopg.Connection[Any], model: DataModel, plans: list[TablePlan]) -> None:
+    """Identity and serial columns continue past the largest generated value; other
+    sequences resume where production's were."""
+    owned: set[str] = set()
+    for plan in plans:
+        table = plan.table
+        for column in table.columns.values():
+            if not (column.identity or (column.default or "").startswith("nextval(")):
+                continue
+            if column.name not in plan.columns:
+                continue
+            row = conn.execute(
+                "SELECT pg_catalog.pg_get_serial_sequence(%s, %s)",
+                (qualified(table.schema, table.name).as_string(conn), column.name),
+            ).fetchone()
+            if not row or not row[0]:
+                continue
+            owned.add(row[0])
+            conn.execute(
+                sql.SQL(
+                    "SELECT pg_catalog.setval(%s, COALESCE((SELECT max({}) FROM {}), 0) + 1, false)"
+                ).format(sql.Identifier(column.name), qualified(table.schema, table.name)),
+                (row[0],),
+            )
+    for seq in model.sequences.values():
+        last = seq.get("last_value")
+        if last is None or seq.get("owned_by") or seq.get("identity"):
+            continue
+        name = qualified(str(seq.get("schema")), str(seq.get("name"))).as_string(conn)
+        if name in owned:
+            continue
+        exists = conn.execute("SELECT pg_catalog.to_regclass(%s)", (name,)).fetchone()
+        if exists and exists[0]:
+            conn.execute("SELECT pg_catalog.setval(%s, %s)", (name, int(last)))

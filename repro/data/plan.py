@@ -1,0 +1,686 @@
+"""The generation plan: per table, how many rows and how every column is rendered.
+
+Everything that can go wrong is found here, before a row is loaded: unsupported types,
+checks the generator cannot satisfy, unique keys with fewer possible values than rows,
+foreign keys to tables that get no rows.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from repro.data import spaces_for
+from repro.data.checks import (
+    Bound,
+    ColumnRule,
+    PairRule,
+    ParsedCheck,
+    UnsupportedCheck,
+    admits,
+    merge,
+)
+from repro.data.checks import parse_check as _parse_check
+from repro.data.columns import ColumnPlan, Shuffle, Split, split_rows
+from repro.data.derived import Derived, parse_with_derived
+from repro.data.meaning import seed_of
+from repro.data.model import Column, DataModel, ForeignKey, Table, UniqueKey, scaled
+from repro.data.spaces import NULL, Ints, Listed, Ordered, Space, Text, copy_escape
+from repro.errors import DataGenerationError
+
+Renderer = Callable[[Ints], list[str]]
+# Distinct values a column without statistics gets, as a share of its rows.
+DEFAULT_DISTINCT_SHARE = 0.5
+_ORDER_OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
+
+
+@dataclass
+class Options:
+    seed: int = 0
+    scale: float = 1.0
+    rows: Mapping[str, int] = field(default_factory=dict)
+    tables: Iterable[str] | None = None
+
+
+@dataclass
+class TablePlan:
+    table: Table
+    n: int
+    columns: list[str]  # written by COPY, in order
+    renderers: dict[str, Renderer]
+    column_plans: dict[str, ColumnPlan]
+    pairs: list[PairRule]
+    notes: list[str] = field(default_factory=list)
+    derived: list[Derived] = field(default_factory=list)
+
+    def chunk(self, start: int, end: int) -> str:
+        """COPY text of rows [start, end)."""
+        rows = np.arange(start, end, dtype=np.int64)
+        texts = {name: self.renderers[name] for name in self.columns}
+        rendered: dict[str, list[str]] = {}
+        for pair in self.pairs:
+            self._apply_pair(pair, rows, rendered)
+        for rule in self.derived:
+            self._apply_derived(rule, rows, rendered)
+        for name, render in texts.items():
+            if name not in rendered:
+                rendered[name] = render(rows)
+        lines = map("\t".join, zip(*(rendered[name] for name in self.columns), strict=True))
+        return "\n".join(lines) + "\n"
+
+    def _apply_derived(self, rule: Derived, rows: Ints, rendered: dict[str, list[str]]) -> None:
+        """``target = left op right``: the target is computed, NULL when a source is."""
+        plans = self.column_plans
+        a, b = plans[rule.left].numbers(rows), plans[rule.right].numbers(rows)
+        values = {"+": np.add, "-": np.subtract, "*": np.multiply}[rule.op](a, b)
+        target = plans[rule.target]
+        assert isinstance(target.space, Ordered)
+        finite = ~np.isnan(values)
+        out = np.full(len(rows), NULL, dtype=object)
+        out[finite] = np.array(target.space.render(values[finite]), dtype=object)
+        rendered[rule.target] = list(out.tolist())
+
+    def _apply_pair(self, pair: PairRule, rows: Ints, rendered: dict[str, list[str]]) -> None:
+        """``left op right`` on two ordered columns: where a row breaks it, the two values
+        swap (both columns keep their distributions); equal values a strict rule forbids
+        are moved a unit apart."""
+        left, right = self.column_plans[pair.left], self.column_plans[pair.right]
+        a, b = left.numbers(rows), right.numbers(rows)
+        if pair.op in _ORDER_OPS:
+            test = _ORDER_OPS[pair.op]
+            both = ~(np.isnan(a) | np.isnan(b))
+            bad = both & ~test(a, b)
+            a[bad], b[bad] = b[bad], a[bad].copy()
+            still = both & ~test(a, b)  # equal under a strict rule
+            unit = max(_unit(left), _unit(right))
+            if pair.op in ("<", "<="):
+                b[still] = a[still] + unit
+            else:
+                a[still] = b[still] + unit
+        elif pair.op == "<>":
+            same = a == b
+            b[same] = b[same] + _unit(right)
+        rendered[pair.left] = left.render_numbers(a, rows)
+        rendered[pair.right] = right.render_numbers(b, rows)
+
+
+def _unit(plan: ColumnPlan) -> float:
+    return plan.space.unit if isinstance(plan.space, Ordered) else 1.0
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+def _rename(parsed: ParsedCheck, column: str) -> ParsedCheck:
+    """A domain's check is about VALUE: about the column, here."""
+    columns = {
+        column if name.upper() == "VALUE" else name: rule for name, rule in parsed.columns.items()
+    }
+    return ParsedCheck(columns, parsed.pairs)
+
+
+def _partition_rule(model: DataModel, table: Table) -> ParsedCheck:
+    """Rows go in through the partitioned parent: its partition key must land in some
+    partition. Range bounds give the outer limits, list bounds the allowed values; a
+    DEFAULT partition takes anything."""
+    if not table.partitions or not table.partition_by:
+        return ParsedCheck()
+    match = re.fullmatch(r"(RANGE|LIST) \((\w+)\)", table.partition_by.strip())
+    if not match:
+        return ParsedCheck()
+    column = match.group(2)
+    texts = [model.tables[key].partition_bound or "" for key in table.partitions]
+    if any(t.strip().upper() == "DEFAULT" for t in texts):
+        return ParsedCheck()
+    literal = r"'((?:[^']|'')*)'|(-?[\d.]+)|(MINVALUE|MAXVALUE)"
+    if match.group(1) == "LIST":
+        allowed: list[str] = []
+        for text in texts:
+            inner = re.search(r"IN \((.*)\)", text)
+            for lit in re.finditer(literal, inner.group(1) if inner else ""):
+                allowed.append((lit.group(1) or "").replace("''", "'") or lit.group(2) or "")
+        return ParsedCheck({column: ColumnRule(allowed=allowed)}) if allowed else ParsedCheck()
+    lows, highs = [], []
+    for text in texts:
+        found = re.search(r"FROM \((.*?)\) TO \((.*?)\)", text)
+        if not found:
+            return ParsedCheck()
+        low = re.match(literal, found.group(1).strip())
+        high = re.match(literal, found.group(2).strip())
+        if low is None or high is None:
+            return ParsedCheck()
+        lows.append(low)
+        highs.append(high)
+    rule = ColumnRule()
+    if not any(m.group(3) for m in lows):
+        values = [(m.group(1) or m.group(2) or "") for m in lows]
+        rule.lower = Bound(min(values, key=_sort_key), True)
+    if not any(m.group(3) for m in highs):
+        values = [(m.group(1) or m.group(2) or "") for m in highs]
+        rule.upper = Bound(max(values, key=_sort_key), False)
+    return ParsedCheck({column: rule})
+
+
+def _sort_key(text: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def table_rules(
+    model: DataModel, table: Table, problems: list[str]
+) -> tuple[ParsedCheck, list[Derived]]:
+    parsed = _partition_rule(model, table)
+    derived: list[Derived] = []
+    for name, definition in table.checks.items():
+        try:
+            rules, computed = parse_with_derived(definition)
+        except UnsupportedCheck as exc:
+            problems.append(f"{table.key}: CHECK {name} {definition}: {exc}")
+            continue
+        parsed = merge(parsed, rules)
+        derived.extend(computed)
+    for column in table.columns.values():
+        for definition in column.type.domain_checks:
+            try:
+                parsed = merge(parsed, _rename(_parse_check(definition), column.name))
+            except UnsupportedCheck as exc:
+                problems.append(
+                    f"{table.key}.{column.name}: domain {column.type.domain} CHECK "
+                    f"{definition}: {exc}"
+                )
+    for pair in parsed.pairs:
+        for name in (pair.left, pair.right):
+            if name not in table.columns:
+                problems.append(f"{table.key}: check compares unknown column {name}")
+    return parsed, derived
+
+
+# ------------------------------------------------------------------------------ the planner
+
+
+@dataclass
+class _Group:
+    """Part of a composite unique key: the columns of one foreign key, or one free column."""
+
+    columns: tuple[str, ...]
+    fk: ForeignKey | None
+    radix: int | None  # distinct values it can take (None: unbounded)
+    desired: int | None = None  # distinct values its statistics ask for
+
+
+def _digit_radix(group: _Group, n: int) -> int:
+    if group.radix is None:
+        return group.desired or n
+    return min(group.radix, group.desired or group.radix)
+
+
+def _digit(shuffle: Shuffle, radices: list[int | None], index: int) -> Callable[[Ints], Ints]:
+    """Digit ``index`` of the row's shuffled position in mixed radix. Each digit is offset
+    by a hash of the digits before it: still one tuple per position (for fixed earlier
+    digits the offset is fixed), but the slow digits no longer all start at zero."""
+    last = len(radices) - 1
+
+    def digits(rows: Ints) -> Ints:
+        q = shuffle(rows)
+        salt = np.zeros(len(rows), dtype=np.int64)
+        for i, radix in enumerate(radices[: index + 1]):
+            if i == last:
+                d = q if radix is None else (q + salt) % radix
+            else:
+                assert radix is not None
+                d = (q % radix + salt) % radix
+                q = q // radix
+            if i == index:
+                return d
+            salt = (salt * 31 + d * 40503 + 17) % 1_000_003
+        raise AssertionError("unreachable")
+
+    return digits
+
+
+def _spread(digits: Callable[[Ints], Ints], stride: int, parents: int) -> Callable[[Ints], Ints]:
+    """Digit d -> parent row (d * stride) mod parents: distinct digits, distinct parents,
+    spread over the whole table rather than its first rows."""
+
+    def rows_of(rows: Ints) -> Ints:
+        return (digits(rows) * stride) % parents
+
+    return rows_of
+
+
+class Planner:
+    def __init__(self, model: DataModel, options: Options):
+        self.model = model
+        self.options = options
+        self.problems: list[str] = []
+        self.plans: dict[str, TablePlan] = {}
+        selected = set(options.tables) if options.tables is not None else None
+        unknown = sorted((selected or set()) - set(model.tables))
+        unknown += sorted(set(options.rows) - set(model.tables))
+        if unknown:
+            raise DataGenerationError(
+                f"not a table of the snapshot: {', '.join(unknown)}",
+                hint="names are schema.table, as in the snapshot",
+            )
+        # Partitions get their rows through the partitioned parent.
+        self.generated = [
+            key
+            for key, table in model.tables.items()
+            if (selected is None or key in selected)
+            and not (table.partition_of and table.partition_of in model.tables)
+        ]
+
+    def row_count(self, table: Table) -> int:
+        if table.key in self.options.rows:
+            return max(0, int(self.options.rows[table.key]))
+        estimate = table.rows_estimate
+        if table.partitions and not estimate:
+            estimate = sum(self.model.tables[p].rows_estimate or 0 for p in table.partitions)
+        return scaled(estimate, self.options.scale)
+
+    def plan(self) -> list[TablePlan]:
+        counts = {key: self.row_count(self.model.tables[key]) for key in self.generated}
+        for key in self.generated:
+            self.plans[key] = self._plan_table(self.model.tables[key], counts[key], counts)
+        if self.problems:
+            shown = "; ".join(self.problems[:8])
+            more = f" (and {len(self.problems) - 8} more)" if len(self.problems) > 8 else ""
+            raise DataGenerationError(
+                f"cannot generate valid data: {shown}{more}",
+                hint="nothing was loaded",
+            )
+        return [self.plans[key] for key in self.generated]
+
+    # -- one table
+
+    def _plan_table(self, table: Table, n: int, counts: Mapping[str, int]) -> TablePlan:
+        rules, derived = table_rules(self.model, table, self.problems)
+        copied = [c.name for c in table.copied_columns]
+        renderers: dict[str, Renderer] = {}
+        column_plans: dict[str, ColumnPlan] = {}
+        notes: list[str] = []
+        unique_alone = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
+
+        # 1. composite unique keys (and single-column unique foreign keys): enumerate tuples
+        for unique in self._composite_keys(table, unique_alone):
+            n = self._plan_composite(table, unique, n, counts, rules, renderers, notes)
+        # 2. foreign keys not already rendered
+        for fk in table.foreign_keys:
+            if all(c in renderers for c in fk.columns):
+                continue
+            self._plan_foreign_key(table, fk, n, counts, renderers, notes)
+        # 3. every other column from its statistics
+        for name in copied:
+            if name in renderers:
+                continue
+            column = table.columns[name]
+            plan = self._column_plan(
+                table, column, n, rules.columns.get(name), unique=name in unique_alone
+            )
+            if plan is not None:
+                column_plans[name] = plan
+                renderers[name] = plan.texts
+        pairs = []
+        for pair in rules.pairs:
+            if (
+                pair.left in column_plans
+                and pair.right in column_plans
+                and (column_plans[pair.left].ordered and column_plans[pair.right].ordered)
+            ):
+                pairs.append(pair)
+            else:
+                self.problems.append(
+                    f"{table.key}: check {pair.left} {pair.op} {pair.right} compares columns "
+                    "the generator cannot order (only numbers, dates and times are supported)"
+                )
+        for rule in derived:
+            names = (rule.target, rule.left, rule.right)
+            if not all(name in column_plans and column_plans[name].ordered for name in names):
+                self.problems.append(
+                    f"{table.key}: check {rule.target} = {rule.left} {rule.op} {rule.right} "
+                    "needs three numeric columns the generator computes"
+                )
+        return TablePlan(table, n, copied, renderers, column_plans, pairs, notes, derived)
+
+    def _composite_keys(self, table: Table, unique_alone: set[str]) -> list[UniqueKey]:
+        out = []
+        fk_single = {fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1}
+        for unique in table.uniques:
+            if any(c in unique_alone for c in unique.columns) and not (
+                len(unique.columns) == 1 and unique.columns[0] in fk_single
+            ):
+                continue  # one member is unique by itself: the tuple is too
+            out.append(unique)
+        return out
+
+    def _plan_composite(
+        self,
+        table: Table,
+        unique: UniqueKey,
+        n: int,
+        counts: Mapping[str, int],
+        rules: ParsedCheck,
+        renderers: dict[str, Renderer],
+        notes: list[str],
+    ) -> int:
+        """Rows enumerate distinct tuples: the row's shuffled position written in mixed
+        radix, one digit per foreign key (a parent row) or free column (a value number)."""
+        if all(c in renderers for c in unique.columns):
+            return n
+        groups: list[_Group] = []
+        covered: set[str] = set()
+        for fk in table.foreign_keys:
+            if set(fk.columns) <= set(unique.columns) and not set(fk.columns) & covered:
+                parents = counts.get(fk.table, 0)
+                groups.append(_Group(fk.columns, fk, parents))
+                covered |= set(fk.columns)
+        free_spaces: dict[str, Space] = {}
+        for name in unique.columns:
+            if name in covered:
+                continue
+            column = table.columns[name]
+            space = self._space(table, column, rules.columns.get(name), key_space=True)
+            if space is None:
+                return n
+            free_spaces[name] = space
+            groups.append(_Group((name,), None, getattr(space, "size", None)))
+        # The column that needs the most distinct values varies fastest; the last group
+        # carries the quotient. A digit's radix is what its statistics ask for (orders with
+        # items, not every order), the carrier's is everything it can hold.
+        for group in groups:
+            group.desired = self._desired_distinct(table, group, n)
+        groups.sort(key=lambda g: -(g.desired if g.desired is not None else math.inf))
+        radices: list[int | None] = [_digit_radix(g, n) for g in groups[:-1]]
+        radices.append(groups[-1].radix)
+        if any(r == 0 for r in radices):
+            self.problems.append(
+                f"{table.key}: unique key {unique.name} references a table that gets no rows"
+            )
+            return n
+        capacity = math.prod(r for r in radices if r is not None)
+        if radices[-1] is not None and n > capacity:
+            notes.append(
+                f"{unique.name}: only {capacity} distinct ({', '.join(unique.columns)}) "
+                f"combinations exist; {capacity} rows instead of {n}"
+            )
+            n = capacity
+        shuffle = Shuffle.seeded(max(n, 1), seed_of(self.options.seed, table.key, unique.name))
+        for index, group in enumerate(groups):
+            digits = _digit(shuffle, radices, index)
+            if group.fk is not None:
+                parents = group.radix or 1
+                stride = _coprime_stride(parents, seed_of(self.options.seed, group.fk.name))
+                self._render_parent(table, group.fk, _spread(digits, stride, parents), renderers)
+            else:
+                name = group.columns[0]
+                renderers[name] = _space_renderer(free_spaces[name], digits)
+        return n
+
+    def _desired_distinct(self, table: Table, group: _Group, n: int) -> int | None:
+        stats = table.columns[group.columns[0]].stats
+        if stats is None:
+            return None
+        wanted = stats.distinct(n) if stats.n_distinct < 0 else stats.n_distinct
+        wanted = max(1, min(round(wanted), n))
+        return wanted if group.radix is None else min(wanted, group.radix)
+
+    def _render_parent(
+        self,
+        table: Table,
+        fk: ForeignKey,
+        parent_rows: Callable[[Ints], Ints],
+        renderers: dict[str, Renderer],
+    ) -> None:
+        """The child's columns of ``fk`` show the parent's key columns at ``parent_rows``
+        (-1: NULL). Looked up when rendering, so the parent may be planned later."""
+        plans = self.plans
+        for child_column, parent_column in zip(fk.columns, fk.ref_columns, strict=False):
+
+            def render(rows: Ints, parent_column: str = parent_column) -> list[str]:
+                picks = parent_rows(rows)
+                parent = plans[fk.table]
+                valid = picks >= 0
+                if valid.all():
+                    return parent.renderers[parent_column](picks)
+                out = np.full(len(rows), NULL, dtype=object)
+                if valid.any():
+                    out[valid] = np.array(
+                        parent.renderers[parent_column](picks[valid]), dtype=object
+                    )
+                return list(out.tolist())
+
+            renderers[child_column] = render
+
+    def _plan_foreign_key(
+        self,
+        table: Table,
+        fk: ForeignKey,
+        n: int,
+        counts: Mapping[str, int],
+        renderers: dict[str, Renderer],
+        notes: list[str],
+    ) -> None:
+        first = table.columns[fk.columns[0]]
+        nullable = all(table.columns[c].nullable for c in fk.columns)
+        parents = counts.get(fk.table)
+        if parents is None or parents == 0:
+            reason = "is not generated" if parents is None else "gets no rows"
+            if nullable or n == 0:
+                notes.append(f"{fk.name}: {fk.table} {reason}; the reference is left NULL")
+                for name in fk.columns:
+                    renderers[name] = lambda rows: [NULL] * len(rows)
+            else:
+                self.problems.append(
+                    f"{table.key}.{', '.join(fk.columns)} must reference {fk.table}, which "
+                    f"{reason} (add it to --tables, or give it rows with --rows)"
+                )
+            return
+        stats = first.stats
+        mcv_rows: list[int] = []
+        freqs: list[float] = []
+        if stats is not None:
+            for value, freq in zip(stats.mcv_values, stats.mcv_freqs, strict=False):
+                mcv_rows.append(_parent_row_of(value, parents, self.model, fk))
+                freqs.append(freq)
+        split = split_rows(
+            n,
+            stats,
+            nullable=nullable,
+            unique=False,
+            mcv_count=len(freqs),
+            space_size=parents,
+            default_distinct=parents,
+        )
+        shuffle = Shuffle.seeded(max(n, 1), seed_of(self.options.seed, table.key, fk.name))
+        thresholds = split.thresholds
+        stride = _coprime_stride(parents, seed_of(self.options.seed, fk.name))
+        offset = seed_of(self.options.seed, fk.name, "offset") % parents
+        rest_start = int(thresholds[-2]) if len(thresholds) > 1 else 0
+        distinct = max(split.rest_distinct, 1)
+        mcv_table = np.asarray(mcv_rows or [0], dtype=np.int64)
+
+        def parent_rows(rows: Ints) -> Ints:
+            positions = shuffle(rows)
+            runs = np.searchsorted(thresholds, positions, side="right")
+            out = np.full(len(rows), -1, dtype=np.int64)
+            rest_run = len(thresholds) - 1
+            mcv = (runs > 0) & (runs < rest_run)
+            out[mcv] = mcv_table[runs[mcv] - 1]
+            rest = runs == rest_run
+            ks = (positions[rest] - rest_start) % distinct
+            out[rest] = (ks * stride + offset) % parents
+            return out
+
+        self._render_parent(table, fk, parent_rows, renderers)
+
+    # -- columns
+
+    def _space(
+        self, table: Table, column: Column, rule: ColumnRule | None, *, key_space: bool = False
+    ) -> Space | None:
+        offset = seed_of(self.options.seed, table.key, column.name) % 1_000_000
+        space = spaces_for.space_for(column, column.type, rule, offset)
+        if isinstance(space, spaces_for.Unsupported):
+            self.problems.append(f"{table.key}.{column.name}: {space.reason}")
+            return None
+        if key_space and isinstance(space, Ordered):
+            # a key column counts up from its lowest value, one unit at a time
+            space = Ordered(
+                space.kind, [space.bounds[0], space.bounds[0]], space.unit, None, scale=space.scale
+            )
+        return space
+
+    def _column_plan(
+        self, table: Table, column: Column, n: int, rule: ColumnRule | None, *, unique: bool
+    ) -> ColumnPlan | None:
+        space = self._space(table, column, rule)
+        if space is None:
+            return None
+        stats = column.stats
+        nullable = column.nullable and not (rule is not None and rule.not_null)
+        numeric = isinstance(space, Ordered) and space.kind in ("int", "numeric", "float")
+        mcv_texts: list[str] = []
+        mcv_numbers: list[float] = []
+        freqs_kept = 0
+        fingerprinted = stats is not None and stats.mcv_fingerprinted
+        if stats is not None and not unique:
+            for value in stats.mcv_values:
+                if fingerprinted:
+                    break
+                if isinstance(space, Ordered):
+                    number = space.parse(value)
+                    if number is None or not _within(space, number):
+                        break
+                    mcv_numbers.append(number)
+                elif (rule is not None and not admits(rule, value, numeric=numeric)) or (
+                    isinstance(space, Listed) and copy_escape(value) not in space.values
+                ):
+                    break
+                mcv_texts.append(copy_escape(value))
+                freqs_kept += 1
+            if fingerprinted:
+                freqs_kept = len(stats.mcv_values)
+        if isinstance(space, Listed) and mcv_texts:
+            # the rest are the values that are not most common ones
+            space = Listed([v for v in space.values if v not in set(mcv_texts)] or space.values)
+        space_size = getattr(space, "size", None)
+        default_distinct = max(1, int(n * DEFAULT_DISTINCT_SHARE))
+        if isinstance(space, Listed):
+            default_distinct = space.size
+        split = split_rows(
+            n,
+            stats,
+            nullable=nullable,
+            unique=unique,
+            mcv_count=freqs_kept,
+            space_size=space_size,
+            default_distinct=default_distinct,
+        )
+        if unique and isinstance(space, Ordered) and space_size is not None:
+            needed = n - split.nulls
+            if space_size < needed:
+                # more rows than the captured range holds: extend it upwards (ids keep
+                # counting), within the type's own limits
+                limit = spaces_for.type_limit(column.type, rule)
+                top = space.bounds[0] + (needed - 1) * space.unit
+                if top <= limit:
+                    space.bounds[-1] = top
+                    space.size = space_size = needed
+                    split = split_rows(
+                        n,
+                        stats,
+                        nullable=nullable,
+                        unique=True,
+                        mcv_count=0,
+                        space_size=space_size,
+                        default_distinct=needed,
+                    )
+        if unique and space_size is not None and split.rest_rows > space_size:
+            self.problems.append(
+                f"{table.key}.{column.name} is unique but can only hold {space_size} "
+                f"distinct values, and {split.rest_rows} rows are asked for"
+            )
+            return None
+        if isinstance(space, Ordered):
+            space.spread(split.rest_distinct)
+        if fingerprinted and stats is not None:
+            # stand-ins: values past the rest's, with the fingerprinted values' frequencies
+            ks = np.arange(freqs_kept, dtype=np.int64) + split.rest_distinct
+            if isinstance(space, Ordered):
+                numbers = space.numbers_beyond(np.arange(freqs_kept, dtype=np.int64))
+                mcv_numbers = list(numbers.tolist())
+                mcv_texts = space.render(numbers)
+            elif isinstance(space, Listed):
+                mcv_texts = space.texts(ks)
+            else:
+                mcv_texts = space.texts(ks)
+        shuffle = (
+            Shuffle.identity(n)
+            if unique and isinstance(space, Ordered) and _is_identity_like(column)
+            else Shuffle.seeded(max(n, 1), seed_of(self.options.seed, table.key, column.name))
+        )
+        plan = ColumnPlan(column.name, n, shuffle, split, mcv_texts, space, mcv_numbers=mcv_numbers)
+        if rule is not None and not isinstance(space, Ordered):
+            self._validate(table, column, plan, rule)
+        return plan
+
+    def _validate(self, table: Table, column: Column, plan: ColumnPlan, rule: ColumnRule) -> None:
+        """Try the values the column will use against its CHECK rules, before loading."""
+        distinct = plan.split.rest_distinct
+        head = np.arange(min(distinct, 200))
+        ks = np.unique(np.r_[head, np.arange(max(distinct - 200, 0), distinct)])
+        samples = plan.space.texts(ks.astype(np.int64)) if distinct else []
+        for value in [*plan.mcv_texts, *samples]:
+            if not admits(rule, value, numeric=False):
+                self.problems.append(
+                    f"{table.key}.{column.name}: the generator cannot satisfy its CHECK rules "
+                    f"(a candidate value of {len(value)} characters fails them)"
+                )
+                return
+
+
+def _within(space: Ordered, number: float) -> bool:
+    return space.bounds[0] - 1e-9 <= number <= space.bounds[-1] + 1e-9 or space.kind == "float"
+
+
+def _is_identity_like(column: Column) -> bool:
+    return bool(column.identity) or (column.default or "").startswith("nextval(")
+
+
+def _space_renderer(space: Space, ks: Callable[[Ints], Ints]) -> Renderer:
+    def render(rows: Ints) -> list[str]:
+        return space.texts(ks(rows))
+
+    return render
+
+
+def _coprime_stride(n: int, seed: int) -> int:
+    if n <= 1:
+        return 1
+    stride = max(1, int(n * 0.381966)) + seed % 13
+    while math.gcd(stride, n) != 1:
+        stride += 1
+    return stride % n or 1
+
+
+def _parent_row_of(value: str, parents: int, model: DataModel, fk: ForeignKey) -> int:
+    """The parent row a most-common FK value stands for: the same number when the parent's
+    key counts up from 1 (identity columns do), otherwise a stable pick."""
+    try:
+        number = int(value)
+    except ValueError:
+        return seed_of(value) % parents
+    return (number - 1) % parents if number >= 1 else seed_of(value) % parents
+
+
+def build_plans(model: DataModel, options: Options) -> list[TablePlan]:
+    return Planner(model, options).plan()
+
+
+__all__ = ["Options", "Planner", "Split", "TablePlan", "Text", "build_plans"]
