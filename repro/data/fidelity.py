@@ -73,9 +73,11 @@ def measure(
     conn: psycopg.Connection[Any],
     tables: Mapping[str, tuple[Table, int, int]],
     computed: Collection[tuple[str, str]] = (),
+    caps: Mapping[tuple[str, str], int] | None = None,
 ) -> list[TableFidelity]:
     """``tables``: key -> (the snapshot's table, rows asked for, rows generated);
-    ``computed``: (table, column) pairs derived from other columns, reported not judged."""
+    ``computed``: (table, column) pairs derived from other columns, reported not judged;
+    ``caps``: the most distinct values a column can have (a foreign key's parent rows)."""
     keys = sorted(tables)
     rows = conn.execute(
         """
@@ -109,6 +111,9 @@ def measure(
             got = found.get((key, column.name))
             want_null = column.stats.null_frac if column.nullable else 0.0
             want_distinct = expected_distinct(column, generated_rows)
+            cap = (caps or {}).get((key, column.name))
+            if want_distinct is not None and cap is not None:
+                want_distinct = min(want_distinct, float(cap))  # a parent with fewer rows
             if got is None:
                 result.columns.append(
                     ColumnFidelity(

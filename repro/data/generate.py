@@ -162,6 +162,7 @@ def generate(
             conn,
             {p.table.key: (p.table, _expected(model, p, options), p.n) for p in plans},
             {(p.table.key, d.target) for p in plans for d in p.derived},
+            {(p.table.key, c): cap for p in plans for c, cap in p.caps.items()},
         )
         report.timings["fidelity"] = time.perf_counter() - mark
     except psycopg.Error as exc:
@@ -265,25 +266,32 @@ def _copy_table(
 
 
 def _load_order(plans: list[TablePlan]) -> list[TablePlan]:
-    """Parents before children when loading into an existing schema (whose constraints
-    check every row); tables in a cycle keep their order (deferred constraints cover
-    deferrable edges)."""
+    """Parents before children when loading into an existing schema, whose constraints
+    check every row. Deferrable foreign keys are checked at commit (the load defers
+    them), so they do not order anything; a cycle of the others cannot be loaded."""
     by_key = {p.table.key: p for p in plans}
     order: list[TablePlan] = []
     state: dict[str, int] = {}
 
-    def visit(key: str) -> None:
-        if state.get(key):
+    def visit(key: str, path: list[str]) -> None:
+        if state.get(key) == 2:
             return
+        if state.get(key) == 1:
+            cycle = " -> ".join([*path[path.index(key) :], key])
+            raise DataGenerationError(
+                f"the target's foreign keys form a cycle without a deferrable edge ({cycle})",
+                hint="generate into an empty database with --create-schema, which adds "
+                "foreign keys after the load",
+            )
         state[key] = 1
         for fk in by_key[key].table.foreign_keys:
-            if fk.table in by_key and fk.table != key and not state.get(fk.table):
-                visit(fk.table)
+            if fk.table in by_key and fk.table != key and not fk.deferrable:
+                visit(fk.table, [*path, key])
         state[key] = 2
         order.append(by_key[key])
 
     for key in sorted(by_key):
-        visit(key)
+        visit(key, [])
     return order
 
 

@@ -56,6 +56,8 @@ class TablePlan:
     pairs: list[PairRule]
     notes: list[str] = field(default_factory=list)
     derived: list[Derived] = field(default_factory=list)
+    # column -> the most distinct values it can have (a foreign key: its parent's rows)
+    caps: dict[str, int] = field(default_factory=dict)
 
     def chunk(self, start: int, end: int) -> str:
         """COPY text of rows [start, end)."""
@@ -305,16 +307,19 @@ class Planner:
         renderers: dict[str, Renderer] = {}
         column_plans: dict[str, ColumnPlan] = {}
         notes: list[str] = []
+        caps: dict[str, int] = {}
         unique_alone = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
 
         # 1. composite unique keys (and single-column unique foreign keys): enumerate tuples
         for unique in self._composite_keys(table, unique_alone):
-            n = self._plan_composite(table, unique, n, counts, rules, renderers, notes)
+            n = self._plan_composite(
+                table, unique, n, counts, rules, renderers, notes, unique_alone
+            )
         # 2. foreign keys not already rendered
         for fk in table.foreign_keys:
             if all(c in renderers for c in fk.columns):
                 continue
-            self._plan_foreign_key(table, fk, n, counts, renderers, notes)
+            self._plan_foreign_key(table, fk, n, counts, renderers, notes, caps)
         # 3. every other column from its statistics
         for name in copied:
             if name in renderers:
@@ -346,7 +351,7 @@ class Planner:
                     f"{table.key}: check {rule.target} = {rule.left} {rule.op} {rule.right} "
                     "needs three numeric columns the generator computes"
                 )
-        return TablePlan(table, n, copied, renderers, column_plans, pairs, notes, derived)
+        return TablePlan(table, n, copied, renderers, column_plans, pairs, notes, derived, caps)
 
     def _composite_keys(self, table: Table, unique_alone: set[str]) -> list[UniqueKey]:
         out = []
@@ -368,10 +373,13 @@ class Planner:
         rules: ParsedCheck,
         renderers: dict[str, Renderer],
         notes: list[str],
+        unique_alone: set[str],
     ) -> int:
-        """Rows enumerate distinct tuples: the row's shuffled position written in mixed
-        radix, one digit per foreign key (a parent row) or free column (a value number)."""
-        if all(c in renderers for c in unique.columns):
+        """A member that is (nearly) unique in production anyway becomes unique here, and
+        the others keep their own statistics. Otherwise rows enumerate distinct tuples:
+        the row's shuffled position written in mixed radix, one digit per foreign key (a
+        parent row) or free column (a value number)."""
+        if all(c in renderers for c in unique.columns) or unique_alone & set(unique.columns):
             return n
         groups: list[_Group] = []
         covered: set[str] = set()
@@ -395,6 +403,13 @@ class Planner:
         # items, not every order), the carrier's is everything it can hold.
         for group in groups:
             group.desired = self._desired_distinct(table, group, n)
+        for group in groups:
+            if group.fk is None and (group.radix is None or group.radix >= n):
+                column = table.columns[group.columns[0]]
+                near_unique = group.desired is not None and group.desired >= 0.9 * n
+                if near_unique or (group.desired is None and _is_identity_like(column)):
+                    unique_alone.add(column.name)
+                    return n
         groups.sort(key=lambda g: -(g.desired if g.desired is not None else math.inf))
         radices: list[int | None] = [_digit_radix(g, n) for g in groups[:-1]]
         radices.append(groups[-1].radix)
@@ -465,6 +480,7 @@ class Planner:
         counts: Mapping[str, int],
         renderers: dict[str, Renderer],
         notes: list[str],
+        caps: dict[str, int],
     ) -> None:
         first = table.columns[fk.columns[0]]
         nullable = all(table.columns[c].nullable for c in fk.columns)
@@ -488,22 +504,28 @@ class Planner:
             for value, freq in zip(stats.mcv_values, stats.mcv_freqs, strict=False):
                 mcv_rows.append(_parent_row_of(value, parents, self.model, fk))
                 freqs.append(freq)
+        mcv_table = np.asarray(mcv_rows or [0], dtype=np.int64)
+        # The rest point at parents that are not most common ones (else a distinct
+        # count comes out short); with many parents a clash is too rare to matter.
+        free = np.arange(parents, dtype=np.int64)
+        if mcv_rows and parents <= 5_000_000 and len(set(mcv_rows)) < parents:
+            free = np.setdiff1d(free, mcv_table)
         split = split_rows(
             n,
             stats,
             nullable=nullable,
             unique=False,
             mcv_count=len(freqs),
-            space_size=parents,
+            space_size=len(free) + len(freqs),
             default_distinct=parents,
         )
         shuffle = Shuffle.seeded(max(n, 1), seed_of(self.options.seed, table.key, fk.name))
         thresholds = split.thresholds
-        stride = _coprime_stride(parents, seed_of(self.options.seed, fk.name))
-        offset = seed_of(self.options.seed, fk.name, "offset") % parents
         rest_start = int(thresholds[-2]) if len(thresholds) > 1 else 0
         distinct = max(split.rest_distinct, 1)
-        mcv_table = np.asarray(mcv_rows or [0], dtype=np.int64)
+        caps[fk.columns[0]] = parents
+        stride = _coprime_stride(len(free), seed_of(self.options.seed, fk.name))
+        offset = seed_of(self.options.seed, fk.name, "offset") % len(free)
 
         def parent_rows(rows: Ints) -> Ints:
             positions = shuffle(rows)
@@ -514,7 +536,7 @@ class Planner:
             out[mcv] = mcv_table[runs[mcv] - 1]
             rest = runs == rest_run
             ks = (positions[rest] - rest_start) % distinct
-            out[rest] = (ks * stride + offset) % parents
+            out[rest] = free[(ks * stride + offset) % len(free)]
             return out
 
         self._render_parent(table, fk, parent_rows, renderers)
@@ -539,7 +561,8 @@ class Planner:
     def _column_plan(
         self, table: Table, column: Column, n: int, rule: ColumnRule | None, *, unique: bool
     ) -> ColumnPlan | None:
-        space = self._space(table, column, rule)
+        # identity and serial keys count up from their lowest value, as they do in production
+        space = self._space(table, column, rule, key_space=unique and _is_identity_like(column))
         if space is None:
             return None
         stats = column.stats
@@ -569,6 +592,14 @@ class Planner:
         if isinstance(space, Listed) and mcv_texts:
             # the rest are the values that are not most common ones
             space = Listed([v for v in space.values if v not in set(mcv_texts)] or space.values)
+        if isinstance(space, Ordered) and stats is not None and not unique:
+            wanted = stats.distinct(n) if stats.n_distinct < 0 else stats.n_distinct
+            _widen(
+                space,
+                min(round(wanted), n),
+                spaces_for.type_limit(column.type, rule),
+                spaces_for.type_floor(column.type, rule),
+            )
         space_size = getattr(space, "size", None)
         default_distinct = max(1, int(n * DEFAULT_DISTINCT_SHARE))
         if isinstance(space, Listed):
@@ -608,7 +639,7 @@ class Planner:
             )
             return None
         if isinstance(space, Ordered):
-            space.spread(split.rest_distinct)
+            space.spread(split.rest_distinct, avoid=mcv_numbers)
         if fingerprinted and stats is not None:
             # stand-ins: values past the rest's, with the fingerprinted values' frequencies
             ks = np.arange(freqs_kept, dtype=np.int64) + split.rest_distinct
@@ -643,6 +674,18 @@ class Planner:
                     f"(a candidate value of {len(value)} characters fails them)"
                 )
                 return
+
+
+def _widen(space: Ordered, wanted: int, top: float, floor: float) -> None:
+    """Make room for ``wanted`` distinct values (a range read from a few kept MCVs, or a
+    default range, can be too narrow): up to the type's or CHECK's top, then down."""
+    if space.size is None or space.size >= wanted:
+        return
+    missing = (wanted - space.size) * space.unit
+    up = min(missing, max(top - space.bounds[-1], 0.0))
+    space.bounds[-1] += up
+    space.bounds[0] -= min(missing - up, max(space.bounds[0] - floor, 0.0))
+    space.size = round((space.bounds[-1] - space.bounds[0]) / space.unit) + 1
 
 
 def _within(space: Ordered, number: float) -> bool:

@@ -133,22 +133,33 @@ class Ordered:
         values = np.interp(q, xp, np.asarray(self.bounds, dtype=np.float64))
         return np.round((values - lo) / self.unit) * self.unit + lo
 
-    def spread(self, count: int) -> None:
+    def spread(self, count: int, avoid: Sequence[float] = ()) -> None:
         """Spread ``count`` values over the bounds, precomputed once when that is cheap,
-        strictly ascending (a unit apart at least, so they stay distinct)."""
+        strictly ascending (a unit apart at least, so they stay distinct) and none of
+        them one of ``avoid`` (the most common values, which are counted apart)."""
+        wanted = count
+        count = count + len(avoid) if self.size is None else min(count + len(avoid), self.size)
         self.count = max(count, 1)
         if count > PRECOMPUTE_LIMIT or count <= 0:
             return
         ks = np.arange(count, dtype=np.float64)
         values = self._positions(ks)
-        steps = np.round((values - values[0]) / self.unit).astype(np.int64)
+        lo = self.bounds[0]
+        steps = np.round((values - lo) / self.unit).astype(np.int64)
         # strictly increasing grid positions: position_k >= position_{k-1} + 1
         steps = np.maximum.accumulate(steps - np.arange(count)) + np.arange(count)
         if self.size is not None and count <= self.size:
             # ...and never past the top bound: the last values a unit apart below it
             top = self.size - 1
             steps = np.minimum(steps, top - (count - 1 - np.arange(count)))
-        self._cache = values[0] + steps.astype(np.float64) * self.unit
+        cache = lo + steps.astype(np.float64) * self.unit
+        if len(avoid):
+            keep = ~np.isin(cache, np.asarray(avoid, dtype=np.float64))
+            if keep.sum() >= wanted:
+                # drop the clashes, then thin out evenly to exactly ``wanted`` values
+                kept = cache[keep]
+                cache = kept[np.linspace(0, len(kept) - 1, wanted).round().astype(np.int64)]
+        self._cache = cache
 
     def numbers_beyond(self, ks: Ints) -> Floats:
         """Values past the spread ones (stand-ins for fingerprinted MCVs): above the top."""
@@ -205,7 +216,18 @@ class Ordered:
 _TODAY = (date(2026, 1, 1) - date(1970, 1, 1)).days
 
 
-def default_bounds(kind: str) -> list[float]:
+_BIRTH = frozenset({"birth", "birthday", "birthdate", "dob", "born"})
+
+
+def default_bounds(kind: str, name_tokens: Sequence[str] = ()) -> list[float]:
+    """A plausible range for a column without a histogram (none captured, or a personal
+    column's left out)."""
+    if kind in ("date", "timestamp", "timestamptz") and _BIRTH & set(name_tokens):
+        days = [
+            float((date(1950, 1, 1) - date(1970, 1, 1)).days),
+            float((date(2006, 1, 1) - date(1970, 1, 1)).days),
+        ]
+        return days if kind == "date" else [d * 86400 for d in days]
     if kind == "date":
         return [float(_TODAY - 3 * 365), float(_TODAY)]
     if kind in ("timestamp", "timestamptz"):
@@ -337,9 +359,11 @@ class Structured:
         return "\\\\x" + f"{_mix(k, 7):016x}{k:08x}"
 
     def _inet(self, k: int) -> str:
+        groups = f"{k >> 32 & 0xFFFF:x}:{k >> 16 & 0xFFFF:x}:{k & 0xFFFF:x}"
         if self.base == "cidr":
-            return f"10.{k >> 8 & 255}.{k & 255}.0/24" if k < 1 << 16 else f"fd00::{k:x}:0/112"
-        return f"10.{k >> 16 & 255}.{k >> 8 & 255}.{k & 255}" if k < 1 << 24 else f"fd00::{k:x}"
+            # a network address: host bits zero
+            return f"10.{k >> 8 & 255}.{k & 255}.0/24" if k < 1 << 16 else f"fd00:{groups}::/64"
+        return f"10.{k >> 16 & 255}.{k >> 8 & 255}.{k & 255}" if k < 1 << 24 else f"fd00::{groups}"
 
     def _macaddr(self, k: int) -> str:
         h = f"{0x020000000000 | (k & 0xFFFFFFFFFF):012x}"

@@ -20,6 +20,7 @@ from repro.data.spaces import (
     unit_of,
 )
 from repro.data.types import ORDERED_KINDS, TypeInfo
+from repro.snapshot.db.personal import name_tokens
 
 _STRUCTURED = ("json", "bytea", "inet", "macaddr", "tsvector", "hstore", "xml", "point", "range")
 _NUMERIC_KINDS = ("int", "numeric", "float")
@@ -45,7 +46,10 @@ def _ordered(column: Column, info: TypeInfo, rule: ColumnRule | None) -> Ordered
         values = sorted(b for b in parsed if b is not None)
         bounds = [values[0], values[-1]] if values else []
     if len(bounds) < 2 or bounds[-1] <= bounds[0]:
-        bounds = default_bounds(info.kind) if not bounds else [bounds[0], bounds[0] + 100 * unit]
+        if bounds:
+            bounds = [bounds[0], bounds[0] + 100 * unit]
+        else:
+            bounds = default_bounds(info.kind, name_tokens(column.name))
     lo_limit, hi_limit = -1e300, 1e300
     if info.int_range is not None:
         lo_limit, hi_limit = float(info.int_range[0]), float(info.int_range[1])
@@ -86,6 +90,21 @@ def type_limit(info: TypeInfo, rule: ColumnRule | None) -> float:
         if high is not None:
             hi = min(hi, high if rule.upper.inclusive else high - unit_of(info))
     return hi
+
+
+def type_floor(info: TypeInfo, rule: ColumnRule | None) -> float:
+    """The smallest value an ordered column may take."""
+    lo = -1e300
+    if info.int_range is not None:
+        lo = float(info.int_range[0])
+    if info.kind == "numeric" and info.precision is not None:
+        lo = -(10.0 ** (info.precision - (info.scale or 0)) - unit_of(info))
+    if rule is not None and rule.lower is not None:
+        probe = Ordered(info.kind, [0.0, 1.0], unit_of(info), None, scale=info.scale or 0)
+        low = probe.parse(rule.lower.value)
+        if low is not None:
+            lo = max(lo, low if rule.lower.inclusive else low + unit_of(info))
+    return lo
 
 
 def _text(column: Column, info: TypeInfo, rule: ColumnRule | None, offset: int) -> Space:
@@ -131,7 +150,7 @@ def space_for(
     if kind == "uuid":
         return Uuid(offset)
     if kind in _STRUCTURED:
-        return Structured(kind, info.base, offset % 1_000_003)
+        return Structured(kind, info.base, offset % 4096)
     return Unsupported(f"type {info.declared!r} is not supported by the generator")
 
 
