@@ -262,7 +262,7 @@ def test_every_constraint_created_valid_and_statistics_match(
         expected = constraints(source)
         got = constraints(target)
         assert set(got) == set(expected), set(expected) ^ set(got)
-        for key, (kind, valid, definition) in expected.items():
+        for key, (kind, _valid, definition) in expected.items():
             assert got[key] == (kind, True, definition), key
         # statistics: null_frac within 0.02, distinct counts within 10% (or exact, to one
         # value, for small domains), for every analyzed column of every table
