@@ -325,7 +325,7 @@ def test_same_seed_same_bytes_other_seed_other_data(shop: tuple[PgServer, str, S
 
 
 def test_schema_round_trips_through_generate(shop: tuple[PgServer, str, Snapshot]) -> None:
-    server, source, snapshot = shop
+    server, _, snapshot = shop
     with fresh_database(server.dsn, prefix="shop_rt") as target:
         report = run_generate(snapshot, target, scale=0.1)
         again = capture(target, schemas=["app"])
