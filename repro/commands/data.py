@@ -159,14 +159,9 @@ def render_report(report: Report, console: Console) -> None:
             title="Columns off by more than the tolerance (null_frac ±0.02, n_distinct ±10%)",
             title_justify="left",
         )
-        for header in (
-            "column",
-            "null_frac snapshot",
-            "generated",
-            "n_distinct snapshot",
-            "generated",
-        ):
-            detail.add_column(header)
+        detail.add_column("column", overflow="fold")
+        for header in ("null_frac snapshot", "generated", "n_distinct snapshot", "generated"):
+            detail.add_column(header, justify="right")
         for table, column in off_rows:
             detail.add_row(
                 f"{table}.{column.column}",

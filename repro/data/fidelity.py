@@ -77,7 +77,8 @@ def measure(
 ) -> list[TableFidelity]:
     """``tables``: key -> (the snapshot's table, rows asked for, rows generated);
     ``computed``: (table, column) pairs derived from other columns, reported not judged;
-    ``caps``: the most distinct values a column can have (a foreign key's parent rows)."""
+    ``caps``: distinct counts that replace the snapshot's (a foreign key whose parent
+    table was scaled or cut down)."""
     keys = sorted(tables)
     rows = conn.execute(
         """
@@ -111,9 +112,9 @@ def measure(
             got = found.get((key, column.name))
             want_null = column.stats.null_frac if column.nullable else 0.0
             want_distinct = expected_distinct(column, generated_rows)
-            cap = (caps or {}).get((key, column.name))
-            if want_distinct is not None and cap is not None:
-                want_distinct = min(want_distinct, float(cap))  # a parent with fewer rows
+            override = (caps or {}).get((key, column.name))
+            if want_distinct is not None and override is not None:
+                want_distinct = float(override)  # a foreign key, with its parent scaled
             if got is None:
                 result.columns.append(
                     ColumnFidelity(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from repro.data.checks import parse_check as _parse_check
 from repro.data.columns import ColumnPlan, Shuffle, Split, split_rows
 from repro.data.derived import Derived, parse_with_derived
 from repro.data.meaning import seed_of
-from repro.data.model import Column, DataModel, ForeignKey, Table, UniqueKey, scaled
+from repro.data.model import Column, ColumnStats, DataModel, ForeignKey, Table, UniqueKey, scaled
 from repro.data.spaces import NULL, Ints, Listed, Ordered, Space, Text, copy_escape
 from repro.errors import DataGenerationError
 
@@ -56,7 +56,8 @@ class TablePlan:
     pairs: list[PairRule]
     notes: list[str] = field(default_factory=list)
     derived: list[Derived] = field(default_factory=list)
-    # column -> the most distinct values it can have (a foreign key: its parent's rows)
+    # column -> the distinct values it should have when that is not the snapshot's own
+    # figure (a foreign key whose parent table was scaled)
     caps: dict[str, int] = field(default_factory=dict)
 
     def chunk(self, start: int, end: int) -> str:
@@ -313,7 +314,7 @@ class Planner:
         # 1. composite unique keys (and single-column unique foreign keys): enumerate tuples
         for unique in self._composite_keys(table, unique_alone):
             n = self._plan_composite(
-                table, unique, n, counts, rules, renderers, notes, unique_alone
+                table, unique, n, counts, rules, renderers, notes, unique_alone, caps
             )
         # 2. foreign keys not already rendered
         for fk in table.foreign_keys:
@@ -374,6 +375,7 @@ class Planner:
         renderers: dict[str, Renderer],
         notes: list[str],
         unique_alone: set[str],
+        caps: dict[str, int],
     ) -> int:
         """A member that is (nearly) unique in production anyway becomes unique here, and
         the others keep their own statistics. Otherwise rows enumerate distinct tuples:
@@ -403,6 +405,8 @@ class Planner:
         # items, not every order), the carrier's is everything it can hold.
         for group in groups:
             group.desired = self._desired_distinct(table, group, n)
+            if group.fk is not None and group.desired is not None:
+                caps[group.columns[0]] = group.desired
         for group in groups:
             if group.fk is None and (group.radix is None or group.radix >= n):
                 column = table.columns[group.columns[0]]
@@ -437,8 +441,23 @@ class Planner:
                 renderers[name] = _space_renderer(free_spaces[name], digits)
         return n
 
+    def _fk_stats(
+        self, stats: ColumnStats | None, fk: ForeignKey, parents: int
+    ) -> ColumnStats | None:
+        """A foreign key's distinct count, when the snapshot gives it as a count, grows
+        with its parent table: 40 of 40 products referenced stays "all of them" when
+        products are scaled to 200."""
+        source = self.model.tables.get(fk.table)
+        before = source.rows_estimate if source is not None else None
+        if stats is None or stats.n_distinct <= 0 or not before:
+            return stats
+        grown = min(float(parents), stats.n_distinct * parents / before)
+        return replace(stats, n_distinct=max(grown, 1.0))
+
     def _desired_distinct(self, table: Table, group: _Group, n: int) -> int | None:
         stats = table.columns[group.columns[0]].stats
+        if group.fk is not None:
+            stats = self._fk_stats(stats, group.fk, group.radix or 0)
         if stats is None:
             return None
         wanted = stats.distinct(n) if stats.n_distinct < 0 else stats.n_distinct
@@ -497,7 +516,7 @@ class Planner:
                     f"{reason} (add it to --tables, or give it rows with --rows)"
                 )
             return
-        stats = first.stats
+        stats = self._fk_stats(first.stats, fk, parents)
         mcv_rows: list[int] = []
         freqs: list[float] = []
         if stats is not None:
@@ -523,7 +542,9 @@ class Planner:
         thresholds = split.thresholds
         rest_start = int(thresholds[-2]) if len(thresholds) > 1 else 0
         distinct = max(split.rest_distinct, 1)
-        caps[fk.columns[0]] = parents
+        if stats is not None:
+            wanted = stats.distinct(n) if stats.n_distinct < 0 else stats.n_distinct
+            caps[fk.columns[0]] = min(round(wanted), parents)
         stride = _coprime_stride(len(free), seed_of(self.options.seed, fk.name))
         offset = seed_of(self.options.seed, fk.name, "offset") % len(free)
 
