@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["snapshot_local", "snapshot_database", "diff_bench"]
+BENCHMARKS = ["snapshot_local", "snapshot_database", "diff_bench", "data_generate"]
 
 
 def machine() -> str:

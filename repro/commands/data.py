@@ -89,19 +89,21 @@ class RichProgress:
 
     @contextmanager
     def _table(self, key: str, total: int) -> Iterator[Callable[[int], None]]:
-        task = self.progress.add_task(key, total=max(total, 1))
+        # total 0: unknown (a copy), the bar pulses and the count and speed still show
+        task = self.progress.add_task(key, total=total or None)
 
         def advance(rows: int) -> None:
             self.progress.advance(task, rows)
 
         yield advance
-        self.progress.update(task, completed=max(total, 1))
+        done = self.progress.tasks[task].completed
+        self.progress.update(task, total=total or done or 1, completed=total or done or 1)
 
     def stage(self, name: str) -> None:
         self.progress.console.print(f"[dim]repro: {name}…[/dim]")
 
 
-def _scrub_redactor() -> Redactor:
+def scrub_redactor() -> Redactor:
     # Only used to scrub the target's password from messages: any key will do.
     return Redactor(RedactionKey.from_bytes(os.urandom(32), "ephemeral"))
 
@@ -115,7 +117,7 @@ def run_generate(args: GenerateArgs, redactors: list[Redactor]) -> int:
         rows=parse_rows(args.rows),
         tables=[t.strip() for t in args.tables] or None,
     )
-    redactor = _scrub_redactor()
+    redactor = scrub_redactor()
     redactors.append(redactor)
     snapshot = resolve_snapshot(args.snapshot)
     load = LoadOptions(create_schema=args.create_schema, truncate=args.truncate)

@@ -137,7 +137,7 @@ class ColumnPlan:
     def __post_init__(self) -> None:
         self._thresholds = self.split.thresholds
         distinct = self.split.rest_distinct
-        if 0 < distinct <= 200_000 and distinct * 4 <= max(self.n, 1) * 5:
+        if 0 < distinct <= 200_000 and distinct * 2 <= max(self.n, 1):
             # few distinct values, each used by several rows: format each once
             ks = np.arange(self.rest_offset, self.rest_offset + distinct, dtype=np.int64)
             self._rest_texts = np.array(self.space.texts(ks), dtype=object)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
-from faker import Faker
+import numpy as np
 from faker.providers.address.en_US import Provider as AddressProvider
 from faker.providers.lorem.en_US import Provider as LoremProvider
 from faker.providers.person.en_US import Provider as PersonProvider
@@ -114,7 +115,7 @@ def seed_of(*parts: object) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
-_POOL_PRODUCERS: dict[str, Callable[[Faker], str]] = {
+_POOL_PRODUCERS: dict[str, Callable[[Any], str]] = {
     "street": lambda f: f.street_address(),
     "city": lambda f: f.city(),
     "state": lambda f: f.state(),
@@ -130,7 +131,7 @@ _POOL_PRODUCERS: dict[str, Callable[[Faker], str]] = {
 }
 
 
-def _word(fake: Faker) -> str:
+def _word(fake: Any) -> str:
     return str(fake.word())
 
 
@@ -138,6 +139,8 @@ def _word(fake: Faker) -> str:
 def base_pool(meaning: str, size: int = 256) -> tuple[str, ...]:
     """Up to ``size`` distinct values Faker makes for ``meaning``, once per process, with a
     fixed seed (columns differ by where they start in it, see :func:`text_value`)."""
+    from faker import Faker  # only for the pools: importing Faker costs ~0.3 s
+
     fake = Faker("en_US")
     fake.seed_instance(0x5EED)
     produce = _POOL_PRODUCERS.get(meaning, _word)
@@ -225,3 +228,40 @@ def padded_text(k: int, width: int) -> str:
         length += len(word) + 1
         i = i * 31 + 7
     return " ".join([*words, tag]) if words else tag
+
+
+_LOWER_FIRST = tuple(n.lower() for n in FIRST_NAMES)
+_LOWER_LAST = tuple(n.lower() for n in LAST_NAMES)
+_EMAIL_DOMAINS = ("com", "net", "org")
+
+
+def text_values(meaning: str | None, ks: Any, offset: int) -> list[str] | None:
+    """:func:`text_value` for many k at once (numpy int64 array), the same strings, with
+    the index arithmetic done by numpy: the name family and phones, which make up most
+    personal columns. None for meanings without a fast path."""
+    if meaning not in ("full_name", "email", "username", "phone"):
+        return None
+    k = ks.astype(np.int64) + offset
+    if meaning == "phone":
+        if int(k.max(initial=0)) >= 10_000_000:
+            return None
+        return [
+            f"+1-555-{a:03d}-{b:04d}"
+            for a, b in zip((k // 10000 % 1000).tolist(), (k % 10000).tolist(), strict=True)
+        ]
+    if int(k.max(initial=0)) >= _NAME_PAIRS:
+        return None  # numbered variants (past 690,000 names): the slow path has them
+    first_count, last_count = len(FIRST_NAMES), len(LAST_NAMES)
+    firsts = (k % first_count).tolist()
+    lasts = ((k // first_count + k) % last_count).tolist()
+    if meaning == "full_name":
+        f, l_ = FIRST_NAMES, LAST_NAMES
+        return [f"{f[a]} {l_[b]}" for a, b in zip(firsts, lasts, strict=True)]
+    f, l_ = _LOWER_FIRST, _LOWER_LAST
+    if meaning == "username":
+        return [f"{f[a]}_{l_[b]}" for a, b in zip(firsts, lasts, strict=True)]
+    domains = (k % 3).tolist()
+    d = _EMAIL_DOMAINS
+    return [
+        f"{f[a]}.{l_[b]}@example.{d[c]}" for a, b, c in zip(firsts, lasts, domains, strict=True)
+    ]

@@ -451,6 +451,10 @@ class Planner:
         before = source.rows_estimate if source is not None else None
         if stats is None or stats.n_distinct <= 0 or not before:
             return stats
+        if stats.n_distinct < 0.9 * before:
+            # a fixed handful of parents (5 managers): as many, if there are parents enough
+            return replace(stats, n_distinct=min(stats.n_distinct, float(parents)))
+        # (nearly) every parent is referenced: still every parent, however many there are
         grown = min(float(parents), stats.n_distinct * parents / before)
         return replace(stats, n_distinct=max(grown, 1.0))
 
@@ -520,15 +524,16 @@ class Planner:
         mcv_rows: list[int] = []
         freqs: list[float] = []
         if stats is not None:
-            for value, freq in zip(stats.mcv_values, stats.mcv_freqs, strict=False):
-                mcv_rows.append(_parent_row_of(value, parents, self.model, fk))
-                freqs.append(freq)
+            mcv_rows = _parent_rows_of(stats.mcv_values, parents)
+            freqs = list(stats.mcv_freqs[: len(mcv_rows)])
         mcv_table = np.asarray(mcv_rows or [0], dtype=np.int64)
         # The rest point at parents that are not most common ones (else a distinct
         # count comes out short); with many parents a clash is too rare to matter.
         free = np.arange(parents, dtype=np.int64)
-        if mcv_rows and parents <= 5_000_000 and len(set(mcv_rows)) < parents:
-            free = np.setdiff1d(free, mcv_table)
+        if mcv_rows and len(set(mcv_rows)) < parents:
+            keep = np.ones(parents, dtype=bool)
+            keep[mcv_table] = False
+            free = free[keep]
         split = split_rows(
             n,
             stats,
@@ -733,14 +738,25 @@ def _coprime_stride(n: int, seed: int) -> int:
     return stride % n or 1
 
 
-def _parent_row_of(value: str, parents: int, model: DataModel, fk: ForeignKey) -> int:
-    """The parent row a most-common FK value stands for: the same number when the parent's
-    key counts up from 1 (identity columns do), otherwise a stable pick."""
-    try:
-        number = int(value)
-    except ValueError:
-        return seed_of(value) % parents
-    return (number - 1) % parents if number >= 1 else seed_of(value) % parents
+def _parent_rows_of(values: Iterable[str], parents: int) -> list[int]:
+    """The parent rows the most common FK values stand for: the same number when the
+    parent's key counts up from 1 (identity columns do) and that row is free, otherwise a
+    stable pick among the free rows: distinct values, distinct parents, while they last."""
+    taken: set[int] = set()
+    out = []
+    for value in values:
+        try:
+            row = int(value) - 1
+        except ValueError:
+            row = -1
+        if not 0 <= row < parents or row in taken:
+            row = seed_of(value) % parents
+            if len(taken) < parents:
+                while row in taken:
+                    row = (row + 1) % parents
+        taken.add(row)
+        out.append(row)
+    return out
 
 
 def build_plans(model: DataModel, options: Options) -> list[TablePlan]:

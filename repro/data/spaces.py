@@ -184,8 +184,8 @@ class Ordered:
             return list(np.datetime_as_string(days).tolist())
         if kind in ("timestamp", "timestamptz"):
             seconds = np.round(values).astype(np.int64).astype("datetime64[s]")
-            out = np.datetime_as_string(seconds).tolist()
-            return [t + "+00" for t in out] if kind == "timestamptz" else list(out)
+            # timestamptz too: the loading session's time zone is UTC
+            return list(np.datetime_as_string(seconds).tolist())
         if kind == "time":
             return [
                 f"{int(v) // 3600 % 24:02d}:{int(v) // 60 % 60:02d}:{int(v) % 60:02d}"
@@ -294,7 +294,12 @@ class Text:
         if meaning is None and self.width and self.width > 12:
             out = [meanings.padded_text(k + offset, self.width) for k in ks.tolist()]
         else:
-            out = [meanings.text_value(meaning, k, offset) for k in ks.tolist()]
+            fast = meanings.text_values(meaning, ks, offset)
+            out = (
+                fast
+                if fast is not None
+                else [meanings.text_value(meaning, k, offset) for k in ks.tolist()]
+            )
         if limit is not None:
             # keep the distinguishing end (the suffix) when a value is too long
             out = [

@@ -113,7 +113,7 @@ def test_ordered_space_renders_types() -> None:
     day = Ordered("date", [0.0, 1.0], 1.0, 2)
     assert day.render(np.array([0.0, 19358.0])) == ["1970-01-01", "2023-01-01"]
     stamp = Ordered("timestamptz", [0.0, 1.0], 1.0, None)
-    assert stamp.render(np.array([86400.0])) == ["1970-01-02T00:00:00+00"]
+    assert stamp.render(np.array([86400.0])) == ["1970-01-02T00:00:00"]  # a UTC session
     money = Ordered("numeric", [0.0, 1.0], 0.01, None, scale=2)
     assert money.render(np.array([1.5])) == ["1.50"]
     assert stamp.parse("2023-01-01 00:00:00+01") == 1672527600.0
