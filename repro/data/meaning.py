@@ -249,19 +249,27 @@ def text_values(meaning: str | None, ks: Any, offset: int) -> list[str] | None:
             f"+1-555-{a:03d}-{b:04d}"
             for a, b in zip((k // 10000 % 1000).tolist(), (k % 10000).tolist(), strict=True)
         ]
-    if int(k.max(initial=0)) >= _NAME_PAIRS:
-        return None  # numbered variants (past 690,000 names): the slow path has them
     first_count, last_count = len(FIRST_NAMES), len(LAST_NAMES)
-    firsts = (k % first_count).tolist()
-    lasts = ((k // first_count + k) % last_count).tolist()
+    pair = k % _NAME_PAIRS
+    firsts = (pair % first_count).tolist()
+    lasts = ((pair // first_count + pair) % last_count).tolist()
+    # past 690,000 names the pairs come round again with a number (as in text_value)
+    wrapped = k // _NAME_PAIRS
+    numbers: list[str] = (
+        [""] * len(firsts)
+        if int(wrapped.max(initial=0)) == 0
+        else ["" if w == 0 else str(w) for w in wrapped.tolist()]
+    )
     if meaning == "full_name":
         f, l_ = FIRST_NAMES, LAST_NAMES
-        return [f"{f[a]} {l_[b]}" for a, b in zip(firsts, lasts, strict=True)]
+        spaced = [n and " " + n for n in numbers]
+        return [f"{f[a]} {l_[b]}{n}" for a, b, n in zip(firsts, lasts, spaced, strict=True)]
     f, l_ = _LOWER_FIRST, _LOWER_LAST
     if meaning == "username":
-        return [f"{f[a]}_{l_[b]}" for a, b in zip(firsts, lasts, strict=True)]
+        return [f"{f[a]}_{l_[b]}{n}" for a, b, n in zip(firsts, lasts, numbers, strict=True)]
     domains = (k % 3).tolist()
     d = _EMAIL_DOMAINS
     return [
-        f"{f[a]}.{l_[b]}@example.{d[c]}" for a, b, c in zip(firsts, lasts, domains, strict=True)
+        f"{f[a]}.{l_[b]}{n}@example.{d[c]}"
+        for a, b, n, c in zip(firsts, lasts, numbers, domains, strict=True)
     ]
