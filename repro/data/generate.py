@@ -8,10 +8,9 @@ fresh statistics with the snapshot's.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -21,6 +20,7 @@ from repro.data.ddl import SchemaScript, Statement, schema_script
 from repro.data.fidelity import TableFidelity, measure
 from repro.data.model import DataModel, Table, build_model, scaled
 from repro.data.plan import Options, TablePlan, build_plans
+from repro.data.progress import Progress, QuietProgress
 from repro.data.target import check_ready, connect_target, qualified
 from repro.errors import DataGenerationError, SnapshotFormatError
 from repro.redaction import Redactor
@@ -28,22 +28,6 @@ from repro.snapshot.model import Snapshot
 
 CHUNK_ROWS = 50_000
 REPORT_SCHEMA = "repro.data-generate/v1"
-
-
-class Progress(Protocol):
-    def table(self, key: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
-        """A context for loading one table; calling what it yields advances it by rows."""
-        ...
-
-    def stage(self, name: str) -> None: ...
-
-
-class QuietProgress:
-    def table(self, key: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
-        return nullcontext(lambda rows: None)
-
-    def stage(self, name: str) -> None:
-        pass
 
 
 @dataclass
