@@ -100,15 +100,20 @@ def split_rows(
             distinct = min(distinct, space_size)
         return Split(nulls, [], non_null, max(distinct, 1 if non_null else 0))
     freqs = list(stats.mcv_freqs[:mcv_count])
+    total_distinct = min(stats.distinct(n) if stats.n_distinct < 0 else stats.n_distinct, non_null)
+    covered_all = len(freqs) == stats.mcv_count and stats.mcv_frequency_sum + null_frac >= 0.9995
+    if covered_all and freqs and total_distinct > len(freqs) + 0.5:
+        # every value was a most common one, but at this size there are more values (a
+        # scaled table, a grown parent): the common ones give up share in proportion
+        factor = len(freqs) / total_distinct
+        freqs = [f * factor for f in freqs]
     mcv_rows = [round(n * f) for f in freqs]
     if sum(mcv_rows) > non_null:
         mcv_rows = _largest_remainder(non_null, freqs)
     rest = non_null - sum(mcv_rows)
-    # distinct values among non-null rows, as a count for n rows
-    total_distinct = stats.distinct(n) if stats.n_distinct < 0 else stats.n_distinct
     # MCVs the snapshot did not keep (or the plan could not use) are among the rest
     rest_distinct = round(total_distinct) - len(freqs)
-    covered = len(freqs) == stats.mcv_count and stats.mcv_frequency_sum + null_frac >= 0.9995
+    covered = covered_all and sum(freqs) + null_frac >= 0.9995
     if (rest_distinct <= 0 or covered) and freqs:
         # every value is a most common one: the rest are rounding crumbs, spread over them
         mcv_rows = _largest_remainder(non_null, freqs)

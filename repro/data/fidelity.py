@@ -74,11 +74,13 @@ def measure(
     tables: Mapping[str, tuple[Table, int, int]],
     computed: Collection[tuple[str, str]] = (),
     caps: Mapping[tuple[str, str], int] | None = None,
+    limits: Mapping[tuple[str, str], int] | None = None,
 ) -> list[TableFidelity]:
     """``tables``: key -> (the snapshot's table, rows asked for, rows generated);
     ``computed``: (table, column) pairs derived from other columns, reported not judged;
     ``caps``: distinct counts that replace the snapshot's (a foreign key whose parent
-    table was scaled or cut down)."""
+    table was scaled or cut down); ``limits``: the most distinct values the planned rows
+    can hold (a tiny table whose common values fill most of it)."""
     keys = sorted(tables)
     rows = conn.execute(
         """
@@ -115,6 +117,9 @@ def measure(
             override = (caps or {}).get((key, column.name))
             if want_distinct is not None and override is not None:
                 want_distinct = float(override)  # a foreign key, with its parent scaled
+            limit = (limits or {}).get((key, column.name))
+            if want_distinct is not None and limit is not None:
+                want_distinct = min(want_distinct, float(limit))
             if got is None:
                 result.columns.append(
                     ColumnFidelity(
@@ -126,7 +131,7 @@ def measure(
                 continue
             null_frac, n_distinct = got
             distinct = _distinct_count(n_distinct, generated_rows)
-            derived = (key, column.name) in computed
+            derived = (key, column.name) in computed or column.generated
             result.columns.append(
                 ColumnFidelity(
                     column.name,

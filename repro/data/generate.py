@@ -147,6 +147,7 @@ def generate(
             {p.table.key: (p.table, _expected(model, p, options), p.n) for p in plans},
             {(p.table.key, d.target) for p in plans for d in p.derived},
             {(p.table.key, c): cap for p in plans for c, cap in p.caps.items()},
+            {(p.table.key, c): limit for p in plans for c, limit in p.limits.items()},
         )
         report.timings["fidelity"] = time.perf_counter() - mark
     except psycopg.Error as exc:

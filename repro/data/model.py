@@ -7,6 +7,7 @@ generation, the fidelity report) reads this instead of the raw snapshot dict.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,7 @@ class Table:
     partition_by: str | None = None  # "RANGE (created_at)": how a partitioned table splits
     partition_bound: str | None = None  # "FOR VALUES FROM (...) TO (...)" of a partition
     partitions: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what the generator cannot satisfy
 
     @property
     def copied_columns(self) -> list[Column]:
@@ -152,6 +154,7 @@ def build_model(database: Mapping[str, Any]) -> DataModel:
             name: _column(name, col, column_stats.get(name), database) for name, col in ordered
         }
         uniques: list[UniqueKey] = []
+        unsupported_uniques: list[str] = []
         foreign_keys: list[ForeignKey] = []
         checks: dict[str, str] = {}
         for cname, con in sorted((raw.get("constraints") or {}).items()):
@@ -172,16 +175,18 @@ def build_model(database: Mapping[str, Any]) -> DataModel:
                 )
             elif kind == "check" and con.get("definition") and not con.get("inherited"):
                 checks[cname] = str(con["definition"])
-        # Unique indexes without a constraint (CREATE UNIQUE INDEX) bind the data just the same.
+        # Unique indexes without a constraint (CREATE UNIQUE INDEX) bind the data just the
+        # same. A partial one is met by making its columns unique everywhere; one on
+        # expressions of single columns (lower(email)) by making those columns unique, which
+        # generated text (never differing by case alone) carries over.
         for iname, index in sorted((raw.get("indexes") or {}).items()):
-            if (
-                index.get("unique")
-                and not index.get("constraint")
-                and not index.get("expressions")
-                and not index.get("predicate")
-                and index.get("columns")
-            ):
-                uniques.append(UniqueKey(iname, tuple(index["columns"]), False))
+            if not index.get("unique") or index.get("constraint") or not index.get("columns"):
+                continue
+            unique_columns = index_columns(index, columns_by_name=raw.get("columns") or {})
+            if unique_columns is None:
+                unsupported_uniques.append(f"{key}: unique index {iname} on expressions")
+            else:
+                uniques.append(UniqueKey(iname, unique_columns, False))
         estimate = raw.get("rows_estimate")
         tables[key] = Table(
             key=key,
@@ -196,12 +201,37 @@ def build_model(database: Mapping[str, Any]) -> DataModel:
             partition_of=raw.get("partition_of"),
             partition_by=raw.get("partition_by"),
             partition_bound=raw.get("partition_bound"),
+            problems=unsupported_uniques,
         )
     for table in tables.values():
         if table.partition_of in tables:
             tables[table.partition_of].partitions.append(table.key)
     server = database.get("server") or {}
     return DataModel(tables, dict(database.get("sequences") or {}), server.get("major"))
+
+
+_SIMPLE_EXPRESSION = re.compile(
+    r'^\(?(?:lower|upper|btrim|trim)?\(?\(?("?[A-Za-z_][\w$ ]*"?)\)?(?:::\w+(?: \w+)*)?\)?\)?$'
+)
+
+
+def index_columns(
+    index: Mapping[str, Any], columns_by_name: Mapping[str, Any]
+) -> tuple[str, ...] | None:
+    """The columns a unique index makes unique, expressions of one column included; None
+    when an expression is anything else."""
+    out = []
+    for item in index.get("columns") or ():
+        text = str(item).strip()
+        if text in columns_by_name:
+            out.append(text)
+            continue
+        match = _SIMPLE_EXPRESSION.match(text)
+        name = match.group(1).strip('"') if match else None
+        if name is None or name not in columns_by_name:
+            return None
+        out.append(name)
+    return tuple(out)
 
 
 def scaled(count: int | None, scale: float) -> int:

@@ -59,6 +59,9 @@ class TablePlan:
     # column -> the distinct values it should have when that is not the snapshot's own
     # figure (a foreign key whose parent table was scaled)
     caps: dict[str, int] = field(default_factory=dict)
+    # column -> the most distinct values its rows can hold as planned (common values keep
+    # their share: a tiny table has room for fewer others)
+    limits: dict[str, int] = field(default_factory=dict)
 
     def chunk(self, start: int, end: int) -> str:
         """COPY text of rows [start, end)."""
@@ -231,17 +234,21 @@ def _digit(shuffle: Shuffle, radices: list[int | None], index: int) -> Callable[
 
     def digits(rows: Ints) -> Ints:
         q = shuffle(rows)
-        salt = np.zeros(len(rows), dtype=np.int64)
+        salt = np.zeros(len(rows), dtype=np.uint64)
         for i, radix in enumerate(radices[: index + 1]):
+            offset = (salt % np.uint64(radix)).astype(np.int64) if radix else 0
             if i == last:
-                d = q if radix is None else (q + salt) % radix
+                d = q if radix is None else (q + offset) % radix
             else:
                 assert radix is not None
-                d = (q % radix + salt) % radix
+                d = (q % radix + offset) % radix
                 q = q // radix
             if i == index:
                 return d
-            salt = (salt * 31 + d * 40503 + 17) % 1_000_003
+            # 64-bit multiply-and-add (wrapping), then a xorshift: an offset spread evenly
+            # over any radix (a small multiplier shares factors with some radices)
+            salt = salt * np.uint64(6364136223846793005) + d.astype(np.uint64) + np.uint64(1)
+            salt ^= salt >> np.uint64(29)
         raise AssertionError("unreachable")
 
     return digits
@@ -304,11 +311,13 @@ class Planner:
 
     def _plan_table(self, table: Table, n: int, counts: Mapping[str, int]) -> TablePlan:
         rules, derived = table_rules(self.model, table, self.problems)
+        self.problems.extend(table.problems)
         copied = [c.name for c in table.copied_columns]
         renderers: dict[str, Renderer] = {}
         column_plans: dict[str, ColumnPlan] = {}
         notes: list[str] = []
         caps: dict[str, int] = {}
+        limits: dict[str, int] = {}
         unique_alone = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
 
         # 1. composite unique keys (and single-column unique foreign keys): enumerate tuples
@@ -316,9 +325,16 @@ class Planner:
             n = self._plan_composite(
                 table, unique, n, counts, rules, renderers, notes, unique_alone, caps
             )
-        # 2. foreign keys not already rendered
-        for fk in table.foreign_keys:
+        # 2. foreign keys not already rendered; the widest first, so a narrower key on
+        # some of its columns (tenant_id of (tenant_id, user_id)) agrees with it
+        for fk in sorted(table.foreign_keys, key=lambda f: -len(f.columns)):
             if all(c in renderers for c in fk.columns):
+                continue
+            if any(c in renderers for c in fk.columns):
+                self.problems.append(
+                    f"{table.key}: foreign key {fk.name} shares columns with another key that "
+                    "points elsewhere; references consistent across both are not supported"
+                )
                 continue
             self._plan_foreign_key(table, fk, n, counts, renderers, notes, caps)
         # 3. every other column from its statistics
@@ -332,6 +348,7 @@ class Planner:
             if plan is not None:
                 column_plans[name] = plan
                 renderers[name] = plan.texts
+                limits[name] = plan.split.rest_distinct + sum(1 for r in plan.split.mcv_rows if r)
         pairs = []
         for pair in rules.pairs:
             if (
@@ -352,7 +369,9 @@ class Planner:
                     f"{table.key}: check {rule.target} = {rule.left} {rule.op} {rule.right} "
                     "needs three numeric columns the generator computes"
                 )
-        return TablePlan(table, n, copied, renderers, column_plans, pairs, notes, derived, caps)
+        return TablePlan(
+            table, n, copied, renderers, column_plans, pairs, notes, derived, caps, limits
+        )
 
     def _composite_keys(self, table: Table, unique_alone: set[str]) -> list[UniqueKey]:
         out = []
@@ -385,8 +404,9 @@ class Planner:
             return n
         groups: list[_Group] = []
         covered: set[str] = set()
-        for fk in table.foreign_keys:
-            if set(fk.columns) <= set(unique.columns) and not set(fk.columns) & covered:
+        members = set(unique.columns)
+        for fk in sorted(table.foreign_keys, key=lambda f: -len(f.columns)):
+            if set(fk.columns) <= members and not set(fk.columns) & covered:
                 parents = counts.get(fk.table, 0)
                 groups.append(_Group(fk.columns, fk, parents))
                 covered |= set(fk.columns)
@@ -414,6 +434,27 @@ class Planner:
                 if near_unique or (group.desired is None and _is_identity_like(column)):
                     unique_alone.add(column.name)
                     return n
+        tangled = [
+            fk.name
+            for fk in table.foreign_keys
+            if set(fk.columns) & covered
+            and not any(set(fk.columns) <= set(g.columns) for g in groups if g.fk is not None)
+        ]
+        if tangled:
+            # A key column also belongs to a foreign key reaching outside this key
+            # ((tenant_id, owner_id) besides (tenant_id, name)): enumerating tuples here
+            # would fix tenant_id without the owner. A free text column unique by itself
+            # keeps the tuple unique and leaves the foreign keys to themselves.
+            for name in unique.columns:
+                column = table.columns[name]
+                if name not in covered and column.type.kind in ("text", "uuid"):
+                    unique_alone.add(name)
+                    return n
+            self.problems.append(
+                f"{table.key}: unique key {unique.name} shares columns with foreign keys "
+                f"{', '.join(tangled)} that point elsewhere; keeping both is not supported"
+            )
+            return n
         groups.sort(key=lambda g: -(g.desired if g.desired is not None else math.inf))
         radices: list[int | None] = [_digit_radix(g, n) for g in groups[:-1]]
         radices.append(groups[-1].radix)
@@ -455,8 +496,8 @@ class Planner:
             # a fixed handful of parents (5 managers): as many, if there are parents enough
             return replace(stats, n_distinct=min(stats.n_distinct, float(parents)))
         # (nearly) every parent is referenced: still every parent, however many there are
-        grown = min(float(parents), stats.n_distinct * parents / before)
-        return replace(stats, n_distinct=max(grown, 1.0))
+        grown = max(min(float(parents), stats.n_distinct * parents / before), 1.0)
+        return replace(stats, n_distinct=grown)
 
     def _desired_distinct(self, table: Table, group: _Group, n: int) -> int | None:
         stats = table.columns[group.columns[0]].stats
@@ -520,6 +561,15 @@ class Planner:
                     f"{reason} (add it to --tables, or give it rows with --rows)"
                 )
             return
+        # a composite key's shape is its most varied column's (user_id, not tenant_id)
+        first = max(
+            (table.columns[c] for c in fk.columns),
+            key=lambda c: (
+                c.stats.distinct(n)
+                if c.stats and c.stats.n_distinct < 0
+                else (c.stats.n_distinct if c.stats else 0)
+            ),
+        )
         stats = self._fk_stats(first.stats, fk, parents)
         mcv_rows: list[int] = []
         freqs: list[float] = []
@@ -549,7 +599,7 @@ class Planner:
         distinct = max(split.rest_distinct, 1)
         if stats is not None:
             wanted = stats.distinct(n) if stats.n_distinct < 0 else stats.n_distinct
-            caps[fk.columns[0]] = min(round(wanted), parents)
+            caps[first.name] = min(round(wanted), parents)
         stride = _coprime_stride(len(free), seed_of(self.options.seed, fk.name))
         offset = seed_of(self.options.seed, fk.name, "offset") % len(free)
 
