@@ -133,8 +133,10 @@ CREATE INDEX order_items_order ON {SCHEMA}.order_items (order_id);
 CREATE INDEX order_items_product ON {SCHEMA}.order_items (product_id);
 """
 
-CITIES = "ARRAY['Berlin', 'Paris', 'Lyon', 'Madrid', 'Porto', 'Oslo', 'Riga', 'Turin', " \
-         "'Ghent', 'Cork', 'Brno', 'Graz']"
+CITIES = (
+    "ARRAY['Berlin', 'Paris', 'Lyon', 'Madrid', 'Porto', 'Oslo', 'Riga', 'Turin', "
+    "'Ghent', 'Cork', 'Brno', 'Graz']"
+)
 
 
 def data_sql() -> str:
@@ -145,9 +147,9 @@ SELECT 'Tenant ' || g || ' GmbH',
        CASE WHEN g % 20 = 0 THEN NULL ELSE 'admin' || g || '@tenant' || g || '.example' END,
        (ARRAY['free', 'pro', 'enterprise'])[1 + g % 3],
        timestamptz '2020-01-01' + g * interval '5 days'
-FROM generate_series(1, {n['tenants']}) g;
+FROM generate_series(1, {n["tenants"]}) g;
 INSERT INTO {SCHEMA}.customers (tenant_id, email, full_name, status, credit_limit, created_at)
-SELECT CASE WHEN g % 5 < 2 THEN 1 ELSE 2 + g % ({n['tenants']} - 1) END,
+SELECT CASE WHEN g % 5 < 2 THEN 1 ELSE 2 + g % ({n["tenants"]} - 1) END,
        CASE WHEN g % 20 = 0 THEN NULL ELSE 'customer' || g || '@mail.example' END,
        (ARRAY['Anna', 'Ben', 'Chloe', 'David', 'Emma', 'Felix', 'Greta', 'Hugo'])[1 + g % 8]
            || ' ' || 'Surname' || (g % 1500),
@@ -155,7 +157,7 @@ SELECT CASE WHEN g % 5 < 2 THEN 1 ELSE 2 + g % ({n['tenants']} - 1) END,
               'suspended', 'suspended', 'closed'])[1 + g % 10],
        CASE WHEN g % 20 = 1 THEN NULL ELSE (g % 200) * 50 END,
        timestamptz '2021-01-01' + g * interval '37 minutes'
-FROM generate_series(1, {n['customers']}) g;
+FROM generate_series(1, {n["customers"]}) g;
 INSERT INTO {SCHEMA}.products (sku, name, supplier_phone, category, price)
 SELECT 'SKU-' || lpad(g::text, 6, '0'), 'Product ' || g,
        CASE WHEN g % 20 = 2 THEN NULL
@@ -163,10 +165,10 @@ SELECT 'SKU-' || lpad(g::text, 6, '0'), 'Product ' || g,
        CASE WHEN g % 20 = 3 THEN NULL
             ELSE (ARRAY['books', 'garden', 'toys', 'food', 'tools', 'music'])[1 + g % 6] END,
        round((1 + (g * 37) % 500 + (g % 100) / 100.0)::numeric, 2)
-FROM generate_series(1, {n['products']}) g;
+FROM generate_series(1, {n["products"]}) g;
 INSERT INTO {SCHEMA}.orders (customer_id, status, amount, shipping_address, shipping_city,
                              placed_at, shipped_at)
-SELECT 1 + (g * 7) % {n['customers']},
+SELECT 1 + (g * 7) % {n["customers"]},
        (ARRAY['new', 'paid', 'paid', 'shipped', 'shipped', 'shipped', 'cancelled'])[1 + g % 7],
        round(((g * 13) % 40000 / 100.0)::numeric, 2),
        CASE WHEN g % 20 = 4 THEN NULL ELSE (g % 400) || ' Main Street ' || (g % 90) END,
@@ -174,14 +176,14 @@ SELECT 1 + (g * 7) % {n['customers']},
        timestamptz '2023-01-01' + g * interval '17 minutes',
        CASE WHEN g % 20 = 6 THEN NULL
             ELSE timestamptz '2023-01-01' + g * interval '17 minutes' + interval '2 days' END
-FROM generate_series(1, {n['orders']}) g;
+FROM generate_series(1, {n["orders"]}) g;
 INSERT INTO {SCHEMA}.order_items (order_id, product_id, quantity, unit_price, recipient_name,
                                   recipient_email)
-SELECT 1 + g % {n['orders']}, 1 + (g * 31) % {n['products']}, 1 + (g * 11) % 100,
+SELECT 1 + g % {n["orders"]}, 1 + (g * 31) % {n["products"]}, 1 + (g * 11) % 100,
        CASE WHEN g % 20 = 7 THEN NULL ELSE round((1 + (g * 17) % 300)::numeric, 2) END,
        CASE WHEN g % 20 = 8 THEN NULL ELSE 'Recipient ' || (g % 5000) END,
        CASE WHEN g % 20 = 9 THEN NULL ELSE 'gift' || g || '@mail.example' END
-FROM generate_series(1, {n['order_items']}) g;
+FROM generate_series(1, {n["order_items"]}) g;
 ANALYZE;
 """
 
@@ -214,9 +216,12 @@ def build_snapshot(dsn: str, path: Path) -> tuple[Snapshot, float, float]:
     started = time.perf_counter()
     redactor = Redactor(key=RedactionKey.from_bytes(b"bench", "bench"))
     profile = Profile(name="bench", path=None, database=DatabaseSpec(dsn=dsn, schemas=[SCHEMA]))
-    ctx = CaptureContext(target=None,  # type: ignore[arg-type]  # the facet needs no target
-                         profile=profile, options=validate_options(FACET, {}, "bench"),
-                         redactor=redactor)
+    ctx = CaptureContext(
+        target=None,  # type: ignore[arg-type]  # the facet needs no target
+        profile=profile,
+        options=validate_options(FACET, {}, "bench"),
+        redactor=redactor,
+    )
     result = FACET.capture(ctx)
     if result.status != "ok":
         raise RuntimeError(f"capture {result.status}: {result.message} {result.problems}")
@@ -248,9 +253,14 @@ def run_command(argv: list[str], timeout: float | None = None) -> dict[str, Any]
         timefile = tf.name
     try:
         started = time.perf_counter()
-        proc = subprocess.Popen([TIME, "-f", "%M", "-o", timefile, *argv], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [TIME, "-f", "%M", "-o", timefile, *argv],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -262,16 +272,34 @@ def run_command(argv: list[str], timeout: float | None = None) -> dict[str, Any]
             raise RuntimeError(f"{argv[:4]} exited {proc.returncode}: {err.strip()[-2000:]}")
         lines = Path(timefile).read_text().strip().splitlines()
         rss_mb = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else float("nan")
-        return {"timed_out": False, "seconds": seconds, "rss_mb": rss_mb, "stdout": out,
-                "stderr": err}
+        return {
+            "timed_out": False,
+            "seconds": seconds,
+            "rss_mb": rss_mb,
+            "stdout": out,
+            "stderr": err,
+        }
     finally:
         Path(timefile).unlink(missing_ok=True)
 
 
-def generate_once(snap: Path, dsn: str, scale: float = 1.0,
-                  timeout: float | None = None) -> dict[str, Any]:
-    argv = [sys.executable, "-m", "repro", "data", "generate", str(snap), "--dsn", dsn,
-            "--create-schema", "--seed", str(SEED), "--json"]
+def generate_once(
+    snap: Path, dsn: str, scale: float = 1.0, timeout: float | None = None
+) -> dict[str, Any]:
+    argv = [
+        sys.executable,
+        "-m",
+        "repro",
+        "data",
+        "generate",
+        str(snap),
+        "--dsn",
+        dsn,
+        "--create-schema",
+        "--seed",
+        str(SEED),
+        "--json",
+    ]
     if scale != 1.0:
         argv += ["--scale", f"{scale:g}"]
     result = run_command(argv, timeout)
@@ -291,25 +319,40 @@ def pgbench_once(pgbench: str, dsn: str) -> dict[str, Any]:
 def verify(dsn: str) -> dict[str, Any]:
     """Counts, invalid constraints and the top tenant's share in a generated database."""
     with psycopg.connect(dsn) as conn:
-        counts = {t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
-            sql.Identifier(SCHEMA, t))).fetchone()[0] for t in TARGET_ROWS}  # type: ignore[index]
+        counts = {
+            t: conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(SCHEMA, t))
+            ).fetchone()[0]
+            for t in TARGET_ROWS
+        }  # type: ignore[index]
         constraints = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE NOT convalidated) FROM pg_constraint co "
-            "JOIN pg_namespace n ON n.oid = co.connamespace WHERE n.nspname = %s", (SCHEMA,)
+            "JOIN pg_namespace n ON n.oid = co.connamespace WHERE n.nspname = %s",
+            (SCHEMA,),
         ).fetchone()
-        top = conn.execute(sql.SQL(
-            "SELECT count(*)::float / (SELECT count(*) FROM {c}) FROM {c} GROUP BY tenant_id "
-            "ORDER BY 1 DESC LIMIT 1").format(c=sql.Identifier(SCHEMA, "customers"))).fetchone()
+        top = conn.execute(
+            sql.SQL(
+                "SELECT count(*)::float / (SELECT count(*) FROM {c}) FROM {c} GROUP BY tenant_id "
+                "ORDER BY 1 DESC LIMIT 1"
+            ).format(c=sql.Identifier(SCHEMA, "customers"))
+        ).fetchone()
         size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
     assert constraints is not None and top is not None and size is not None
-    return {"counts": counts, "constraints": constraints[0], "invalid": constraints[1],
-            "top_tenant_share": top[0], "size_mb": size[0] / 2**20}
+    return {
+        "counts": counts,
+        "constraints": constraints[0],
+        "invalid": constraints[1],
+        "top_tenant_share": top[0],
+        "size_mb": size[0] / 2**20,
+    }
 
 
 def columns_off(report: dict[str, Any]) -> list[str]:
     return sorted(
-        f"{t['table'].split('.', 1)[1]}.{c}" for t in report["tables"]
-        for c, v in t["columns"].items() if not v["ok"]
+        f"{t['table'].split('.', 1)[1]}.{c}"
+        for t in report["tables"]
+        for c, v in t["columns"].items()
+        if not v["ok"]
     )
 
 
@@ -394,19 +437,16 @@ def _measure(server_dsn: str, workdir: Path) -> dict[str, Any]:
         ),
         f"source: build {sum(TARGET_ROWS.values()) // SOURCE_DIVISOR:,} rows + ANALYZE / "
         "capture facet": f"{build_s:.2f} s / {capture_s:.2f} s",
-        f"generate 1M end to end, median of {RUNS} (wall, subprocess)":
-            f"{gen_s:.2f} s (runs: {runs_text(gens)})",
+        f"generate 1M end to end, median of {RUNS} (wall, subprocess)": f"{gen_s:.2f} s (runs: {runs_text(gens)})",
         "rows/s end to end": f"{rate:,.0f}",
         "stages, median (s)": fmt_timings(timings),
         "per table load (run 1)": per_table,
-        "process startup + snapshot read (wall − total)":
-            f"{gen_s - median([t['total'] for t in timings]):.2f} s",
+        "process startup + snapshot read (wall − total)": f"{gen_s - median([t['total'] for t in timings]):.2f} s",
         "peak RSS of repro (max of runs)": f"{rss:.0f} MB",
-        "fidelity columns off (per run)": f"{off}" + (f" — {', '.join(off_names)}"
-                                                        if off_names else ""),
-        "generated: constraints (invalid) / top tenant's share / database size":
-            f"{checked['constraints']} ({checked['invalid']}) / "
-            f"{checked['top_tenant_share']:.1%} / {checked['size_mb']:.0f} MB",
+        "fidelity columns off (per run)": f"{off}"
+        + (f" — {', '.join(off_names)}" if off_names else ""),
+        "generated: constraints (invalid) / top tenant's share / database size": f"{checked['constraints']} ({checked['invalid']}) / "
+        f"{checked['top_tenant_share']:.1%} / {checked['size_mb']:.0f} MB",
     }
     if benches and bench_s is not None:
         out_rows[f"pgbench -i -s {PGBENCH_SCALE} (1M accounts), median of {RUNS}"] = (
@@ -432,7 +472,8 @@ def _measure(server_dsn: str, workdir: Path) -> dict[str, Any]:
     verdicts = [
         f"1M in {gen_s:.2f} s ({rate:,.0f} rows/s): {'met' if met_time else 'MISSED'}",
         f"peak RSS {rss:.0f} MB: {'met' if met_rss else 'MISSED'}",
-        f"10M/1M {ratio:.1f}x: {'met' if met_big else 'MISSED'}" if ratio is not None
+        f"10M/1M {ratio:.1f}x: {'met' if met_big else 'MISSED'}"
+        if ratio is not None
         else f"10M: {'not run' if big is None else 'MISSED (timed out)'}",
     ]
     return {
@@ -441,13 +482,14 @@ def _measure(server_dsn: str, workdir: Path) -> dict[str, Any]:
         "peak RSS of the repro process <= 200 MB; 10M within 10x the 1M time",
         "rows": out_rows,
         "verdict": ("met" if met_time and met_rss and met_big else "MISSED")
-        + " (" + "; ".join(verdicts) + ")",
+        + " ("
+        + "; ".join(verdicts)
+        + ")",
         "notes": "Wall time is the whole `python -m repro data generate ... --json` subprocess "
         "(interpreter start, imports, snapshot read included); stage timings are the "
         "command's own. Generate and pgbench runs interleave, each into a fresh database on "
         "the same server; client and server share the machine's cores. pgbench -i also "
-        "builds its primary keys and runs VACUUM ANALYZE."
-        + (f" {big_note}." if big_note else ""),
+        "builds its primary keys and runs VACUUM ANALYZE." + (f" {big_note}." if big_note else ""),
     }
 
 

@@ -62,9 +62,14 @@ def throwaway_postgres() -> Iterator[str]:
         as_user = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
     def tool(*args: str) -> None:
-        subprocess.run([str(bindir / args[0]), *args[1:]], cwd=base, check=True,
-                       capture_output=True, env={"PATH": "/usr/bin:/bin", "LANG": "C"},
-                       **as_user)
+        subprocess.run(
+            [str(bindir / args[0]), *args[1:]],
+            cwd=base,
+            check=True,
+            capture_output=True,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C"},
+            **as_user,
+        )
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,11 +77,30 @@ def throwaway_postgres() -> Iterator[str]:
     data = base / "data"
     started = False
     try:
-        tool("initdb", "-D", str(data), "-U", "bench", "--auth=trust", "-E", "UTF8",
-             "--locale=C", "-N")
+        tool(
+            "initdb",
+            "-D",
+            str(data),
+            "-U",
+            "bench",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "-N",
+        )
         # -F: no fsync, the cluster is thrown away. pg_ctl -w polls until it accepts.
-        tool("pg_ctl", "-D", str(data), "-l", str(base / "log"), "-w", "-o",
-             f"-h 127.0.0.1 -p {port} -k {base} -F -c max_locks_per_transaction=256", "start")
+        tool(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-l",
+            str(base / "log"),
+            "-w",
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {base} -F -c max_locks_per_transaction=256",
+            "start",
+        )
         started = True
         yield f"postgresql://bench@127.0.0.1:{port}/postgres"
     finally:
@@ -104,7 +128,7 @@ CREATE INDEX t{i:04d}_parent ON {SCHEMA}.t{i:04d} (parent_id);
 CREATE INDEX t{i:04d}_status_created ON {SCHEMA}.t{i:04d} (status, created_at);
 INSERT INTO {SCHEMA}.t{i:04d} (parent_id, email, status, amount, qty, flag, note, created_at,
                                code)
-SELECT {'g' if i > 0 else 'NULL'}, 'user' || g || '@example.com',
+SELECT {"g" if i > 0 else "NULL"}, 'user' || g || '@example.com',
        CASE WHEN g % 7 = 0 THEN 'suspended' ELSE 'active' END, g * 1.5, g % 13, g % 2 = 0,
        'note ' || g, '2024-01-01'::timestamptz + g * interval '1 hour',
        (ARRAY['EUR', 'USD', 'GBP'])[1 + g % 3]
@@ -127,10 +151,12 @@ def capture(dsn: str, *, parallel: bool = True) -> tuple[dict[str, Any], Redacto
     """The facet's own work: connect, read, judge, fingerprint (data not yet redacted)."""
     redactor = Redactor(key=RedactionKey.from_bytes(b"bench", "bench"))
     profile = Profile(name="bench", path=None, database=DatabaseSpec(dsn=dsn, schemas=[SCHEMA]))
-    ctx = CaptureContext(target=None,  # type: ignore[arg-type]  # the facet needs no target
-                         profile=profile,
-                         options=validate_options(FACET, {"parallel": parallel}, "bench"),
-                         redactor=redactor)
+    ctx = CaptureContext(
+        target=None,  # type: ignore[arg-type]  # the facet needs no target
+        profile=profile,
+        options=validate_options(FACET, {"parallel": parallel}, "bench"),
+        redactor=redactor,
+    )
     result = FACET.capture(ctx)
     if result.status != "ok":
         raise RuntimeError(f"capture {result.status}: {result.message} {result.problems}")
@@ -146,8 +172,11 @@ def capture_and_redact(dsn: str) -> dict[str, Any]:
 
 
 def pg_dump(dsn: str) -> None:
-    subprocess.run([PG_DUMP, "--schema-only", f"--schema={SCHEMA}", "-f", os.devnull, dsn],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [PG_DUMP, "--schema-only", f"--schema={SCHEMA}", "-f", os.devnull, dsn],
+        check=True,
+        capture_output=True,
+    )
 
 
 def timed(step: Callable[[], object]) -> float:
@@ -190,8 +219,7 @@ def measure(dsn: str) -> dict[str, Any]:
             "build + ANALYZE (once)": f"{build_s:.1f} s",
             f"facet capture (best of {RUNS})": f"{best['facet']:.3f} s",
             f"facet capture, one connection (best of {RUNS})": f"{best['single']:.3f} s",
-            f"facet + capture layer's redaction and sort (best of {RUNS})":
-                f"{best['redacted']:.3f} s",
+            f"facet + capture layer's redaction and sort (best of {RUNS})": f"{best['redacted']:.3f} s",
             f"pg_dump --schema-only (best of {RUNS})": f"{best['dump']:.3f} s",
             "facet / pg_dump": f"{ratio:.2f}x",
             "snapshot facet size": f"{len(json.dumps(data)) / 1e6:.1f} MB",

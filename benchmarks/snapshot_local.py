@@ -23,7 +23,9 @@ def run() -> dict[str, Any]:
             started = time.perf_counter()
             subprocess.run(
                 [sys.executable, "-m", "repro", "snapshot", "local", "-o", f"{tmp}/s.json"],
-                env=env, check=False, capture_output=True,
+                env=env,
+                check=False,
+                capture_output=True,
             )
             timings.append(time.perf_counter() - started)
     median = statistics.median(timings)

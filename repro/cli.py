@@ -246,6 +246,194 @@ def data_generate(
     raise typer.Exit(code)
 
 
+@data_app.command("scan")
+def data_scan(
+    dsn: Annotated[str, typer.Argument(metavar="DSN", help="Database to scan (read-only).")],
+    schemas: Annotated[
+        list[str] | None, typer.Option("--schema", help="Only these schemas (repeatable).")
+    ] = None,
+    sample: Annotated[
+        int, typer.Option("--sample", help="Rows sampled per table (0: names and types only).")
+    ] = 1000,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", help="Write a rules file (repro.anonymize/v1) here."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the -o file.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON.")] = False,
+) -> None:
+    """Find columns holding personal data, by name, type and a small sample of values.
+
+    Sampled values are never printed or written: reasons are counts and patterns.
+    """
+    from repro.commands.scan import run_scan
+
+    with handle_errors(_scrub):
+        code = run_scan(dsn, schemas, sample, output, as_json, ACTIVE_REDACTORS, force=force)
+    raise typer.Exit(code)
+
+
+@data_app.command("anonymize")
+def data_anonymize(
+    source: Annotated[str, typer.Option("--from", help="Source database (read-only).")],
+    target: Annotated[
+        str,
+        typer.Option("--to", help="Empty target database, or a dump file (*.sql, *.sql.gz)."),
+    ],
+    rules: Annotated[str, typer.Option("--rules", help="Rules YAML (repro data scan -o).")],
+    subset: Annotated[
+        list[str] | None,
+        typer.Option("--subset", help="'TABLE: CONDITION' rows to take (repeatable)."),
+    ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="'TABLE.COLUMN = VALUE' rows to take (repeatable)."),
+    ] = None,
+    children_limit: Annotated[
+        int, typer.Option("--children-limit", help="Child rows taken per table in a subset.")
+    ] = 1000,
+    allow_unmasked: Annotated[
+        list[str] | None,
+        typer.Option("--allow-unmasked", help="Copy this personal TABLE.COLUMN unmasked."),
+    ] = None,
+    schemas: Annotated[
+        list[str] | None, typer.Option("--schema", help="Only these schemas (repeatable).")
+    ] = None,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Skip the checks after the copy.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Report as JSON, no progress.")] = False,
+) -> None:
+    """Copy real rows with personal data masked: joins, NULLs and unique keys intact.
+
+    Exit codes: 0 copied and verified, 1 copied but a verification check failed, 2 error
+    (nothing kept).
+    """
+    from repro.commands.anonymize import run_anonymize
+    from repro.data.anonymize import AnonymizeOptions
+
+    with handle_errors(_scrub):
+        code = run_anonymize(
+            AnonymizeOptions(
+                source=source,
+                target=target,
+                rules=rules,
+                subset=subset or [],
+                include=include or [],
+                children_limit=children_limit,
+                allow_unmasked=allow_unmasked or [],
+                schemas=schemas or None,
+                verify=not no_verify,
+            ),
+            as_json,
+            ACTIVE_REDACTORS,
+        )
+    raise typer.Exit(code)
+
+
+@data_app.command("verify")
+def data_verify(
+    source: Annotated[str, typer.Option("--from", help="Source database.")],
+    target: Annotated[str, typer.Option("--to", help="The masked copy.")],
+    rules: Annotated[str, typer.Option("--rules", help="The rules the copy was made with.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Results as JSON.")] = False,
+) -> None:
+    """Check a masked copy: no source value of a masked column, keys hold, NULLs kept.
+
+    Exit codes: 0 every check passed, 1 a check failed, 2 error.
+    """
+    from repro.commands.anonymize import run_verify
+
+    with handle_errors(_scrub):
+        code = run_verify(source, target, rules, as_json, ACTIVE_REDACTORS)
+    raise typer.Exit(code)
+
+
+import_app = typer.Typer(
+    name="import",
+    help="Turn a failing production request (Sentry event, HAR, curl, access-log line) into an "
+    "incident file for replay. Credentials are fingerprinted, never written.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(import_app, name="import")
+
+_IMPORT_OUTPUT = typer.Option(
+    "--output", "-o", help="Write the incident YAML here instead of stdout."
+)
+_IMPORT_FORCE = typer.Option("--force", help="Overwrite the -o file.")
+
+
+def _run_import(
+    kind: str,
+    source: str,
+    output: str | None,
+    force: bool,
+    entry: int | None = None,
+    match: str | None = None,
+    status: int | None = None,
+) -> None:
+    from repro.commands.importer import ImportArgs, run_import
+
+    with handle_errors(_scrub):
+        args = ImportArgs(output=output, force=force, entry=entry, match=match, status=status)
+        code = run_import(kind, source, args, ACTIVE_REDACTORS)
+    raise typer.Exit(code)
+
+
+@import_app.command("sentry")
+def import_sentry(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Sentry event JSON ('-' = stdin).")],
+    output: Annotated[str | None, _IMPORT_OUTPUT] = None,
+    force: Annotated[bool, _IMPORT_FORCE] = False,
+) -> None:
+    """A Sentry event: SDK/ingest JSON, the event page's JSON or the web API export."""
+    _run_import("sentry", file, output=output, force=force)
+
+
+@import_app.command("har")
+def import_har(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="HAR file ('-' = stdin).")],
+    entry: Annotated[
+        int | None, typer.Option("--entry", help="Use log.entries[N] (0-based).")
+    ] = None,
+    match: Annotated[
+        str | None, typer.Option("--match", help="Use the entry whose URL matches this regex.")
+    ] = None,
+    output: Annotated[str | None, _IMPORT_OUTPUT] = None,
+    force: Annotated[bool, _IMPORT_FORCE] = False,
+) -> None:
+    """One HAR entry: by default the first with a 5xx status."""
+    _run_import("har", file, entry=entry, match=match, output=output, force=force)
+
+
+@import_app.command("curl")
+def import_curl(
+    command: Annotated[
+        str, typer.Argument(metavar="CMD", help="The curl command, quoted ('-' = stdin).")
+    ],
+    status: Annotated[
+        int | None, typer.Option("--status", help="The status production returned.")
+    ] = None,
+    output: Annotated[str | None, _IMPORT_OUTPUT] = None,
+    force: Annotated[bool, _IMPORT_FORCE] = False,
+) -> None:
+    """A curl command (browser 'Copy as cURL', bash or cmd). Parsed, never run."""
+    _run_import("curl", command, status=status, output=output, force=force)
+
+
+@import_app.command("log")
+def import_log(
+    line: Annotated[
+        str, typer.Argument(metavar="LINE", help="An access-log line, quoted ('-' = stdin).")
+    ],
+    output: Annotated[str | None, _IMPORT_OUTPUT] = None,
+    force: Annotated[bool, _IMPORT_FORCE] = False,
+) -> None:
+    """An nginx/Apache access-log line (combined or common format)."""
+    _run_import("log", line, output=output, force=force)
+
+
 def main() -> None:
     app()
 

@@ -56,3 +56,8 @@ class DockerUnavailableError(ReproError):
 class DataGenerationError(ReproError):
     """Data cannot be generated or loaded as asked (unsupported type, impossible constraint,
     target not empty...)."""
+
+
+class IncidentError(ReproError):
+    """An incident file, or a Sentry event, HAR, curl command or log line being imported, is
+    malformed or unusable."""

@@ -17,32 +17,67 @@ from tests.snapshot.test_database import SCHEMA_SQL, capture
 
 def col(position: int, type_: str = "integer", **extra: Any) -> dict[str, Any]:
     return {
-        "position": position, "type": type_, "nullable": True, "default": None,
-        "generated": None, "identity": None, "collation": None, "inherited": False,
-        "comment": None, **extra,
+        "position": position,
+        "type": type_,
+        "nullable": True,
+        "default": None,
+        "generated": None,
+        "identity": None,
+        "collation": None,
+        "inherited": False,
+        "comment": None,
+        **extra,
     }
 
 
 def table(schema: str, name: str, **extra: Any) -> dict[str, Any]:
     return {
-        "schema": schema, "name": name, "kind": "table", "persistence": "permanent",
-        "options": {}, "columns": {"id": col(1)}, "constraints": {}, "indexes": {},
-        "triggers": {}, "policies": {}, "partition_by": None, "partition_of": None,
-        "partition_bound": None, "inherits": [], "comment": None,
-        "row_security": {"enabled": False, "forced": False}, **extra,
+        "schema": schema,
+        "name": name,
+        "kind": "table",
+        "persistence": "permanent",
+        "options": {},
+        "columns": {"id": col(1)},
+        "constraints": {},
+        "indexes": {},
+        "triggers": {},
+        "policies": {},
+        "partition_by": None,
+        "partition_of": None,
+        "partition_bound": None,
+        "inherits": [],
+        "comment": None,
+        "row_security": {"enabled": False, "forced": False},
+        **extra,
     }
 
 
 def con(type_: str, definition: str | None, **extra: Any) -> dict[str, Any]:
-    return {"type": type_, "definition": definition, "inherited": False, "validated": True,
-            "references": None, **extra}
+    return {
+        "type": type_,
+        "definition": definition,
+        "inherited": False,
+        "validated": True,
+        "references": None,
+        **extra,
+    }
 
 
 def seq(schema: str, name: str, **extra: Any) -> dict[str, Any]:
     return {
-        "schema": schema, "name": name, "type": "bigint", "start": 1, "increment": 1,
-        "min": 1, "max": 9223372036854775807, "cache": 1, "cycle": False,
-        "owned_by": None, "identity": False, "last_value": 42, **extra,
+        "schema": schema,
+        "name": name,
+        "type": "bigint",
+        "start": 1,
+        "increment": 1,
+        "min": 1,
+        "max": 9223372036854775807,
+        "cache": 1,
+        "cycle": False,
+        "owned_by": None,
+        "identity": False,
+        "last_value": 42,
+        **extra,
     }
 
 
@@ -66,24 +101,35 @@ def test_quote_ident() -> None:
 
 
 def test_table_order_parents_first_otherwise_sorted() -> None:
-    data = db(tables={
-        "a.child": table("a", "child", partition_of="z.parent", partition_bound="DEFAULT"),
-        "a.heir": table("a", "heir", inherits=["a.child", "b.other"]),
-        "b.other": table("b", "other"),
-        "z.parent": table("z", "parent", kind="partitioned_table", partition_by="LIST (id)"),
-        "c.plain": table("c", "plain"),
-    })
+    data = db(
+        tables={
+            "a.child": table("a", "child", partition_of="z.parent", partition_bound="DEFAULT"),
+            "a.heir": table("a", "heir", inherits=["a.child", "b.other"]),
+            "b.other": table("b", "other"),
+            "z.parent": table("z", "parent", kind="partitioned_table", partition_by="LIST (id)"),
+            "c.plain": table("c", "plain"),
+        }
+    )
     assert table_order(data) == ["b.other", "c.plain", "z.parent", "a.child", "a.heir"]
 
 
 def test_identity_column_carries_its_sequence() -> None:
     data = db(
-        tables={"public.t": table("public", "t", columns={
-            "id": col(1, "bigint", identity="always", nullable=False),
-            "n": col(2, nullable=False, default="0"),
-        })},
-        sequences={"public.t_id_seq": seq("public", "t_id_seq", owned_by="public.t.id",
-                                          identity=True, start=100, cycle=True)},
+        tables={
+            "public.t": table(
+                "public",
+                "t",
+                columns={
+                    "id": col(1, "bigint", identity="always", nullable=False),
+                    "n": col(2, nullable=False, default="0"),
+                },
+            )
+        },
+        sequences={
+            "public.t_id_seq": seq(
+                "public", "t_id_seq", owned_by="public.t.id", identity=True, start=100, cycle=True
+            )
+        },
     )
     script = schema_script(data)
     assert [s.kind for s in script.before_load] == ["table"]
@@ -97,10 +143,16 @@ def test_identity_column_carries_its_sequence() -> None:
 
 def test_serial_sequence_before_table_and_owned_after_load() -> None:
     data = db(
-        tables={"s.t": table("s", "t", columns={
-            "id": col(1, default="nextval('s.t_id_seq'::regclass)", nullable=False)})},
-        sequences={"s.t_id_seq": seq("s", "t_id_seq", type="integer", max=2147483647,
-                                     owned_by="s.t.id")},
+        tables={
+            "s.t": table(
+                "s",
+                "t",
+                columns={"id": col(1, default="nextval('s.t_id_seq'::regclass)", nullable=False)},
+            )
+        },
+        sequences={
+            "s.t_id_seq": seq("s", "t_id_seq", type="integer", max=2147483647, owned_by="s.t.id")
+        },
         schemas={"s": {"comment": "mine"}},
     )
     script = schema_script(data)
@@ -108,8 +160,7 @@ def test_serial_sequence_before_table_and_owned_after_load() -> None:
         'CREATE SCHEMA IF NOT EXISTS "s"',
         'CREATE SEQUENCE "s"."t_id_seq" AS integer INCREMENT BY 1 MINVALUE 1 '
         "MAXVALUE 2147483647 START WITH 1 CACHE 1 NO CYCLE",
-        "CREATE TABLE \"s\".\"t\" (\"id\" integer DEFAULT nextval('s.t_id_seq'::regclass) "
-        "NOT NULL)",
+        'CREATE TABLE "s"."t" ("id" integer DEFAULT nextval(\'s.t_id_seq\'::regclass) NOT NULL)',
     ]
     assert sqls(script.after_load) == [
         'ALTER SEQUENCE "s"."t_id_seq" OWNED BY "s"."t"."id"',
@@ -120,34 +171,56 @@ def test_serial_sequence_before_table_and_owned_after_load() -> None:
 
 def test_partitions_and_inherited_pieces() -> None:
     parent = table(
-        "p", "ev", kind="partitioned_table", partition_by="RANGE (at)",
+        "p",
+        "ev",
+        kind="partitioned_table",
+        partition_by="RANGE (at)",
         columns={"id": col(1, nullable=False), "at": col(2, "date", nullable=False)},
         constraints={"ev_pkey": con("primary_key", "PRIMARY KEY (id, at)")},
         indexes={
-            "ev_pkey": {"definition": "CREATE UNIQUE INDEX ev_pkey ON ONLY p.ev USING btree "
-                        "(id, at)", "constraint": "ev_pkey", "parent_index": None},
-            "ev_at": {"definition": "CREATE INDEX ev_at ON ONLY p.ev USING btree (at)",
-                      "constraint": None, "parent_index": None, "unique": False},
+            "ev_pkey": {
+                "definition": "CREATE UNIQUE INDEX ev_pkey ON ONLY p.ev USING btree (id, at)",
+                "constraint": "ev_pkey",
+                "parent_index": None,
+            },
+            "ev_at": {
+                "definition": "CREATE INDEX ev_at ON ONLY p.ev USING btree (at)",
+                "constraint": None,
+                "parent_index": None,
+                "unique": False,
+            },
         },
     )
     part = table(
-        "p", "ev_2024", partition_of="p.ev",
+        "p",
+        "ev_2024",
+        partition_of="p.ev",
         partition_bound="FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
         columns={"id": col(1, inherited=True), "at": col(2, "date", inherited=True)},
-        constraints={"ev_2024_pkey": con("primary_key", "PRIMARY KEY (id, at)",
-                                         inherited=True)},
-        indexes={"ev_2024_at_idx": {"definition": "CREATE INDEX ev_2024_at_idx ON p.ev_2024 "
-                                    "USING btree (at)", "parent_index": "p.ev_at"}},
-        persistence="unlogged", options={"fillfactor": "70"},
+        constraints={"ev_2024_pkey": con("primary_key", "PRIMARY KEY (id, at)", inherited=True)},
+        indexes={
+            "ev_2024_at_idx": {
+                "definition": "CREATE INDEX ev_2024_at_idx ON p.ev_2024 USING btree (at)",
+                "parent_index": "p.ev_at",
+            }
+        },
+        persistence="unlogged",
+        options={"fillfactor": "70"},
     )
-    heir = table("p", "heir", inherits=["p.ev_2024"], columns={
-        "id": col(1, inherited=True), "at": col(2, "date", inherited=True),
-        "extra": col(3, "text", collation="C"),
-    }, constraints={"x": con("check", "CHECK ((id > 0))", inherited=True)})
+    heir = table(
+        "p",
+        "heir",
+        inherits=["p.ev_2024"],
+        columns={
+            "id": col(1, inherited=True),
+            "at": col(2, "date", inherited=True),
+            "extra": col(3, "text", collation="C"),
+        },
+        constraints={"x": con("check", "CHECK ((id > 0))", inherited=True)},
+    )
     script = schema_script(db(tables={"p.ev": parent, "p.ev_2024": part, "p.heir": heir}))
     assert sqls(script.before_load) == [
-        'CREATE TABLE "p"."ev" ("id" integer NOT NULL, "at" date NOT NULL) '
-        "PARTITION BY RANGE (at)",
+        'CREATE TABLE "p"."ev" ("id" integer NOT NULL, "at" date NOT NULL) PARTITION BY RANGE (at)',
         'CREATE UNLOGGED TABLE "p"."ev_2024" PARTITION OF "p"."ev" '
         "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01') WITH (fillfactor='70')",
         'CREATE TABLE "p"."heir" ("extra" text COLLATE "C") INHERITS ("p"."ev_2024")',
@@ -160,25 +233,45 @@ def test_partitions_and_inherited_pieces() -> None:
 
 
 def test_keys_in_order_not_valid_and_foreign_keys_last() -> None:
-    a = table("s", "a.b", columns={"id": col(1), "b": col(2)}, constraints={
-        "fk": con("foreign_key", "FOREIGN KEY (b) REFERENCES s.c(id) DEFERRABLE",
-                  references={"table": "s.c", "columns": ["id"]}),
-        "chk": con("check", "CHECK ((b > 0))", validated=False),
-        "chk2": con("check", "CHECK ((b > 1)) NOT VALID", validated=False),
-        "uq": con("unique", "UNIQUE (b)"),
-        "pk": con("primary_key", "PRIMARY KEY (id)"),
-        "gone": con("foreign_key", "FOREIGN KEY (b) REFERENCES s.zz(id)",
-                    references={"table": "s.zz", "columns": ["id"]}),
-    }, indexes={"u": {"definition": "CREATE UNIQUE INDEX u ON s.\"a.b\" USING btree (b, id)",
-                      "unique": True}})
+    a = table(
+        "s",
+        "a.b",
+        columns={"id": col(1), "b": col(2)},
+        constraints={
+            "fk": con(
+                "foreign_key",
+                "FOREIGN KEY (b) REFERENCES s.c(id) DEFERRABLE",
+                references={"table": "s.c", "columns": ["id"]},
+            ),
+            "chk": con("check", "CHECK ((b > 0))", validated=False),
+            "chk2": con("check", "CHECK ((b > 1)) NOT VALID", validated=False),
+            "uq": con("unique", "UNIQUE (b)"),
+            "pk": con("primary_key", "PRIMARY KEY (id)"),
+            "gone": con(
+                "foreign_key",
+                "FOREIGN KEY (b) REFERENCES s.zz(id)",
+                references={"table": "s.zz", "columns": ["id"]},
+            ),
+        },
+        indexes={
+            "u": {
+                "definition": 'CREATE UNIQUE INDEX u ON s."a.b" USING btree (b, id)',
+                "unique": True,
+            }
+        },
+    )
     c = table("s", "c", columns={"id": col(1, generated="(1 + 1)")})
     script = schema_script(db(tables={"s.a.b": a, "s.c": c}))
     assert 'CREATE TABLE "s"."c" ("id" integer GENERATED ALWAYS AS ((1 + 1)) STORED)' in sqls(
         script.before_load
     )
     assert [(s.kind, s.target) for s in script.after_load] == [
-        ("primary_key", "s.a.b.pk"), ("unique", "s.a.b.uq"), ("check", "s.a.b.chk"),
-        ("check", "s.a.b.chk2"), ("index", "s.a.b.u"), ("foreign_key", "s.a.b.fk"),
+        ("primary_key", "s.a.b.pk"),
+        ("unique", "s.a.b.uq"),
+        ("check", "s.a.b.chk"),
+        ("check", "s.a.b.chk2"),
+        ("index", "s.a.b.u"),
+        ("foreign_key", "s.a.b.fk"),
     ]
     assert find(script.after_load, "s.a.b.chk").sql.endswith("CHECK ((b > 0)) NOT VALID")
     assert find(script.after_load, "s.a.b.chk2").sql.endswith("CHECK ((b > 1)) NOT VALID")
@@ -191,14 +284,24 @@ def test_keys_in_order_not_valid_and_foreign_keys_last() -> None:
 def test_nulls_are_skipped_with_a_reason() -> None:
     data = db(
         tables={
-            "s.locked": table("s", "locked", constraints={"c": con("check", None)},
-                              indexes={"i": {"definition": None}}),
+            "s.locked": table(
+                "s",
+                "locked",
+                constraints={"c": con("check", None)},
+                indexes={"i": {"definition": None}},
+            ),
             "s.part": table("s", "part", kind="partitioned_table", partition_by=None),
             "s.nothing": None,
         },
-        views={"s.v": {"schema": "s", "name": "v", "definition": None, "materialized": False},
-               "s.w": {"schema": "s", "name": "w", "definition": " SELECT 1 FROM s.v;",
-                       "materialized": False}},
+        views={
+            "s.v": {"schema": "s", "name": "v", "definition": None, "materialized": False},
+            "s.w": {
+                "schema": "s",
+                "name": "w",
+                "definition": " SELECT 1 FROM s.v;",
+                "materialized": False,
+            },
+        },
         sequences=None,
         enums={"s.e": None},
         extensions={"x": None},
@@ -223,16 +326,23 @@ def test_nulls_are_skipped_with_a_reason() -> None:
 
 def test_views_by_dependency_and_materialized_after_load() -> None:
     def view(name: str, definition: str, materialized: bool = False) -> dict[str, Any]:
-        return {"schema": "s", "name": name, "definition": definition,
-                "materialized": materialized, "options": {}, "indexes": {}, "comment": "c"}
+        return {
+            "schema": "s",
+            "name": name,
+            "definition": definition,
+            "materialized": materialized,
+            "options": {},
+            "indexes": {},
+            "comment": "c",
+        }
 
     data = db(
         tables={"s.t": table("s", "t")},
         views={
             "s.a": view("a", " SELECT id FROM s.b;"),
             "s.b": view("b", " SELECT id FROM s.t;"),
-            "s.m": view("m", " SELECT id FROM s.\"Q r\";", materialized=True) | {
-                "indexes": {"m_id": {"definition": "CREATE INDEX m_id ON s.m USING btree (id)"}}},
+            "s.m": view("m", ' SELECT id FROM s."Q r";', materialized=True)
+            | {"indexes": {"m_id": {"definition": "CREATE INDEX m_id ON s.m USING btree (id)"}}},
             "s.Q r": view("Q r", " SELECT id FROM s.t;"),
             "s.after_m": view("after_m", " SELECT id FROM s.m;"),
             "s.f": view("f", " SELECT s.fn(1) AS x;"),
@@ -244,12 +354,14 @@ def test_views_by_dependency_and_materialized_after_load() -> None:
     assert [s.target for s in views] == ["s.Q r", "s.b", "s.a"]  # a reads b
     assert views[0].sql == 'CREATE VIEW "s"."Q r" AS SELECT id FROM s.t'
     assert [(s.kind, s.target) for s in script.after_load if s.kind != "comment"] == [
-        ("materialized_view", "s.m"), ("index", "s.m.m_id"), ("view", "s.after_m"),
+        ("materialized_view", "s.m"),
+        ("index", "s.m.m_id"),
+        ("view", "s.after_m"),
     ]
     assert find(script.after_load, "s.m").sql == (
         'CREATE MATERIALIZED VIEW "s"."m" AS SELECT id FROM s."Q r" WITH DATA'
     )
-    assert "COMMENT ON MATERIALIZED VIEW \"s\".\"m\" IS 'c'" in sqls(script.after_load)
+    assert 'COMMENT ON MATERIALIZED VIEW "s"."m" IS \'c\'' in sqls(script.after_load)
     assert script.skipped == [
         "view s.f: calls s.fn(integer) (not recreated)",
         "function s.fn(integer): body not captured (only a hash)",
@@ -261,23 +373,43 @@ def test_table_selection_takes_what_it_needs() -> None:
         tables={
             "s.parent": table("s", "parent", kind="partitioned_table", partition_by="LIST (id)"),
             "s.p1": table("s", "p1", partition_of="s.parent", partition_bound="DEFAULT"),
-            "s.other": table("s", "other", columns={
-                "id": col(1, default="nextval('s.other_seq'::regclass)")}),
-            "s.user": table("s", "user", columns={
-                "id": col(1, default="nextval('s.used_seq'::regclass)")}, constraints={
-                "fk": con("foreign_key", "FOREIGN KEY (id) REFERENCES s.other(id)",
-                          references={"table": "s.other"})}),
+            "s.other": table(
+                "s", "other", columns={"id": col(1, default="nextval('s.other_seq'::regclass)")}
+            ),
+            "s.user": table(
+                "s",
+                "user",
+                columns={"id": col(1, default="nextval('s.used_seq'::regclass)")},
+                constraints={
+                    "fk": con(
+                        "foreign_key",
+                        "FOREIGN KEY (id) REFERENCES s.other(id)",
+                        references={"table": "s.other"},
+                    )
+                },
+            ),
         },
-        sequences={"s.other_seq": seq("s", "other_seq", owned_by="s.other.id"),
-                   "s.used_seq": seq("s", "used_seq")},
-        views={"s.v": {"schema": "s", "name": "v", "definition": "SELECT * FROM s.other",
-                       "materialized": False}},
+        sequences={
+            "s.other_seq": seq("s", "other_seq", owned_by="s.other.id"),
+            "s.used_seq": seq("s", "used_seq"),
+        },
+        views={
+            "s.v": {
+                "schema": "s",
+                "name": "v",
+                "definition": "SELECT * FROM s.other",
+                "materialized": False,
+            }
+        },
         enums={"s.e": {"schema": "s", "name": "e", "labels": ["a'b", "c\\d"]}},
     )
     script = schema_script(data, tables=["s.p1", "s.user", "s.nope"])
     assert [(s.kind, s.target) for s in script.before_load] == [
-        ("sequence", "s.used_seq"), ("enum", "s.e"),
-        ("table", "s.parent"), ("table", "s.p1"), ("table", "s.user"),
+        ("sequence", "s.used_seq"),
+        ("enum", "s.e"),
+        ("table", "s.parent"),
+        ("table", "s.p1"),
+        ("table", "s.user"),
     ]
     assert find(script.before_load, "s.e").sql == (
         "CREATE TYPE \"s\".\"e\" AS ENUM ('a''b', E'c\\\\d')"
@@ -289,10 +421,16 @@ def test_table_selection_takes_what_it_needs() -> None:
 
 
 def test_triggers_policies_roles_are_listed() -> None:
-    t = table("s", "t", triggers={
-        "tr": {"function": "s.f", "inherited": False},
-        "clone": {"function": "s.f", "inherited": True},
-    }, policies={"pol": {"command": "all"}}, row_security={"enabled": True, "forced": True})
+    t = table(
+        "s",
+        "t",
+        triggers={
+            "tr": {"function": "s.f", "inherited": False},
+            "clone": {"function": "s.f", "inherited": True},
+        },
+        policies={"pol": {"command": "all"}},
+        row_security={"enabled": True, "forced": True},
+    )
     script = schema_script(db(tables={"s.t": t}, roles={"app": {}}))
     assert sqls(script.after_load) == [
         'ALTER TABLE "s"."t" ENABLE ROW LEVEL SECURITY',
@@ -354,8 +492,15 @@ ALTER TABLE app.customers FORCE ROW LEVEL SECURITY;
 """
 
 COMPARED = (
-    "schemas", "extensions", "tables", "views", "enums", "domains", "composite_types",
-    "range_types", "sequences",
+    "schemas",
+    "extensions",
+    "tables",
+    "views",
+    "enums",
+    "domains",
+    "composite_types",
+    "range_types",
+    "sequences",
 )
 
 
@@ -417,19 +562,35 @@ def test_round_trip(postgres_any: PgServer) -> None:
     problems = differences(expected, schema_part(recreated.data))
     assert not problems, "\n".join(problems)
 
-    assert sorted(script.skipped) == sorted([
-        "function app.customer_count(p_status app.account_status): body not captured "
-        "(only a hash)",
-        "function audit.touch(): body not captured (only a hash)",
-        "policy app.customers.customers_visible: not recreated (its roles may not exist)",
-        "roles, grants and owners: not applied (objects belong to the user running the script)",
-        "trigger app.customers.customers_audit: calls audit.touch, whose body is not captured",
-        "view app.counts: calls app.customer_count(p_status app.account_status) "
-        "(not recreated)",
-    ])
+    assert sorted(script.skipped) == sorted(
+        [
+            "function app.customer_count(p_status app.account_status): body not captured "
+            "(only a hash)",
+            "function audit.touch(): body not captured (only a hash)",
+            "policy app.customers.customers_visible: not recreated (its roles may not exist)",
+            "roles, grants and owners: not applied (objects belong to the user running the script)",
+            "trigger app.customers.customers_audit: calls audit.touch, whose body is not captured",
+            "view app.counts: calls app.customer_count(p_status app.account_status) "
+            "(not recreated)",
+        ]
+    )
     kinds = {s.kind for s in script.before_load + script.after_load}
     assert kinds >= {
-        "extension", "schema", "enum", "domain", "type", "sequence", "table", "view",
-        "primary_key", "unique", "check", "exclusion", "foreign_key", "index",
-        "sequence_owner", "materialized_view", "comment",
+        "extension",
+        "schema",
+        "enum",
+        "domain",
+        "type",
+        "sequence",
+        "table",
+        "view",
+        "primary_key",
+        "unique",
+        "check",
+        "exclusion",
+        "foreign_key",
+        "index",
+        "sequence_owner",
+        "materialized_view",
+        "comment",
     }

@@ -141,13 +141,34 @@ ANALYZE;
 """
 
 TABLES = {
-    "app.customers", "app.orders", "app.order_lines", "app.events", "app.events_2024",
-    "app.events_2025", "app.events_default", "audit.log",
+    "app.customers",
+    "app.orders",
+    "app.order_lines",
+    "app.events",
+    "app.events_2024",
+    "app.events_2025",
+    "app.events_default",
+    "audit.log",
 }
 SECTIONS = {
-    "connection", "server", "database", "settings", "scoped_settings", "extensions",
-    "schemas", "tables", "views", "enums", "domains", "composite_types", "range_types",
-    "sequences", "functions", "roles", "grants", "statistics",
+    "connection",
+    "server",
+    "database",
+    "settings",
+    "scoped_settings",
+    "extensions",
+    "schemas",
+    "tables",
+    "views",
+    "enums",
+    "domains",
+    "composite_types",
+    "range_types",
+    "sequences",
+    "functions",
+    "roles",
+    "grants",
+    "statistics",
 }
 
 
@@ -186,9 +207,7 @@ def capture(
     imports every facet; here only this one is under test): errors become an "error"
     result, then the data is redacted and sorted and messages scrubbed."""
     red = red or redactor()
-    ctx = context(
-        dsn, red=red, role=role, timeout_ms=timeout_ms, schemas=schemas, options=options
-    )
+    ctx = context(dsn, red=red, role=role, timeout_ms=timeout_ms, schemas=schemas, options=options)
     try:
         result = FACET.capture(ctx)
     except ReproError as exc:
@@ -228,7 +247,9 @@ def rich_db(local_postgres: PgServer) -> Iterator[RichDb]:
     with fresh_database(local_postgres.dsn, prefix="repro_dbfacet") as dsn:
         name = sql.Identifier(dbname(dsn)).as_string(None)
         execute(
-            dsn, SCHEMA_SQL, DATA_SQL,
+            dsn,
+            SCHEMA_SQL,
+            DATA_SQL,
             f"CREATE ROLE {role} NOLOGIN",
             f"GRANT USAGE ON SCHEMA app TO {role}",
             f"GRANT SELECT, INSERT ON app.customers TO {role}",
@@ -260,12 +281,16 @@ def test_captures_every_section(rich: FacetResult, rich_db: RichDb) -> None:
     assert set(data["composite_types"]) == {"app.money_pair"}
     assert set(data["range_types"]) == {"app.float_range"}
     assert set(data["sequences"]) == {
-        "app.invoice_no", "app.customers_id_seq", "app.orders_id_seq", "app.events_id_seq",
+        "app.invoice_no",
+        "app.customers_id_seq",
+        "app.orders_id_seq",
+        "app.events_id_seq",
         "audit.log_id_seq",
     }
     # Signatures, not bodies; extension members (hstore's, pg_trgm's functions) left out.
     assert set(data["functions"]) == {
-        "app.customer_count(p_status app.account_status)", "audit.touch()",
+        "app.customer_count(p_status app.account_status)",
+        "audit.touch()",
     }
     assert {"hstore", "pg_trgm", "plpgsql"} <= set(data["extensions"])
     assert data["extensions"]["hstore"]["schema"] == "public"
@@ -279,8 +304,10 @@ def test_captures_every_section(rich: FacetResult, rich_db: RichDb) -> None:
     # check (so may its socket directory): compare what the facet itself returned.
     raw = FACET.capture(context(rich_db.dsn, role=rich_db.app_role, red=redactor()))
     assert raw.data["connection"] == {
-        "host": "127.0.0.1", "port": data["connection"]["port"],
-        "dbname": dbname(rich_db.dsn), "user": "repro",
+        "host": "127.0.0.1",
+        "port": data["connection"]["port"],
+        "dbname": dbname(rich_db.dsn),
+        "user": "repro",
     }
 
 
@@ -288,12 +315,27 @@ def test_columns(rich: FacetResult) -> None:
     customers = rich.data["tables"]["app.customers"]
     columns = customers["columns"]
     assert sorted(columns, key=lambda c: columns[c]["position"]) == [
-        "id", "email", "first_name", "last_name", "full_name", "status", "country_code",
-        "ref", "referred_by", "attrs", "created_at",
+        "id",
+        "email",
+        "first_name",
+        "last_name",
+        "full_name",
+        "status",
+        "country_code",
+        "ref",
+        "referred_by",
+        "attrs",
+        "created_at",
     ]
     assert columns["id"] == {
-        "position": 1, "type": "bigint", "nullable": False, "default": None,
-        "generated": None, "identity": "always", "collation": None, "inherited": False,
+        "position": 1,
+        "type": "bigint",
+        "nullable": False,
+        "default": None,
+        "generated": None,
+        "identity": "always",
+        "collation": None,
+        "inherited": False,
         "comment": None,
     }
     assert columns["email"]["type"] == "app.email"
@@ -316,7 +358,10 @@ def test_constraints(rich: FacetResult) -> None:
     tables = rich.data["tables"]
     customers = tables["app.customers"]["constraints"]
     assert set(customers) == {
-        "customers_pkey", "customers_email_key", "customers_referred_by_fkey", "name_not_blank",
+        "customers_pkey",
+        "customers_email_key",
+        "customers_referred_by_fkey",
+        "name_not_blank",
     }
     assert customers["customers_pkey"]["type"] == "primary_key"
     assert customers["customers_pkey"]["definition"] == "PRIMARY KEY (id)"
@@ -342,7 +387,8 @@ def test_constraints(rich: FacetResult) -> None:
     lines = tables["app.order_lines"]["constraints"]
     assert lines["order_lines_order_fk"]["columns"] == ["order_id", "region"]
     assert lines["order_lines_order_fk"]["references"] == {
-        "table": "app.orders", "columns": ["id", "region"],
+        "table": "app.orders",
+        "columns": ["id", "region"],
     }
     assert lines["order_lines_order_fk"]["on_delete"] == "cascade"
     assert lines["qty_positive"]["definition"] == "CHECK ((qty > 0))"
@@ -352,7 +398,10 @@ def test_indexes_triggers_policies(rich: FacetResult) -> None:
     tables = rich.data["tables"]
     indexes = tables["app.customers"]["indexes"]
     assert set(indexes) == {
-        "customers_pkey", "customers_email_key", "customers_name_trgm", "customers_lower_email",
+        "customers_pkey",
+        "customers_email_key",
+        "customers_name_trgm",
+        "customers_lower_email",
     }
     assert indexes["customers_pkey"]["constraint"] == "customers_pkey"
     assert indexes["customers_pkey"]["primary"] is True
@@ -375,13 +424,18 @@ def test_indexes_triggers_policies(rich: FacetResult) -> None:
     assert trigger == {
         "definition": "CREATE TRIGGER customers_audit AFTER INSERT OR UPDATE ON app.customers "
         "FOR EACH ROW EXECUTE FUNCTION audit.touch()",
-        "enabled": "enabled", "function": "audit.touch", "inherited": False,
+        "enabled": "enabled",
+        "function": "audit.touch",
+        "inherited": False,
     }
     assert tables["app.customers"]["row_security"] == {"enabled": True, "forced": False}
     assert tables["app.customers"]["policies"] == {
         "customers_visible": {
-            "command": "select", "permissive": True, "roles": ["public"],
-            "using": "(status <> 'closed'::app.account_status)", "with_check": None,
+            "command": "select",
+            "permissive": True,
+            "roles": ["public"],
+            "using": "(status <> 'closed'::app.account_status)",
+            "with_check": None,
         }
     }
 
@@ -409,8 +463,13 @@ def test_types_sequences_functions_views(rich: FacetResult) -> None:
     data = rich.data
     assert data["enums"]["app.account_status"]["labels"] == ["active", "suspended", "closed"]
     assert data["domains"]["app.email"] == {
-        "schema": "app", "name": "email", "comment": None, "type": "text", "nullable": False,
-        "default": None, "collation": None,
+        "schema": "app",
+        "name": "email",
+        "comment": None,
+        "type": "text",
+        "nullable": False,
+        "default": None,
+        "collation": None,
         "checks": {"email_has_at": "CHECK ((VALUE ~ '@'::text))"},
     }
     assert data["domains"]["app.positive_amount"]["default"] == "0"
@@ -421,7 +480,10 @@ def test_types_sequences_functions_views(rich: FacetResult) -> None:
     assert data["range_types"]["app.float_range"]["subtype"] == "double precision"
     invoice = data["sequences"]["app.invoice_no"]
     assert (invoice["type"], invoice["start"], invoice["increment"], invoice["cache"]) == (
-        "integer", 1000, 5, 10
+        "integer",
+        1000,
+        5,
+        10,
     )
     assert invoice["owned_by"] is None
     assert invoice["last_value"] == 1000 + 5 * 4999  # 5,000 orders drew from it
@@ -433,7 +495,9 @@ def test_types_sequences_functions_views(rich: FacetResult) -> None:
         "p_status app.account_status DEFAULT 'active'::app.account_status"
     )
     assert (function["returns"], function["language"], function["volatility"]) == (
-        "bigint", "sql", "stable"
+        "bigint",
+        "sql",
+        "stable",
     )
     assert function["security_definer"] is True
     assert function["config"] == {"search_path": "pg_catalog"}
@@ -454,7 +518,10 @@ def test_roles_and_grants(rich: FacetResult, rich_db: RichDb) -> None:
     assert roles["repro"]["superuser"] is True
     app = roles[rich_db.app_role]
     assert (app["exists"], app["login"], app["superuser"], app["member_of"]) == (
-        True, False, False, []
+        True,
+        False,
+        False,
+        [],
     )
     grants = rich.data["grants"]
     assert grants["app.customers"][rich_db.app_role] == ["INSERT", "SELECT"]
@@ -479,11 +546,22 @@ def test_settings(rich: FacetResult, rich_db: RichDb) -> None:
     settings = rich.data["settings"]
     # The database's own value, not the statement_timeout the capture sets for itself.
     assert settings["statement_timeout"] == {"value": "5000", "unit": "ms", "source": "database"}
-    for name in ("TimeZone", "DateStyle", "default_transaction_isolation", "lock_timeout",
-                 "max_connections", "work_mem", "shared_buffers"):
+    for name in (
+        "TimeZone",
+        "DateStyle",
+        "default_transaction_isolation",
+        "lock_timeout",
+        "max_connections",
+        "work_mem",
+        "shared_buffers",
+    ):
         assert name in settings, name
-    for noise in ("application_name", "client_encoding", "transaction_isolation",
-                  "transaction_read_only"):
+    for noise in (
+        "application_name",
+        "client_encoding",
+        "transaction_isolation",
+        "transaction_read_only",
+    ):
         assert noise not in settings
     token = settings["app.api_token"]
     assert token["source"] == "database"
@@ -725,7 +803,8 @@ def test_no_database_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = CaptureContext(
         target=None,  # type: ignore[arg-type]
         profile=Profile(name="t", path=None, database=None),
-        options=validate_options(FACET, {}, "t"), redactor=redactor(),
+        options=validate_options(FACET, {}, "t"),
+        redactor=redactor(),
     )
     assert FACET.capture(ctx).status == "skipped"
     monkeypatch.delenv("REPRO_TEST_UNSET_DSN", raising=False)
@@ -777,8 +856,9 @@ def test_a_garbled_dsn_is_not_echoed() -> None:
 def test_every_major_version(postgres_any: PgServer) -> None:
     with fresh_database(postgres_any.dsn, prefix="repro_dbfacet") as dsn:
         name = sql.Identifier(dbname(dsn)).as_string(None)
-        execute(dsn, SCHEMA_SQL, DATA_SQL,
-                f"ALTER DATABASE {name} SET app.api_token = '{GUC_CANARY}'")
+        execute(
+            dsn, SCHEMA_SQL, DATA_SQL, f"ALTER DATABASE {name} SET app.api_token = '{GUC_CANARY}'"
+        )
         result = capture(dsn)
         again = capture(dsn)
         single = capture(dsn, options={"parallel": False})
@@ -787,7 +867,8 @@ def test_every_major_version(postgres_any: PgServer) -> None:
     assert data["server"]["major"] == postgres_any.major
     assert set(data["tables"]) == TABLES
     assert set(data["functions"]) == {
-        "app.customer_count(p_status app.account_status)", "audit.touch()",
+        "app.customer_count(p_status app.account_status)",
+        "audit.touch()",
     }
     customers = data["tables"]["app.customers"]
     assert customers["columns"]["id"]["identity"] == "always"
@@ -795,7 +876,8 @@ def test_every_major_version(postgres_any: PgServer) -> None:
         "((first_name || ' '::text) || last_name)"
     )
     assert customers["constraints"]["customers_referred_by_fkey"]["references"] == {
-        "table": "app.customers", "columns": ["id"],
+        "table": "app.customers",
+        "columns": ["id"],
     }
     assert data["tables"]["app.events"]["partition_by"] == "RANGE (happened_at)"
     assert data["tables"]["app.events_2024"]["partition_bound"] == (

@@ -91,10 +91,14 @@ def test_value_looks_personal(value: str, personal: bool) -> None:
 @pytest.mark.parametrize(
     ("text", "typed"),
     [
-        ("1", 1), ("-5", -5), ("1.50", 1.5), ("0.001", 0.001),
+        ("1", 1),
+        ("-5", -5),
+        ("1.50", 1.5),
+        ("0.001", 0.001),
         ("123456789012345678901234567890", 123456789012345678901234567890),
         ("1234567890.123456789", "1234567890.123456789"),  # a double would round it
-        ("NaN", "NaN"), ("Infinity", "Infinity"),
+        ("NaN", "NaN"),
+        ("Infinity", "Infinity"),
     ],
 )
 def test_typed_bound(text: str, typed: object) -> None:

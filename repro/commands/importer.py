@@ -1,0 +1,79 @@
+"""``repro import KIND SOURCE``: a Sentry event, HAR, curl command or log line -> incident YAML.
+
+The incident goes to stdout (or ``-o FILE``), a one-line summary to stderr. The summary and every
+error message name parts, never values: credentials are fingerprinted before anything prints.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from repro.console import log
+from repro.errors import IncidentError, UsageError
+from repro.redaction import Redactor, load_key
+from repro.replay.importers import IMPORTERS, ImportOptions
+from repro.replay.incident import describe, write_incident
+
+# Kinds whose SOURCE is the text itself (a command, a log line) rather than a file.
+INLINE_KINDS = frozenset({"curl", "log"})
+
+
+@dataclass
+class ImportArgs:
+    output: str | None = None
+    force: bool = False
+    entry: int | None = None
+    match: str | None = None
+    status: int | None = None
+
+
+def run_import(
+    kind: str, source: str, options: ImportArgs, redactors: list[Redactor] | None = None
+) -> int:
+    importer = IMPORTERS.get(kind)
+    if importer is None:
+        raise UsageError(f"unknown import kind {kind!r} (one of: {', '.join(IMPORTERS)})")
+    if options.entry is not None and options.match is not None:
+        raise UsageError("--entry and --match pick the same thing: give one of them")
+    target = None
+    if options.output and options.output != "-":
+        target = Path(options.output).expanduser()
+        if target.exists() and not options.force:
+            raise UsageError(f"{options.output} exists", hint="add --force to overwrite it")
+    redactor = Redactor(load_key(create=False))
+    if redactors is not None:
+        redactors.append(redactor)
+    data, file_name = _read_source(kind, source)
+    incident = importer.parse(
+        data,
+        options=ImportOptions(
+            redactor=redactor,
+            file=file_name,
+            entry=options.entry,
+            match=options.match,
+            status=options.status,
+        ),
+    )
+    write_incident(incident, target if target is not None else "-")
+    log(f"incident: {describe(incident)}" + (f"; written to {options.output}" if target else ""))
+    return 0
+
+
+def _read_source(kind: str, source: str) -> tuple[bytes, str | None]:
+    if source == "-":
+        return sys.stdin.buffer.read(), None
+    if kind in INLINE_KINDS:
+        return source.encode("utf-8", "surrogateescape"), None
+    path = Path(source).expanduser()
+    try:
+        return path.read_bytes(), path.name
+    except FileNotFoundError:
+        raise IncidentError(f"{kind}: {source}: no such file") from None
+    except IsADirectoryError:
+        raise IncidentError(f"{kind}: {source}: is a directory") from None
+    except PermissionError:
+        raise IncidentError(f"{kind}: {source}: permission denied") from None
+    except OSError as exc:
+        raise IncidentError(f"{kind}: {source}: {exc.strerror}") from None

@@ -1,0 +1,82 @@
+"""``repro data scan``: which columns look personal, as a table, JSON or a rules file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from repro.console import log, stdout_console
+from repro.data.scan import ScanResult, rules_yaml, scan
+from repro.data.target import connect_target
+from repro.errors import DatabaseError, UsageError
+from repro.redaction import RedactionKey, Redactor
+from repro.snapshot.db.session import one_line
+
+
+def run_scan(
+    dsn: str,
+    schemas: list[str] | None,
+    sample: int,
+    output: str | None,
+    as_json: bool,
+    redactors: list[Redactor],
+    *,
+    force: bool = False,
+) -> int:
+    if sample < 0:
+        raise UsageError("--sample must be 0 (names and types only) or more")
+    target = Path(output).expanduser() if output else None
+    if target is not None and target.exists() and not force:
+        raise UsageError(f"{output} exists", hint="add --force to overwrite it")
+    # Only scrubs the DSN's password from messages: any key will do.
+    redactor = Redactor(RedactionKey.from_bytes(os.urandom(32), "ephemeral"))
+    redactors.append(redactor)
+    conn = connect_target(dsn, redactor)
+    try:
+        with conn:
+            result = scan(conn, schemas=schemas or None, sample=sample, redactor=redactor)
+    except psycopg.Error as exc:
+        # sqlstate and the server's text (about objects, not rows) without the password
+        raise DatabaseError(redactor.scrub(f"scan failed: {one_line(str(exc))}")) from None
+    if target is not None:
+        try:
+            target.write_text(rules_yaml(result), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    else:
+        render_scan(result, stdout_console())
+    log(
+        f"{len(result.findings)} personal columns among {result.columns_scanned} columns of "
+        f"{len(result.tables)} tables ({result.rows_sampled:,} rows sampled)"
+        + (f"; rules written to {output}" if target is not None else "")
+    )
+    return 0
+
+
+def render_scan(result: ScanResult, console: Console) -> None:
+    table = Table(title="Columns that look personal", title_justify="left")
+    for header in ("column", "type", "kind", "confidence", "suggested", "reason"):
+        table.add_column(header, overflow="fold")
+    for f in result.findings:
+        table.add_row(
+            f"{f.table}.{f.column}",
+            f.type,
+            f.kind,
+            f.confidence,
+            f.suggested,
+            f.reason,
+            style="" if f.confidence == "high" else "yellow",
+        )
+    if result.findings:
+        console.print(table)
+    else:
+        console.print("no column looks personal", markup=False)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False)

@@ -1,0 +1,511 @@
+"""``repro data anonymize``: real rows, personal data masked, joins and data-shaped bugs kept.
+
+Source: one read-only REPEATABLE READ transaction (a consistent copy). Target: an empty
+database (one transaction: schema, COPY, constraints, sequences; a failure keeps nothing)
+or a SQL script file that ``psql -f`` loads elsewhere. Masking is keyed and deterministic,
+so a value masks the same way in every table (natural-key joins survive), and columns under
+a unique constraint get a mapping proven injective before the first row is written.
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol, cast
+
+import psycopg
+from psycopg import sql
+
+from repro.data import transform as transforms
+from repro.data.ddl import SchemaScript, schema_script
+from repro.data.generate import set_sequences
+from repro.data.model import DataModel, Table, build_model
+from repro.data.progress import Progress, QuietProgress
+from repro.data.rules import Rules, load_rules
+from repro.data.source import connect_source, read_schema
+from repro.data.stream import Counts, transform_rows
+from repro.data.subset import Selection, full_copy, parse_seed, subset
+from repro.data.target import connect_target, qualified, user_relations
+from repro.data.verify import Leaks, VerifyResult, verify_copy
+from repro.errors import DataGenerationError, UsageError
+from repro.redaction import Redactor
+
+REPORT_SCHEMA = "repro.data-anonymize/v1"
+
+
+@dataclass
+class AnonymizeOptions:
+    source: str
+    target: str  # a DSN, or a file (*.sql, *.sql.gz, or file:PATH)
+    rules: str
+    subset: list[str] = field(default_factory=list)
+    include: list[str] = field(default_factory=list)
+    children_limit: int = 1000
+    allow_unmasked: list[str] = field(default_factory=list)
+    schemas: list[str] | None = None
+    verify: bool = True
+
+
+@dataclass
+class TableCopy:
+    key: str
+    rows: int
+    seconds: float
+    masked: dict[str, str]  # column -> spec
+    kept: list[str]
+    counts: Counts
+
+
+@dataclass
+class AnonymizeReport:
+    source: str
+    target: str
+    tables: list[TableCopy] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    verification: VerifyResult | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    collisions_resolved: int = 0
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": REPORT_SCHEMA,
+            "rows": self.rows,
+            "tables": [
+                {
+                    "table": t.key,
+                    "rows": t.rows,
+                    "seconds": round(t.seconds, 3),
+                    "masked": t.masked,
+                    "kept": t.kept,
+                }
+                for t in self.tables
+            ],
+            "collisions_resolved": self.collisions_resolved,
+            "notes": self.notes,
+            "not_recreated": self.skipped,
+            "verification": self.verification.to_json() if self.verification else None,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def is_file_target(target: str) -> bool:
+    return target.startswith("file:") or target.endswith((".sql", ".sql.gz"))
+
+
+# ------------------------------------------------------------------------------- masking
+
+
+@dataclass
+class ColumnMask:
+    spec: str
+    transform: Callable[[str], str | None]
+    source: str  # "rule" | "foreign key to T.C"
+
+
+def _column_ref(table: str, column: str) -> str:
+    return f"{table}.{column}"
+
+
+def build_masks(
+    model: DataModel, rules: Rules, key: bytes, conn: psycopg.Connection[Any]
+) -> tuple[dict[tuple[str, str], ColumnMask], int]:
+    """Every masked column's transformer: from the rules, shared along foreign keys (a
+    column referencing a masked key masks the same way, or joins break), and replaced by
+    an injective mapping for columns under a unique constraint."""
+    masks: dict[tuple[str, str], ColumnMask] = {}
+    for table_key, table_rules in rules.tables.items():
+        table = model.tables[table_key]
+        if table_rules.action != "copy":
+            continue
+        for column_name, spec in table_rules.columns.items():
+            if spec == "keep":
+                continue
+            column = table.columns[column_name]
+            built = transforms.build(
+                spec,
+                key=key,
+                column=_column_ref(table_key, column_name),
+                type_name=column.type.declared,
+                max_length=column.type.max_length,
+                nullable=column.nullable,
+            )
+            masks[(table_key, column_name)] = ColumnMask(spec, built, "rule")
+    collisions = 0
+    unique_columns = {
+        (t.key, u.columns[0]) for t in model.tables.values() for u in t.uniques if u.columns
+    } | {(t.key, c) for t in model.tables.values() for u in t.uniques for c in u.columns}
+    for ident in sorted(unique_columns):
+        mask = masks.get(ident)
+        if mask is None:
+            continue
+        table = model.tables[ident[0]]
+        values = _distinct_values(conn, table, ident[1])
+        mapping = transforms.UniqueMapping.build(mask.transform, values)
+        collisions += mapping.collisions_resolved
+        masks[ident] = ColumnMask(mask.spec, mapping, mask.source)
+    _share_along_foreign_keys(model, masks)
+    return masks, collisions
+
+
+def _distinct_values(conn: psycopg.Connection[Any], table: Table, column: str) -> Iterator[str]:
+    query = sql.SQL(
+        "SELECT DISTINCT {c}::text FROM {t} WHERE {c} IS NOT NULL AND {c}::text <> ''"
+    ).format(c=sql.Identifier(column), t=qualified(table.schema, table.name))
+    with conn.cursor(name="repro_distinct") as cur:
+        cur.itersize = 50_000
+        cur.execute(query)
+        for row in cur:
+            yield str(row[0])
+
+
+def _share_along_foreign_keys(model: DataModel, masks: dict[tuple[str, str], ColumnMask]) -> None:
+    changed = True
+    while changed:  # chains: a -> b -> c
+        changed = False
+        for table in model.tables.values():
+            for fk in table.foreign_keys:
+                for child, parent in zip(fk.columns, fk.ref_columns, strict=False):
+                    parent_mask = masks.get((fk.table, parent))
+                    child_mask = masks.get((table.key, child))
+                    if parent_mask is None or child_mask is parent_mask:
+                        continue
+                    if child_mask is not None and child_mask.spec != parent_mask.spec:
+                        raise UsageError(
+                            f"{table.key}.{child} references {fk.table}.{parent}: both must "
+                            f"be masked the same way ({child_mask.spec!r} vs "
+                            f"{parent_mask.spec!r}), or the join breaks"
+                        )
+                    masks[(table.key, child)] = parent_mask
+                    changed = True
+
+
+def check_rules(model: DataModel, rules: Rules) -> None:
+    problems = []
+    for table_key, table_rules in rules.tables.items():
+        table = model.tables.get(table_key)
+        if table is None:
+            problems.append(f"table {table_key} is not in the source")
+            continue
+        for column in table_rules.columns:
+            if column not in table.columns:
+                problems.append(f"{table_key} has no column {column}")
+    if problems:
+        raise UsageError("rules do not match the source: " + "; ".join(problems[:8]))
+
+
+def fail_safe(
+    findings: Iterable[tuple[str, str, str]],
+    rules: Rules,
+    masks: Mapping[tuple[str, str], ColumnMask],
+    allowed: Iterable[str],
+) -> None:
+    """A column scan flags as personal, copied without a rule, stops the copy."""
+    allow = set(allowed)
+    unruled = []
+    for table, column, kind in findings:
+        table_rules = rules.tables.get(table)
+        if table_rules is not None and (
+            table_rules.action != "copy" or column in table_rules.columns
+        ):
+            continue
+        if (table, column) in masks:
+            continue  # masked through a foreign key
+        short = f"{table.split('.', 1)[-1]}.{column}"
+        if f"{table}.{column}" in allow or short in allow:
+            continue
+        unruled.append(f"{table}.{column} ({kind})")
+    if unruled:
+        raise DataGenerationError(
+            f"personal columns without a rule: {', '.join(unruled)}",
+            hint="add rules (repro data scan -o rules.yaml writes them), or --allow-unmasked "
+            "TABLE.COLUMN for each; nothing was copied",
+        )
+
+
+# ------------------------------------------------------------------------------- sinks
+
+
+class Sink(Protocol):
+    def begin(self, script: SchemaScript) -> None: ...
+
+    def copy(self, table: Table, columns: list[str], rows: Iterator[bytes]) -> None: ...
+
+    def finish(self, script: SchemaScript, written: list[tuple[Table, list[str]]]) -> None: ...
+
+
+class DatabaseSink:
+    def __init__(self, conn: psycopg.Connection[Any], model: DataModel) -> None:
+        self.conn = conn
+        self.model = model
+
+    def begin(self, script: SchemaScript) -> None:
+        present = user_relations(self.conn)
+        if present:
+            raise DataGenerationError(
+                f"the target database is not empty ({len(present)} relations: "
+                f"{', '.join(present[:5])}); anonymize creates the schema itself",
+                hint="use a new database",
+            )
+        _execute(self.conn, [s.sql for s in script.before_load])
+
+    def copy(self, table: Table, columns: list[str], rows: Iterator[bytes]) -> None:
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            qualified(table.schema, table.name),
+            sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        )
+        with self.conn.cursor() as cur, cur.copy(statement) as copy:
+            for block in rows:
+                copy.write(block)
+
+    def finish(self, script: SchemaScript, written: list[tuple[Table, list[str]]]) -> None:
+        _execute(self.conn, [s.sql for s in script.after_load])
+        set_sequences(self.conn, self.model, written)
+
+
+def _execute(conn: psycopg.Connection[Any], statements: list[str]) -> None:
+    for statement in statements:
+        try:
+            conn.execute(statement.encode())
+        except psycopg.Error as exc:
+            raise DataGenerationError(
+                f"creating the schema failed at: {statement[:80]}: {' '.join(str(exc).split())}",
+                hint="nothing was kept",
+            ) from None
+
+
+class FileSink:
+    """A SQL script for ``psql -f`` (gzip when the name ends in .gz): schema, COPY blocks,
+    constraints, sequences; written to a temporary name and renamed when complete."""
+
+    def __init__(self, path: Path, model: DataModel) -> None:
+        self.path = path
+        self.model = model
+        self.partial = path.with_name(path.name + ".partial")
+        self.out: IO[bytes] | None = None
+
+    def _write(self, text: str) -> None:
+        assert self.out is not None
+        self.out.write(text.encode("utf-8"))
+
+    def begin(self, script: SchemaScript) -> None:
+        if self.path.exists():
+            raise UsageError(f"{self.path} exists; anonymize never overwrites a dump")
+        try:
+            raw: IO[bytes]
+            if self.path.name.endswith(".gz"):
+                raw = cast(IO[bytes], gzip.open(self.partial, "wb"))  # noqa: SIM115 - closed later
+            else:
+                raw = open(self.partial, "wb")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"cannot write {self.path}: {exc.strerror}") from None
+        self.out = raw
+        self._write(
+            "-- repro data anonymize: masked copy; load into an empty database with psql -f\n"
+            "SET client_encoding = 'UTF8';\nSET standard_conforming_strings = on;\n"
+            "SET check_function_bodies = false;\nBEGIN;\n"
+        )
+        for statement in script.before_load:
+            self._write(statement.sql.rstrip().rstrip(";") + ";\n")
+
+    def copy(self, table: Table, columns: list[str], rows: Iterator[bytes]) -> None:
+        names = ", ".join(sql.Identifier(c).as_string(None) for c in columns)
+        self._write(
+            f"COPY {qualified(table.schema, table.name).as_string(None)} ({names}) FROM stdin;\n"
+        )
+        assert self.out is not None
+        for block in rows:
+            self.out.write(block)
+        self._write("\\.\n")
+
+    def finish(self, script: SchemaScript, written: list[tuple[Table, list[str]]]) -> None:
+        for statement in script.after_load:
+            self._write(statement.sql.rstrip().rstrip(";") + ";\n")
+        for table, columns in written:
+            for column in table.columns.values():
+                if column.name in columns and (
+                    column.identity or (column.default or "").startswith("nextval(")
+                ):
+                    name = qualified(table.schema, table.name).as_string(None)
+                    ident = sql.Identifier(column.name).as_string(None)
+                    self._write(
+                        f"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
+                        f"'{name.replace(chr(39), chr(39) * 2)}', "
+                        f"'{column.name.replace(chr(39), chr(39) * 2)}'), "
+                        f"COALESCE((SELECT max({ident}) FROM {name}), 0) + 1, false);\n"
+                    )
+        self._write("COMMIT;\nANALYZE;\n")
+        self.close()
+        self.partial.rename(self.path)
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+
+    def abort(self) -> None:
+        self.close()
+        self.partial.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------------------- the copy
+
+
+def anonymize(
+    options: AnonymizeOptions,
+    redactor: Redactor,
+    progress: Progress | None = None,
+    scan_findings: Callable[[psycopg.Connection[Any]], list[tuple[str, str, str]]] | None = None,
+) -> AnonymizeReport:
+    progress = progress or QuietProgress()
+    started = time.perf_counter()
+    rules = load_rules(options.rules)
+    key = rules.key()
+    report = AnonymizeReport(source="source", target=options.target)
+    schema = read_schema(options.source, redactor, schemas=options.schemas)
+    model = build_model(schema)
+    check_rules(model, rules)
+    script = schema_script(schema)
+    report.skipped = list(script.skipped)
+    src = connect_source(options.source, redactor)
+    try:
+        with src.transaction():
+            progress.stage("masks")
+            masks, report.collisions_resolved = build_masks(model, rules, key, src)
+            if scan_findings is not None:
+                fail_safe(scan_findings(src), rules, masks, options.allow_unmasked)
+            excluded = {k for k, r in rules.tables.items() if r.action in ("skip", "truncate")}
+            filters = {k: r.where for k, r in rules.tables.items() if r.where}
+            seeds = [parse_seed(s, model, include=False) for s in options.subset]
+            seeds += [parse_seed(s, model, include=True) for s in options.include]
+            if seeds:
+                selection = subset(src, model, seeds, filters, options.children_limit)
+                for key_ in excluded:
+                    selection.where[key_] = sql.SQL("false")
+            else:
+                selection = full_copy(model, filters, excluded)
+            report.notes += selection.notes
+            report.timings["prepare"] = time.perf_counter() - started
+            _copy_all(src, options, model, script, masks, selection, report, progress, redactor)
+    except psycopg.Error as exc:
+        raise DataGenerationError(
+            redactor.scrub(f"copy failed, nothing was kept: {' '.join(str(exc).split())}")
+        ) from None
+    finally:
+        src.close()
+    report.timings["total"] = time.perf_counter() - started
+    return report
+
+
+def _copy_all(
+    src: psycopg.Connection[Any],
+    options: AnonymizeOptions,
+    model: DataModel,
+    script: SchemaScript,
+    masks: dict[tuple[str, str], ColumnMask],
+    selection: Selection,
+    report: AnonymizeReport,
+    progress: Progress,
+    redactor: Redactor,
+) -> None:
+    leaks = Leaks()
+    sink: Sink
+    conn = None
+    if is_file_target(options.target):
+        sink = FileSink(Path(options.target.removeprefix("file:")).expanduser(), model)
+    else:
+        conn = connect_target(options.target, redactor)
+        sink = DatabaseSink(conn, model)
+    written: list[tuple[Table, list[str]]] = []
+    try:
+        mark = time.perf_counter()
+        sink.begin(script)
+        for key in sorted(model.tables):
+            table = model.tables[key]
+            if table.partition_of and table.partition_of in model.tables:
+                continue  # rows go in (and come out) through the partitioned parent
+            columns = [c.name for c in table.copied_columns]
+            copied = _copy_table(src, sink, table, columns, masks, selection, leaks, progress)
+            report.tables.append(copied)
+            written.append((table, columns))
+        report.timings["copy"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        progress.stage("constraints and indexes")
+        sink.finish(script, written)
+        if conn is not None:
+            conn.commit()
+        report.timings["constraints"] = time.perf_counter() - mark
+    except BaseException:
+        if isinstance(sink, FileSink):
+            sink.abort()
+        raise
+    finally:
+        if conn is not None and not conn.closed and conn.info.transaction_status != 0:
+            conn.rollback()
+    if conn is not None:
+        try:
+            mark = time.perf_counter()
+            conn.autocommit = True
+            conn.execute("ANALYZE")
+            report.timings["analyze"] = time.perf_counter() - mark
+            if options.verify:
+                mark = time.perf_counter()
+                progress.stage("verify")
+                report.verification = verify_copy(conn, model, report.tables, masks, leaks)
+                report.timings["verify"] = time.perf_counter() - mark
+        finally:
+            conn.close()
+
+
+def _copy_table(
+    src: psycopg.Connection[Any],
+    sink: Sink,
+    table: Table,
+    columns: list[str],
+    masks: Mapping[tuple[str, str], ColumnMask],
+    selection: Selection,
+    leaks: Leaks,
+    progress: Progress,
+) -> TableCopy:
+    started = time.perf_counter()
+    query = sql.SQL("COPY (SELECT {} FROM {} t WHERE {}) TO STDOUT").format(
+        sql.SQL(", ").join(sql.SQL("t.") + sql.Identifier(c) for c in columns),
+        qualified(table.schema, table.name),
+        selection.condition(table.key),
+    )
+    masked = {
+        i: leaks.watch(table.key, name, masks[(table.key, name)].transform)
+        for i, name in enumerate(columns)
+        if (table.key, name) in masks
+    }
+    counts = Counts()
+    with progress.table(table.key, 0) as advance, src.cursor() as cur, cur.copy(query) as out:
+
+        def chunks() -> Iterator[bytes]:
+            for block in out:
+                yield bytes(block)
+
+        def counted(rows: Iterator[bytes]) -> Iterator[bytes]:
+            seen = 0
+            for block in rows:
+                yield block
+                advance(counts.rows - seen)
+                seen = counts.rows
+
+        rows = transform_rows(chunks(), len(columns), masked, counts, count_columns=masked)
+        sink.copy(table, columns, counted(rows))
+    return TableCopy(
+        table.key,
+        counts.rows,
+        time.perf_counter() - started,
+        {name: masks[(table.key, name)].spec for name in columns if (table.key, name) in masks},
+        [name for name in columns if (table.key, name) not in masks],
+        counts,
+    )

@@ -1,0 +1,356 @@
+"""Sentry events, in both shapes people have at hand.
+
+* The SDK / ingest shape (what ``sentry_sdk`` sends, and the event page's "JSON" download):
+  ``request``, ``exception.values[].stacktrace.frames[]`` with snake_case keys, ``_meta``.
+* The web API export (``/api/0/projects/ORG/PROJECT/events/ID/``): ``entries`` of type
+  ``exception`` and ``request``, camelCase frame keys, ``tags`` as ``{key, value}`` objects and
+  ``_meta.entries.N.data`` for the request.
+
+A Sentry envelope (header line, item header, payload...) holding one event is read too.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from repro.errors import IncidentError
+from repro.replay.credentials import content_type
+from repro.replay.importers.base import (
+    ImportOptions,
+    Node,
+    finish,
+    iso_time,
+    load_json,
+    module_from_filename,
+    parse_cookie_header,
+    split_target,
+    status_code,
+)
+from repro.replay.importers.sentry_meta import FILTERED, meta_notes
+from repro.replay.incident import (
+    STANDIN,
+    ExceptionInfo,
+    Frame,
+    Incident,
+    Lost,
+    Provenance,
+    Request,
+    Signature,
+)
+
+LABEL = "sentry event"
+_BUILTIN_MODULES = frozenset({"builtins", "__builtin__", "exceptions"})
+
+
+class SentryImporter:
+    name = "sentry"
+    summary = "a Sentry event: SDK/ingest JSON, the event page's JSON or the web API export"
+
+    def parse(self, data: bytes, *, options: ImportOptions) -> Incident:
+        raw = _load(data)
+        root = Node(raw, "", LABEL)
+        root.obj()
+        if isinstance(raw.get("entries"), list):
+            return _parse_api(root, options)
+        return _parse_ingest(root, options)
+
+
+IMPORTER = SentryImporter()
+
+
+def _load(data: bytes) -> Any:
+    try:
+        return load_json(data, LABEL)
+    except IncidentError as error:
+        event = _from_envelope(data)
+        if event is None:
+            raise error from None
+        return event
+
+
+def _from_envelope(data: bytes) -> Any:
+    """The event payload of a Sentry envelope (newline-separated JSON), or None."""
+    try:
+        lines = data.decode("utf-8").split("\n")
+        json.loads(lines[0])
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    i = 1
+    while i + 1 < len(lines):
+        try:
+            header = json.loads(lines[i])
+        except (ValueError, RecursionError):
+            return None
+        if isinstance(header, dict) and header.get("type") in ("event", "transaction"):
+            try:
+                return json.loads(lines[i + 1])
+            except (ValueError, RecursionError):
+                return None
+        i += 2
+    return None
+
+
+def _parse_ingest(root: Node, options: ImportOptions) -> Incident:
+    raw = root.obj()
+    req_node = root["request"] if "request" in raw else root["sentry.interfaces.Http"]
+    exc_node = root["exception"] if "exception" in raw else root["sentry.interfaces.Exception"]
+    tags = dict(root["tags"].pairs())
+    status = _status(root["contexts"], tags, root["tags"])
+    provenance = Provenance(
+        source="sentry",
+        event_id=root["event_id"].str_(),
+        timestamp=iso_time(raw.get("timestamp"), root["timestamp"]),
+        release=_release(root["release"]),
+        environment=root["environment"].str_() or tags.get("environment"),
+        file=options.file,
+    )
+    meta = root["_meta"]["request"].value
+    request, lost = _request(req_node, meta)
+    exceptions = _exceptions(exc_node)
+    return finish(
+        request, Signature(status, exceptions), provenance, lost, options, filtered_why=FILTERED
+    )
+
+
+def _parse_api(root: Node, options: ImportOptions) -> Incident:
+    entries = root["entries"].items(optional=False)
+    exc_node: Node | None = None
+    req_node: Node | None = None
+    req_index = -1
+    for entry in entries:
+        kind = entry["type"].str_()
+        if kind == "exception" and exc_node is None:
+            exc_node = entry["data"]
+        elif kind == "request" and req_node is None:
+            req_node, req_index = entry["data"], int(entry.path.rsplit("[", 1)[1][:-1])
+    if req_node is None:
+        raise root.fail(
+            "has no entry of type 'request': not an HTTP request error, nothing to replay"
+        )
+    tags_node = root["tags"]
+    tags = dict(tags_node.pairs())
+    release = _release(root["release"])
+    time_node = root["dateCreated"] if root["dateCreated"].value else root["dateReceived"]
+    provenance = Provenance(
+        source="sentry",
+        event_id=root["eventID"].str_() or root["id"].str_(),
+        timestamp=iso_time(time_node.value, time_node),
+        release=release or tags.get("sentry:release") or tags.get("release"),
+        environment=tags.get("environment") or root["environment"].str_(),
+        file=options.file,
+    )
+    status = _status(root["contexts"], tags, tags_node)
+    meta = root["_meta"]["entries"][str(req_index)]["data"].value
+    request, lost = _request(req_node, meta)
+    exceptions = _exceptions(exc_node) if exc_node is not None else ()
+    return finish(
+        request, Signature(status, exceptions), provenance, lost, options, filtered_why=FILTERED
+    )
+
+
+def _release(node: Node) -> str | None:
+    if isinstance(node.value, dict):
+        return node["version"].text() or node["shortVersion"].text()
+    return node.text()
+
+
+def _status(contexts: Node, tags: dict[str, str], tags_node: Node) -> int | None:
+    response = contexts["response"]
+    code = response["status_code"]
+    if code.value is not None:
+        return status_code(code.value, code)
+    for name in ("http.status_code", "status_code", "http.response.status_code"):
+        if name in tags:
+            return status_code(tags[name], Node(tags[name], f"{tags_node.path}.{name}", LABEL))
+    return None
+
+
+def _request(node: Node, meta: Any) -> tuple[Request, list[Lost]]:
+    if node.value is None:
+        raise IncidentError(
+            f"{LABEL}: has no request (not an HTTP request error?): nothing to replay"
+        )
+    raw = node.obj()
+    url = node["url"].str_()
+    if not url:
+        raise node["url"].fail("is missing: cannot tell which path failed")
+    path, url_query, absolute = split_target(url, f"{LABEL}: {node['url'].path}")
+    query = url_query
+    for key in ("query_string", "query"):
+        if raw.get(key) not in (None, "", [], {}):
+            query = _query(node[key])
+            break
+    headers = node["headers"].pairs()
+    cookies_node = node["cookies"]
+    cookies = (
+        parse_cookie_header(cookies_node.value)
+        if isinstance(cookies_node.value, str)
+        else cookies_node.pairs()
+    )
+    data = copy.deepcopy(raw.get("data"))
+    method = node["method"].str_() or ("POST" if data not in (None, "") else "GET")
+    lost: list[Lost] = []
+    if not node["method"].str_():
+        lost.append(Lost("method", f"not in the event; {method} assumed", needs_standin=False))
+
+    for note in meta_notes(meta):
+        head, rest = note.keys[0], note.keys[1:]
+        if head == "data":
+            if not rest or not _set_path(data, rest):
+                data = None
+                lost.append(Lost("body", note.why))
+            else:
+                lost.append(Lost("body:" + ".".join(rest), note.why))
+        elif head == "headers":
+            name = _pair_name(raw.get("headers"), rest)
+            if name is not None and name.lower() == "cookie":
+                headers = [(k, v) for k, v in headers if k != name]
+                lost.append(Lost("cookies", note.why))  # the Cookie header is the cookies
+            elif name is not None:
+                headers = [(k, STANDIN if k == name else v) for k, v in headers]
+                if all(k != name for k, _ in headers):
+                    headers.append((name, STANDIN))
+                lost.append(Lost(f"header:{name}", note.why))
+        elif head == "cookies":
+            name = _pair_name(raw.get("cookies"), rest)
+            if name is None:
+                cookies = []
+                lost.append(Lost("cookies", note.why))
+            else:
+                cookies = [(k, STANDIN if k == name else v) for k, v in cookies]
+                lost.append(Lost(f"cookie:{name}", note.why))
+        elif head in ("query_string", "query"):
+            name = _pair_name(raw.get(head), rest)
+            if name is None:
+                lost.append(Lost("query", note.why))
+            else:
+                query = [(k, STANDIN if k == name else v) for k, v in query]
+                lost.append(Lost(f"query:{name}", note.why))
+
+    ctype = content_type(headers) or str(raw.get("inferredContentType") or "").lower()
+    request = Request(
+        method=method,
+        path=path,
+        query=query,
+        headers=headers,
+        cookies=cookies,
+        body=_body(data, ctype, node["data"]),
+        url=absolute,
+    )
+    return request, lost
+
+
+def _query(node: Node) -> list[tuple[str, str]]:
+    if isinstance(node.value, str):
+        return parse_qsl(node.value.lstrip("?"), keep_blank_values=True)
+    return node.pairs()
+
+
+def _pair_name(container: Any, rest: tuple[str, ...]) -> str | None:
+    """The header/cookie name a ``_meta`` path points at, in an object or a list of pairs."""
+    if not rest:
+        return None
+    if isinstance(container, list):
+        try:
+            pair = container[int(rest[0])]
+        except (ValueError, IndexError):
+            return None
+        return str(pair[0]) if isinstance(pair, list) and pair else None
+    return rest[0]
+
+
+def _set_path(data: Any, keys: tuple[str, ...]) -> bool:
+    node = data
+    for i, key in enumerate(keys):
+        last = i == len(keys) - 1
+        if isinstance(node, dict) and key in node:
+            if last:
+                node[key] = STANDIN
+                return True
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            if last:
+                node[int(key)] = STANDIN
+                return True
+            node = node[int(key)]
+        else:
+            return False
+    return False
+
+
+def _body(data: Any, ctype: str, node: Node) -> str | None:
+    if data is None or data == "" or data == {}:
+        return None
+    if isinstance(data, str):
+        return data
+    if isinstance(data, bool | int | float):
+        return json.dumps(data)
+    if isinstance(data, dict) and "x-www-form-urlencoded" in ctype:
+        pairs: list[tuple[str, str]] = []
+        for key, value in data.items():
+            values = value if isinstance(value, list) else [value]
+            pairs.extend((str(key), _scalar_text(v)) for v in values)
+        return urlencode(pairs)
+    if isinstance(data, dict | list):
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    raise node.fail(f"is not a string or an object ({type(data).__name__})")
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _exceptions(node: Node) -> tuple[ExceptionInfo, ...]:
+    if node.value is None:
+        return ()
+    if isinstance(node.value, list):
+        values = node.items()
+    else:
+        obj = node.obj()
+        values = node["values"].items() if "values" in obj else [node]
+    return tuple(_exception(item) for item in values if item.value is not None)
+
+
+def _exception(node: Node) -> ExceptionInfo:
+    node.obj()
+    name = node["type"].text()
+    value = node["value"].text()
+    module = node["module"].str_()
+    if not name:
+        name = "Error"
+    elif module and module not in _BUILTIN_MODULES and "." not in name:
+        name = f"{module}.{name}"
+    stack = node["stacktrace"]
+    if stack.value is None:
+        stack = node["rawStacktrace"]
+    frames = tuple(_frame(f) for f in stack["frames"].items()) if stack.value is not None else ()
+    if stack.value is not None:
+        stack.obj()
+    return ExceptionInfo(type=name, value=value, frames=frames)
+
+
+def _frame(node: Node) -> Frame:
+    raw = node.obj()
+    filename = node["filename"].str_() or node["abs_path"].str_() or node["absPath"].str_()
+    lineno = node["lineno"].int_() if "lineno" in raw else node["lineNo"].int_()
+    context_line = node["context_line"].str_()
+    if context_line is None and "context" in raw:
+        for pair in node["context"].items():
+            if not isinstance(pair.value, list) or len(pair.value) != 2:
+                raise pair.fail("is not a [lineno, text] pair")
+            if pair[0].int_() == lineno and lineno is not None:
+                context_line = pair[1].str_()
+    in_app_node = node["in_app"] if "in_app" in raw else node["inApp"]
+    return Frame(
+        module=node["module"].str_() or module_from_filename(filename),
+        function=node["function"].str_() or node["rawFunction"].str_(),
+        context_line=context_line.strip() if context_line and context_line.strip() else None,
+        filename=filename,
+        lineno=lineno,
+        in_app=in_app_node.bool_(True),
+    )

@@ -1,0 +1,399 @@
+"""A tiny Sentry-compatible ingest endpoint that repro runs while it replays a request.
+
+The sandboxed app gets ``SENTRY_DSN`` pointing here, so the failure it reports during the
+replay arrives in the same shape production's Sentry stored, and the two signatures can be
+compared frame by frame. Only what an SDK sends to ingest is understood:
+
+* ``POST /api/<project>/envelope/`` — a Sentry envelope: a JSON header line, then items, each
+  an item-header JSON line followed by its payload (``length`` bytes when the header says so,
+  else up to the next newline). ``event`` items are kept; ``transaction``, sessions, client
+  reports and anything else are acknowledged and dropped.
+* ``POST /api/<project>/store/`` — the legacy endpoint: one JSON event, possibly compressed,
+  possibly base64 of zlib (the raven-era encoding).
+
+Bodies may be gzip, deflate (zlib or raw) or, when the ``brotli`` module is importable, br
+encoded. Anything that cannot be understood gets a 400 and is logged; the server thread never
+dies of a bad request, because a misbehaving app must not cost us the evidence of a later one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import importlib
+import json
+import logging
+import threading
+import uuid
+import zlib
+from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from repro.replay.incident import ExceptionInfo, Frame, Signature
+from repro.replay.tracebacks import is_library_path, module_from_filename, qualified_type_name
+
+log = logging.getLogger(__name__)
+
+# Generous: an event with local variables and breadcrumbs is tens of KiB; nothing sane is 20 MiB.
+MAX_BODY_BYTES = 20 * 1024 * 1024
+EventPredicate = Callable[[dict[str, Any]], bool]
+
+
+class BadRequest(ValueError):
+    """The request body is not something an SDK would send; answered with a 400."""
+
+
+class SentrySink:
+    """An in-memory Sentry ingest server; use as a context manager.
+
+    ``host`` defaults to all interfaces so containers on a Docker network can reach it; tests
+    bind 127.0.0.1. The port is ephemeral: read it from :attr:`port` or use :meth:`dsn_for`.
+    """
+
+    def __init__(self, host: str = "0.0.0.0", port: int = 0) -> None:
+        self._host = host
+        self._requested_port = port
+        self._events: list[dict[str, Any]] = []
+        self._cond = threading.Condition()
+        self._server: _SinkServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> SentrySink:
+        if self._server is not None:
+            return self
+        server = _SinkServer((self._host, self._requested_port), _Handler, self)
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name=f"sentry-sink:{server.server_address[1]}",
+            daemon=True,
+        )
+        thread.start()
+        self._server, self._thread = server, thread
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> SentrySink:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("SentrySink is not running")
+        return int(self._server.server_address[1])
+
+    def dsn_for(self, host: str) -> str:
+        """The DSN an app should use to reach this sink as ``host`` (an IP or a DNS name)."""
+        return f"http://repro@{host}:{self.port}/1"
+
+    # -- events ------------------------------------------------------------------------------
+
+    def events(self) -> list[dict[str, Any]]:
+        with self._cond:
+            return list(self._events)
+
+    def clear(self) -> None:
+        """Forget what arrived so far (between replay attempts)."""
+        with self._cond:
+            self._events.clear()
+
+    def wait_for_event(
+        self, timeout: float, predicate: EventPredicate | None = None
+    ) -> dict[str, Any] | None:
+        """The first stored event matching ``predicate`` (any event when None), waiting up to
+        ``timeout`` seconds for one to arrive; None when none did."""
+        accept = predicate or (lambda _event: True)
+        found: list[dict[str, Any]] = []
+
+        def ready() -> bool:
+            for event in self._events:
+                if accept(event):
+                    found.append(event)
+                    return True
+            return False
+
+        with self._cond:
+            self._cond.wait_for(ready, timeout=timeout)
+        return found[0] if found else None
+
+    def _add(self, events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        with self._cond:
+            self._events.extend(events)
+            self._cond.notify_all()
+
+
+class _SinkServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], sink: SentrySink
+    ) -> None:
+        self.sink = sink
+        super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The default prints a traceback to stderr; a broken client is not our bug.
+        log.debug("sentry sink: error serving %s", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _SinkServer
+    protocol_version = "HTTP/1.1"
+    # A client that announces more body than it sends must not pin a thread forever.
+    timeout = 30
+
+    def do_POST(self) -> None:
+        kind = _endpoint(self.path)
+        if kind is None:
+            self._reply(404, {"detail": "unknown endpoint"})
+            return
+        try:
+            body = _decode_body(self._read_body(), self.headers.get("Content-Encoding"))
+            events = parse_envelope(body) if kind == "envelope" else [parse_store(body)]
+        except BadRequest as exc:
+            log.info("sentry sink: rejected %s: %s", self.path, exc)
+            self._reply(400, {"detail": str(exc)})
+            return
+        self.server.sink._add(events)
+        event_id = next((e.get("event_id") for e in events if e.get("event_id")), None)
+        self._reply(200, {"id": event_id or uuid.uuid4().hex})
+
+    def do_GET(self) -> None:
+        self._reply(404, {"detail": "this is a Sentry ingest sink: POST events here"})
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self._read_chunked()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError as exc:
+            raise BadRequest("bad Content-Length") from exc
+        if length < 0 or length > MAX_BODY_BYTES:
+            raise BadRequest(f"body of {length} bytes refused")
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size_line = self.rfile.readline(100).split(b";", 1)[0].strip()
+            try:
+                size = int(size_line, 16)
+            except ValueError as exc:
+                raise BadRequest("bad chunk size") from exc
+            if size == 0:
+                self.rfile.readline(100)
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise BadRequest("chunked body too large")
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(100)
+
+    def _reply(self, status: int, payload: Mapping[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if status >= 400:
+            # The body may be unread or half-read: do not reuse this connection.
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("sentry sink: " + format, *args)
+
+
+def _endpoint(path: str) -> str | None:
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if len(parts) == 3 and parts[0] == "api" and parts[2] in ("envelope", "store"):
+        return parts[2]
+    return None
+
+
+def _decode_body(body: bytes, encoding: str | None) -> bytes:
+    name = (encoding or "identity").strip().lower()
+    try:
+        if name in ("", "identity"):
+            return body
+        if name in ("gzip", "x-gzip"):
+            return _bounded(gzip.decompress(body))
+        if name == "deflate":
+            try:
+                return _bounded(zlib.decompress(body))
+            except zlib.error:  # some clients send raw deflate without the zlib header
+                return _bounded(zlib.decompress(body, -zlib.MAX_WBITS))
+        if name == "br":
+            try:
+                brotli = importlib.import_module("brotli")
+            except ImportError as exc:
+                raise BadRequest("br encoding needs the brotli module") from exc
+            return _bounded(brotli.decompress(body))
+    except (OSError, EOFError, zlib.error) as exc:
+        raise BadRequest(f"cannot decode {name} body: {exc}") from exc
+    except BadRequest:
+        raise
+    except Exception as exc:  # brotli.error and friends
+        raise BadRequest(f"cannot decode {name} body: {exc}") from exc
+    raise BadRequest(f"unsupported Content-Encoding {encoding!r}")
+
+
+def _bounded(data: bytes) -> bytes:
+    if len(data) > MAX_BODY_BYTES:
+        raise BadRequest("decompressed body too large")
+    return data
+
+
+def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest(f"{what} is not JSON") from exc
+    if not isinstance(value, dict):
+        raise BadRequest(f"{what} is not a JSON object")
+    return value
+
+
+def parse_envelope(body: bytes) -> list[dict[str, Any]]:
+    """The ``event`` payloads of a (decompressed) Sentry envelope."""
+    header_end = body.find(b"\n")
+    header_line = body if header_end < 0 else body[:header_end]
+    _json_object(header_line, "envelope header")
+    pos = len(body) if header_end < 0 else header_end + 1
+    events: list[dict[str, Any]] = []
+    while pos < len(body):
+        line_end = body.find(b"\n", pos)
+        item_line = body[pos:] if line_end < 0 else body[pos:line_end]
+        pos = len(body) if line_end < 0 else line_end + 1
+        if not item_line.strip():
+            continue  # trailing newlines are allowed
+        item = _json_object(item_line, "envelope item header")
+        length = item.get("length")
+        if length is not None:
+            if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+                raise BadRequest("envelope item length is not a non-negative integer")
+            if pos + length > len(body):
+                raise BadRequest("envelope item is shorter than its length")
+            payload = body[pos : pos + length]
+            pos += length
+            if body[pos : pos + 1] == b"\n":
+                pos += 1
+        else:
+            payload_end = body.find(b"\n", pos)
+            payload = body[pos:] if payload_end < 0 else body[pos:payload_end]
+            pos = len(body) if payload_end < 0 else payload_end + 1
+        if item.get("type") == "event":
+            events.append(_json_object(payload, "event payload"))
+    return events
+
+
+def parse_store(body: bytes) -> dict[str, Any]:
+    """The event of a legacy ``store`` request (plain JSON, or base64 of zlib-compressed JSON)."""
+    if body.lstrip()[:1] == b"{":
+        return _json_object(body, "store body")
+    try:
+        raw = base64.b64decode(body.strip(), validate=True)
+        return _json_object(_bounded(zlib.decompress(raw)), "store body")
+    except (binascii.Error, zlib.error) as exc:
+        raise BadRequest("store body is neither JSON nor base64+zlib JSON") from exc
+
+
+# -- event -> signature ----------------------------------------------------------------------
+
+
+def signature_from_event(event: Mapping[str, Any], status: int | None) -> Signature:
+    """The failure signature of a Sentry event (ingest shape), with the HTTP status seen.
+
+    Exceptions keep Sentry's order (outermost last), frames theirs (caller -> callee). A frame
+    is in-app when it says ``in_app: true``; when no frame of an exception does, an explicit
+    ``in_app: false`` still counts and the others are in-app unless their path is a library
+    (site-packages, dist-packages, lib/pythonX.Y).
+    """
+    exceptions = tuple(
+        _exception_info(value) for value in _exception_values(event) if isinstance(value, dict)
+    )
+    return Signature(status=status, exceptions=exceptions)
+
+
+def _exception_values(event: Mapping[str, Any]) -> list[Any]:
+    container = event.get("exception")
+    if isinstance(container, dict):
+        values = container.get("values")
+        return values if isinstance(values, list) else []
+    # Very old SDKs sent the list directly.
+    return container if isinstance(container, list) else []
+
+
+def _exception_info(value: Mapping[str, Any]) -> ExceptionInfo:
+    type_name = value.get("type")
+    module = value.get("module")
+    text = value.get("value")
+    stacktrace = value.get("stacktrace")
+    raw_frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
+    frame_dicts = [f for f in raw_frames or () if isinstance(f, dict)]
+    any_in_app = any(f.get("in_app") is True for f in frame_dicts)
+    frames = tuple(_frame(f, any_in_app) for f in frame_dicts)
+    return ExceptionInfo(
+        type=qualified_type_name(
+            module if isinstance(module, str) else None,
+            type_name if isinstance(type_name, str) and type_name else "Error",
+        ),
+        value=text if isinstance(text, str) else None,
+        frames=frames,
+    )
+
+
+def _frame(frame: Mapping[str, Any], any_in_app: bool) -> Frame:
+    abs_path = _str_or_none(frame.get("abs_path"))
+    filename = abs_path or _str_or_none(frame.get("filename"))
+    flag = frame.get("in_app")
+    if any_in_app:
+        in_app = flag is True
+    elif isinstance(flag, bool):
+        in_app = flag
+    else:
+        in_app = filename is None or not is_library_path(filename)
+    module = _str_or_none(frame.get("module"))
+    if module is None and filename is not None:
+        module = module_from_filename(filename)
+    context = _str_or_none(frame.get("context_line"))
+    lineno = frame.get("lineno")
+    return Frame(
+        module=module,
+        function=_str_or_none(frame.get("function")),
+        context_line=context.strip() or None if context is not None else None,
+        filename=filename,
+        lineno=lineno if isinstance(lineno, int) and not isinstance(lineno, bool) else None,
+        in_app=in_app,
+    )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,282 @@
+"""Transformers of ``repro data anonymize``: keyed, deterministic, shape-preserving, pure."""
+
+from __future__ import annotations
+
+import hmac
+import random
+import re
+
+import pytest
+
+from repro.data.transform import Transformer, UniqueMapping, _Hmac, build, parse_spec
+from repro.errors import DataGenerationError, UsageError
+
+KEY = b"test-key-one-Xk29Pq"
+OTHER_KEY = b"another-key-Lm73Zt"
+EMAIL = re.compile(r"^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$")
+
+
+def make(
+    spec: str,
+    type_name: str = "text",
+    *,
+    key: bytes = KEY,
+    column: str = "public.t.c",
+    max_length: int | None = None,
+    nullable: bool = True,
+) -> Transformer:
+    return build(
+        spec,
+        key=key,
+        column=column,
+        type_name=type_name,
+        max_length=max_length,
+        nullable=nullable,
+    )
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+VALUED = [
+    ("mask", "text", "+49 151 7777 0192"),
+    ("mask:keep_last=2", "text", "+1 555 010 0042"),
+    ("hash", "text", "zebulon@corp.example"),
+    ("fake:email", "text", "zebulon@corp.example"),
+    ("fake:full_name", "text", "Zebulon Canaryfield"),
+    ("fake:street", "text", "1 Main Street"),
+    ("fake:card", "text", "4111 1111 1111 1111"),
+    ("fake:ssn", "text", "123-45-6789"),
+    ("fake:iban", "text", "DE89370400440532013000"),
+    ("fake:uuid", "uuid", "6f1c0a9e-1b2c-4d3e-8f40-abcdefabcdef"),
+    ("shift_date:30", "date", "1984-02-29"),
+]
+
+
+def test_the_keyed_digest_is_hmac_sha256_of_kind_and_value() -> None:
+    assert _Hmac(KEY, "mask")("abc") == hmac.digest(KEY, b"mask\x1fabc", "sha256")
+    assert _Hmac(b"k" * 100, "hash")("x") == hmac.digest(b"k" * 100, b"hash\x1fx", "sha256")
+
+
+@pytest.mark.parametrize(("spec", "type_name", "value"), VALUED)
+def test_same_key_same_output_other_key_other_output(spec: str, type_name: str, value: str) -> None:
+    first = make(spec, type_name)(value)
+    assert first == make(spec, type_name)(value)  # a new transformer: no shared state
+    assert first != value
+    assert make(spec, type_name, key=OTHER_KEY)(value) != first
+
+
+@pytest.mark.parametrize(("spec", "type_name", "value"), VALUED)
+def test_same_value_in_two_columns_masks_the_same_way(
+    spec: str, type_name: str, value: str
+) -> None:
+    a = make(spec, type_name, column="public.customers.email")
+    b = make(spec, type_name, column="public.orders.customer_email")
+    assert a(value) == b(value)
+
+
+@pytest.mark.parametrize(("spec", "type_name", "value"), VALUED)
+def test_empty_stays_empty(spec: str, type_name: str, value: str) -> None:
+    if type_name == "text":
+        assert make(spec)("") == ""
+
+
+def test_constant_and_null() -> None:
+    assert make("constant:gold")("x") == "gold"
+    assert make("constant:")("x") == ""
+    assert make("null")("x") is None
+    assert make("keep")("x") == "x"
+
+
+def test_fake_email_is_a_valid_email_and_fits() -> None:
+    fake = make("fake:email")
+    outputs = {fake(f"person{i}@mail.example") for i in range(2000)}
+    assert all(EMAIL.match(o) for o in outputs)
+    assert len(outputs) > 1990  # realistic and spread out
+    short = make("fake:email", "character varying(12)")
+    for i in range(500):
+        out = short(f"p{i}@x.example")
+        assert out is not None and len(out) <= 12 and EMAIL.match(out), out
+
+
+def test_max_length_is_respected_by_every_text_transformer() -> None:
+    for spec in ("fake:full_name", "fake:street", "fake:paragraph", "fake:company", "hash"):
+        t = make(spec, "character varying(10)")
+        for i in range(300):
+            out = t(f"value number {i}")
+            assert out is not None and 0 < len(out) <= 10, (spec, out)
+    assert make("fake:country", "character(2)")("Germany") in {
+        make("fake:country", "character(2)")(f"c{i}") for i in range(3000)
+    }
+    assert len(make("fake:country", "character(2)")("Germany") or "") == 2
+    phone = make("fake:phone", "varchar(10)")("+44 20 7946 0000")
+    assert phone is not None and len(phone) <= 10
+
+
+def test_mask_keeps_separators_length_and_character_classes() -> None:
+    mask = make("mask")
+    for value in ("+49 151 7777 0192", "AB-12cd/x_9", "Müller-Lüdenscheidt", "(030) 1234-567"):
+        out = mask(value)
+        assert out is not None and len(out) == len(value) and out != value
+        for a, b in zip(value, out, strict=True):
+            if a.isdigit():
+                assert b.isdigit()
+            elif a.isalpha():
+                assert b.isalpha() and b.isupper() == a.isupper()
+            else:
+                assert a == b
+
+
+def test_mask_keep_last_and_first_keep_phone_layout() -> None:
+    out = make("mask:keep_last=4")("+49 151 7777 0192")
+    assert out is not None
+    assert re.fullmatch(r"\+\d\d \d{3} \d{4} 0192", out)
+    assert out != "+49 151 7777 0192"
+    first = make("mask:keep_first=3")("ABC-12345")
+    assert first is not None and first.startswith("ABC-") and first != "ABC-12345"
+    # never more than half the characters kept: a 4-digit PIN is not copied whole
+    pin = make("mask:keep_last=4")("1234")
+    assert pin is not None and pin[2:] == "34" and pin != "1234"
+
+
+def test_mask_on_numbers_stays_numeric_and_in_range() -> None:
+    small = make("mask", "smallint")
+    for value in ("32767", "-32768", "7", "0", "-5", "12345"):
+        out = small(value)
+        assert out is not None and -(2**15) <= int(out) < 2**15
+    money = make("mask", "numeric(10,2)")
+    out = money("1234.56")
+    assert out is not None and re.fullmatch(r"[1-9]\d{3}\.\d\d", out)
+    assert money("NaN") == "NaN"
+    floats = make("mask", "double precision")("1.5e+300")
+    assert floats is not None and floats.endswith("e+300") and float(floats) > 0
+
+
+def test_hash_is_hex_cut_to_length_or_a_number_in_range() -> None:
+    out = make("hash", "character varying(12)")("secret")
+    assert out is not None and re.fullmatch(r"[0-9a-f]{12}", out)
+    assert re.fullmatch(r"[0-9a-f]{64}", make("hash")("secret") or "")
+    for i in range(200):
+        n = int(make("hash", "smallint")(str(i)) or "")
+        assert 0 <= n < 2**15
+    assert len(make("hash", "numeric(6,2)")("12.5") or "") <= 4
+
+
+def test_fake_card_ssn_uuid_iban_shapes() -> None:
+    card = make("fake:card")
+    for i in range(300):
+        out = card(f"{i:016d}") or ""
+        assert re.fullmatch(r"\d{16}", out) and luhn_ok(out)
+    spaced = card("4111 1111 1111 1111") or ""
+    assert re.fullmatch(r"\d{4} \d{4} \d{4} \d{4}", spaced) and luhn_ok(spaced.replace(" ", ""))
+    assert re.fullmatch(r"\d{16}", make("fake:card", "bigint")("4111111111111111") or "")
+    ssn = make("fake:ssn")
+    for i in range(300):
+        out = ssn(f"{i:03d}-45-6789") or ""
+        assert re.fullmatch(r"\d{3}-\d{2}-\d{4}", out), out
+        assert not out.startswith(("000", "666", "9")) and out[4:6] != "00"
+    uuid_re = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+    assert re.fullmatch(uuid_re, make("fake:uuid", "uuid")("x") or "")
+    iban = make("fake:iban")("DE89370400440532013000") or ""
+    assert re.fullmatch(r"DE\d{20}", iban)
+    assert int(iban[4:] + "1314" + iban[2:4]) % 97 == 1
+
+
+def test_shift_date_keeps_the_format_and_the_range() -> None:
+    shift = make("shift_date:30", "date")
+    from datetime import date
+
+    for day in range(0, 3000, 7):
+        value = date.fromordinal(date(1990, 1, 1).toordinal() + day).isoformat()
+        out = shift(value) or ""
+        moved = (date.fromisoformat(out) - date.fromisoformat(value)).days
+        assert 1 <= abs(moved) <= 30
+    assert shift("infinity") == "infinity" and shift("-infinity") == "-infinity"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d BC", shift("0044-03-15 BC") or "")
+    stamp = make("shift_date:5", "timestamp with time zone")
+    out = stamp("2024-05-01 12:00:00.123+02") or ""
+    assert re.fullmatch(r"2024-0[45]-\d\d 12:00:00\.123\+02", out) and out[:10] != "2024-05-01"
+    plain = make("shift_date:5", "timestamp without time zone")("2024-05-01 12:00:00") or ""
+    assert plain.endswith(" 12:00:00") and len(plain) == 19
+    with pytest.raises(DataGenerationError) as info:
+        shift("05/01/2024")
+    assert "DateStyle" in info.value.one_line()
+
+
+def test_unique_mapping_makes_mask_injective_regardless_of_order() -> None:
+    codes = [f"{i:03d}" for i in range(1000)]
+    mask = make("mask", "character(3)", column="public.customers.code")
+    plain = {mask(c) for c in codes}
+    assert len(plain) < 1000  # collision-prone on purpose: 1000 values into 1000 slots
+    mapping = UniqueMapping.build(mask, codes)
+    outputs = [mapping(c) for c in codes]
+    assert len(set(outputs)) == 1000
+    assert all(o is not None and re.fullmatch(r"\d{3}", o) for o in outputs)
+    assert mapping.collisions_resolved > 0
+    shuffled = codes[:]
+    random.Random(7).shuffle(shuffled)
+    again = UniqueMapping.build(make("mask", "character(3)"), shuffled + codes[:50])
+    assert [again(c) for c in codes] == outputs
+    assert mapping("") == ""
+    digits = UniqueMapping.build(make("mask"), [str(i) for i in range(10)] + ["a"])
+    assert sorted(digits(str(i)) or "" for i in range(10)) == [str(i) for i in range(10)]
+
+
+def test_unique_mapping_refuses_what_cannot_be_injective() -> None:
+    with pytest.raises(DataGenerationError, match=r"public\.t\.tier") as info:
+        UniqueMapping.build(make("constant:x", column="public.t.tier"), ["a", "b"])
+    assert "\n" not in info.value.one_line()
+    country = make("fake:country", "character(2)", column="public.t.flag")
+    with pytest.raises(DataGenerationError, match=r"public\.t\.flag"):
+        UniqueMapping.build(country, [f"land {i}" for i in range(300)])
+    assert UniqueMapping.build(make("constant:x"), ["a"])("a") == "x"
+    assert UniqueMapping.build(make("null"), ["a", "b"])("a") is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "type_name", "nullable", "max_length", "message"),
+    [
+        ("bogus", "text", True, None, "not valid"),
+        ("fake:nope", "text", True, None, "unknown fake kind"),
+        ("mask:keep_last=x", "text", True, None, "keep_last"),
+        ("mask:keep_middle=2", "text", True, None, "keep_first"),
+        ("shift_date:0", "date", True, None, "whole number"),
+        ("shift_date:abc", "date", True, None, "whole number"),
+        ("hash:3", "text", True, None, "not valid"),
+        ("null", "text", False, None, "NOT NULL"),
+        ("shift_date:30", "text", True, None, "date or timestamp"),
+        ("fake:email", "integer", True, None, "integer"),
+        ("fake:card", "integer", True, None, "integer"),
+        ("mask", "date", True, None, "date"),
+        ("mask", "inet", True, None, "inet"),
+        ("hash", "boolean", True, None, "boolean"),
+        ("hash", "character varying(6)", True, None, "at least 8"),
+        ("fake:email", "character varying(5)", True, None, "at least 8"),
+        ("fake:uuid", "character varying(20)", True, None, "at least"),
+        ("constant:toolong", "character varying(3)", True, None, "longer"),
+        ("constant:abc", "integer", True, None, "not a valid int"),
+        ("mask", "text[]", True, None, "text[]"),
+    ],
+)
+def test_every_refusal_is_one_line_naming_column_and_spec(
+    spec: str, type_name: str, nullable: bool, max_length: int | None, message: str
+) -> None:
+    with pytest.raises(UsageError) as info:
+        make(spec, type_name, column="public.people.col", nullable=nullable, max_length=max_length)
+    line = info.value.one_line()
+    assert "\n" not in line and "public.people.col" in line and repr(spec) in line
+    assert message in line
+
+
+def test_parse_spec_grammar() -> None:
+    assert parse_spec("mask:keep_last=4").keep_last == 4
+    assert parse_spec("constant:a:b c").arg == "a:b c"
+    assert parse_spec("shift_date:30").days == 30
+    for bad in ("", "keep:1", "fake", "fake:", "constant", "mask:", "shift_date:-3"):
+        with pytest.raises(ValueError):
+            parse_spec(bad)

@@ -1,0 +1,468 @@
+"""SentrySink against the real sentry-sdk in a subprocess, hand-made envelopes and garbage.
+
+The small failing app written here (``write_app``/``run_app``) is shared with
+test_tracebacks.py, which compares the tracebacks it prints with the events it sends.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import importlib.util
+import json
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from repro.replay.incident import Frame, Signature
+from repro.replay.sentry_sink import SentrySink, parse_envelope, signature_from_event
+
+# The real SDK is a test dependency (pip install sentry-sdk); only the tests running it skip.
+needs_sdk = pytest.mark.skipif(
+    importlib.util.find_spec("sentry_sdk") is None, reason="sentry-sdk is not installed"
+)
+
+EVENT_TIMEOUT = 10.0
+
+APP_FILES = {
+    "shop/__init__.py": "",
+    "shop/errors.py": """
+        class PricingError(Exception):
+            pass
+
+
+        class UndefinedFunction(Exception):
+            pass
+        """,
+    "shop/pricing.py": """
+        RATES = {"EUR": 1.1}
+
+
+        def rate_for(currency):
+            return RATES[currency]
+
+
+        def total(order):
+            rate = rate_for(order["currency"])
+            return order["amount"] * rate
+        """,
+    "shop/db.py": """
+        from shop.errors import UndefinedFunction
+
+
+        def query(sql):
+            raise UndefinedFunction(
+                "function foo(integer) does not exist\\n"
+                "LINE 1: SELECT foo(1)\\n"
+                "               ^\\n"
+                "HINT:  No function matches the given name and argument types."
+            )
+        """,
+    "shop/views.py": """
+        from shop import db, pricing
+        from shop.errors import PricingError
+
+
+        def checkout(order):
+            total = pricing.total(order)
+            return {"total": total}
+
+
+        def checkout_wrapped(order):
+            try:
+                return checkout(order)
+            except KeyError as exc:
+                raise PricingError(f"no rate for {order['currency']}") from exc
+
+
+        def refund(order):
+            try:
+                return pricing.total(order)
+            except KeyError:
+                return order["amount"] + None
+
+
+        def report():
+            return db.query("SELECT foo(1)")
+        """,
+    "shop/main.py": """
+        import logging
+        import sys
+        import traceback
+
+        import sentry_sdk
+
+        from shop import views
+
+        SCENARIOS = {
+            "keyerror": lambda: views.checkout({"amount": 3, "currency": "GBP"}),
+            "cause": lambda: views.checkout_wrapped({"amount": 3, "currency": "GBP"}),
+            "context": lambda: views.refund({"amount": 3, "currency": "GBP"}),
+            "multiline": lambda: views.report(),
+        }
+
+
+        def run(scenario, style):
+            logging.basicConfig(
+                stream=sys.stderr,
+                format="[%(asctime)s] %(levelname)s in %(module)s: %(message)s",
+            )
+            print("[2026-01-02 10:00:00 +0000] [7] [INFO] Booting worker", file=sys.stderr)
+            try:
+                SCENARIOS[scenario]()
+            except Exception:
+                sentry_sdk.capture_exception()
+                if style == "log":
+                    logging.getLogger("app").exception("Exception on /checkout [POST]")
+                else:
+                    traceback.print_exc()
+            print('127.0.0.1 - - [02/Jan/2026 10:00:01] "POST /checkout HTTP/1.1" 500 -',
+                  file=sys.stderr)
+        """,
+}
+
+RUNNER = """
+import sys
+import sentry_sdk
+sentry_sdk.init(dsn=sys.argv[1] or None)
+from shop.main import run
+run(sys.argv[2], sys.argv[3])
+sentry_sdk.flush(timeout=10)
+"""
+
+
+def write_app(root: Path) -> Path:
+    for name, text in APP_FILES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    return root
+
+
+def run_app(root: Path, dsn: str, scenario: str, style: str = "print") -> str:
+    """Run a scenario of the app with the real sentry-sdk; its stderr (the tracebacks)."""
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER, dsn, scenario, style],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+@pytest.fixture
+def sink() -> Any:
+    with SentrySink(host="127.0.0.1") as running:
+        yield running
+
+
+def post(
+    sink: SentrySink, path: str, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{sink.port}{path}", data=body, headers=headers or {}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def envelope(*items: tuple[dict[str, Any], bytes], header: dict[str, Any] | None = None) -> bytes:
+    parts = [json.dumps(header or {"event_id": "e" * 32}).encode()]
+    for item_header, payload in items:
+        parts += [json.dumps(item_header).encode(), payload]
+    return b"\n".join(parts) + b"\n"
+
+
+def in_app_keys(signature: Signature) -> list[tuple[str | None, str | None, str | None]]:
+    return [
+        (f.module, f.function, f.context_line) for f in signature.exceptions[-1].frames if f.in_app
+    ]
+
+
+# -- the real SDK --------------------------------------------------------------------------
+
+
+@needs_sdk
+def test_real_sdk_event_arrives_with_the_failure_signature(
+    sink: SentrySink, tmp_path: Path
+) -> None:
+    root = write_app(tmp_path / "app")
+    assert sink.dsn_for("127.0.0.1") == f"http://repro@127.0.0.1:{sink.port}/1"
+
+    run_app(root, sink.dsn_for("127.0.0.1"), "keyerror")
+
+    event = sink.wait_for_event(EVENT_TIMEOUT)
+    assert event is not None, "the SDK's event never arrived"
+    signature = signature_from_event(event, 500)
+    assert signature.status == 500
+    assert [e.type for e in signature.exceptions] == ["KeyError"]
+    assert signature.exceptions[-1].value == "'GBP'"
+    assert in_app_keys(signature) == [
+        ("shop.main", "run", "SCENARIOS[scenario]()"),
+        (
+            "shop.main",
+            "<lambda>",
+            '"keyerror": lambda: views.checkout({"amount": 3, "currency": "GBP"}),',
+        ),
+        ("shop.views", "checkout", "total = pricing.total(order)"),
+        ("shop.pricing", "total", 'rate = rate_for(order["currency"])'),
+        ("shop.pricing", "rate_for", "return RATES[currency]"),
+    ]
+    last = signature.exceptions[-1].frames[-1]
+    assert last.filename is not None and last.filename.endswith("shop/pricing.py")
+    assert last.lineno == 5
+
+
+@needs_sdk
+def test_real_sdk_chained_and_qualified_exceptions(sink: SentrySink, tmp_path: Path) -> None:
+    root = write_app(tmp_path / "app")
+    dsn = sink.dsn_for("127.0.0.1")
+    run_app(root, dsn, "cause")
+    run_app(root, dsn, "multiline")
+
+    cause = sink.wait_for_event(EVENT_TIMEOUT, lambda e: _main_type(e) == "PricingError")
+    assert cause is not None
+    chain = signature_from_event(cause, None).exceptions
+    assert [e.type for e in chain] == ["KeyError", "shop.errors.PricingError"]
+    assert chain[-1].frames[-1].function == "checkout_wrapped"
+
+    multi = sink.wait_for_event(EVENT_TIMEOUT, lambda e: _main_type(e) == "UndefinedFunction")
+    assert multi is not None
+    info = signature_from_event(multi, 500).exceptions[-1]
+    assert info.type == "shop.errors.UndefinedFunction"
+    assert info.value is not None and info.value.splitlines()[1] == "LINE 1: SELECT foo(1)"
+    assert len(sink.events()) == 2
+
+
+def _main_type(event: dict[str, Any]) -> str | None:
+    values = event.get("exception", {}).get("values", [])
+    return values[-1].get("type") if values else None
+
+
+# -- hand-made requests ----------------------------------------------------------------------
+
+EVENT = {
+    "event_id": "a" * 32,
+    "exception": {
+        "values": [
+            {
+                "type": "ZeroDivisionError",
+                "value": "division by zero",
+                "module": "builtins",
+                "stacktrace": {
+                    "frames": [
+                        {
+                            "module": "flask.app",
+                            "function": "dispatch_request",
+                            "abs_path": "/usr/lib/python3/dist-packages/flask/app.py",
+                            "context_line": "        return view(**args)",
+                            "lineno": 880,
+                        },
+                        {
+                            "module": "shop.views",
+                            "function": "average",
+                            "abs_path": "/app/shop/views.py",
+                            "context_line": "    return total / count\n",
+                            "lineno": 12,
+                        },
+                    ]
+                },
+            }
+        ]
+    },
+}
+
+
+def test_gzip_envelope_with_length_and_newline_items(sink: SentrySink) -> None:
+    event = json.dumps(EVENT).encode()
+    transaction = json.dumps({"type": "transaction", "event_id": "b" * 32}).encode()
+    body = envelope(
+        ({"type": "transaction", "length": len(transaction)}, transaction),
+        ({"type": "client_report"}, b'{"discarded_events": []}'),
+        ({"type": "event", "length": len(event), "content_type": "application/json"}, event),
+    )
+    status, reply = post(
+        sink, "/api/1/envelope/", gzip.compress(body), {"Content-Encoding": "gzip"}
+    )
+    assert (status, reply) == (200, {"id": "a" * 32})
+
+    got = sink.wait_for_event(EVENT_TIMEOUT)
+    assert got is not None and got["event_id"] == "a" * 32
+    assert len(sink.events()) == 1, "transactions and client reports are not events"
+    signature = signature_from_event(got, 500)
+    assert signature.key() == (
+        500,
+        (("ZeroDivisionError", (("shop.views", "average", "return total / count"),)),),
+    )
+
+
+def test_envelope_length_counts_bytes_and_payload_may_contain_newlines() -> None:
+    # A length-delimited payload may hold raw newlines; parsing must not split on them.
+    payload = b'{"event_id": "c",\n "message": "caf\xc3\xa9"}'
+    body = envelope(({"type": "event", "length": len(payload)}, payload))
+    assert parse_envelope(body) == [{"event_id": "c", "message": "café"}]
+    # Without a trailing newline, an item without length runs to the end.
+    assert parse_envelope(b'{}\n{"type":"event"}\n{"event_id":"d"}') == [{"event_id": "d"}]
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip", "deflate", "raw-deflate", "base64+zlib"])
+def test_legacy_store_endpoint(sink: SentrySink, encoding: str) -> None:
+    raw = json.dumps(EVENT).encode()
+    headers: dict[str, str] = {"Content-Type": "application/json"}
+    if encoding == "gzip":
+        body, headers["Content-Encoding"] = gzip.compress(raw), "gzip"
+    elif encoding == "deflate":
+        body, headers["Content-Encoding"] = zlib.compress(raw), "deflate"
+    elif encoding == "raw-deflate":
+        squeezer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        body, headers["Content-Encoding"] = squeezer.compress(raw) + squeezer.flush(), "deflate"
+    elif encoding == "base64+zlib":
+        body = base64.b64encode(zlib.compress(raw))
+    else:
+        body = raw
+    status, reply = post(sink, "/api/42/store/", body, headers)
+    assert (status, reply) == (200, {"id": "a" * 32})
+    got = sink.wait_for_event(EVENT_TIMEOUT)
+    assert got is not None and got["exception"] == EVENT["exception"]
+
+
+GARBAGE = [
+    pytest.param("/api/1/envelope/", b"not json at all", {}, id="envelope-not-json"),
+    pytest.param("/api/1/envelope/", b"{}\n{broken", {}, id="item-header-broken"),
+    pytest.param(
+        "/api/1/envelope/", b'{}\n{"type":"event","length":999}\n{}', {}, id="length-too-long"
+    ),
+    pytest.param("/api/1/envelope/", b'{}\n{"type":"event"}\n[1, 2]', {}, id="event-not-object"),
+    pytest.param(
+        "/api/1/envelope/", b"\x1f\x8b garbage", {"Content-Encoding": "gzip"}, id="bad-gzip"
+    ),
+    pytest.param("/api/1/envelope/", b"{}", {"Content-Encoding": "zstd-x"}, id="unknown-encoding"),
+    pytest.param("/api/1/store/", b"%%%", {}, id="store-garbage"),
+    pytest.param("/api/1/store/", b"\xff\xfe{", {}, id="store-binary"),
+    pytest.param("/api/1/store/", b"[]", {"Content-Length": "x"}, id="bad-content-length"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "headers"), GARBAGE)
+def test_garbage_gets_400_and_the_server_keeps_working(
+    sink: SentrySink, path: str, body: bytes, headers: dict[str, str]
+) -> None:
+    if "Content-Length" in headers:
+        status = _raw_post(sink, path, body, headers)
+    else:
+        status, reply = post(sink, path, body, headers)
+        assert "detail" in reply
+    assert status == 400
+    assert sink.events() == []
+
+    status, _ = post(sink, "/api/1/store/", json.dumps(EVENT).encode())
+    assert status == 200
+    assert sink.wait_for_event(EVENT_TIMEOUT) is not None
+
+
+def _raw_post(sink: SentrySink, path: str, body: bytes, headers: dict[str, str]) -> int:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", sink.port, timeout=5)
+    try:
+        conn.putrequest("POST", path)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders(body)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_unknown_paths_are_404(sink: SentrySink) -> None:
+    assert post(sink, "/api/1/minidump/", b"{}")[0] == 404
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(f"http://127.0.0.1:{sink.port}/", timeout=5)
+    assert info.value.code == 404
+
+
+def test_wait_for_event_predicate_and_timeout(sink: SentrySink) -> None:
+    started = time.monotonic()
+    assert sink.wait_for_event(0.2) is None
+    assert time.monotonic() - started < 2
+
+    for event_id in ("1", "2"):
+        post(sink, "/api/1/store/", json.dumps({"event_id": event_id}).encode())
+    assert sink.wait_for_event(EVENT_TIMEOUT, lambda e: e["event_id"] == "2") == {"event_id": "2"}
+    assert sink.wait_for_event(0.1, lambda e: e["event_id"] == "3") is None
+    sink.clear()
+    assert sink.events() == []
+
+
+def test_stopped_sink_has_no_port() -> None:
+    sink = SentrySink(host="127.0.0.1")
+    with pytest.raises(RuntimeError):
+        sink.dsn_for("x")
+    with sink:
+        port = sink.port
+    assert port > 0
+    with pytest.raises(RuntimeError):
+        sink.port  # noqa: B018
+
+
+# -- signature_from_event --------------------------------------------------------------------
+
+
+def test_in_app_from_paths_when_no_frame_says_so() -> None:
+    signature = signature_from_event(EVENT, 500)
+    frames = signature.exceptions[0].frames
+    assert [f.in_app for f in frames] == [False, True]
+    assert frames[1] == Frame(
+        module="shop.views",
+        function="average",
+        context_line="return total / count",
+        filename="/app/shop/views.py",
+        lineno=12,
+        in_app=True,
+    )
+
+
+def test_in_app_flags_win_when_present() -> None:
+    frames = [
+        {"function": "a", "abs_path": "/app/a.py", "in_app": True},
+        {"function": "b", "abs_path": "/app/b.py"},  # unmarked: not in-app next to a marked one
+        {"function": "c", "abs_path": "/usr/lib/python3.11/json/decoder.py", "in_app": False},
+    ]
+    event: dict[str, Any] = {
+        "exception": {"values": [{"type": "E", "stacktrace": {"frames": frames}}]}
+    }
+    assert [f.in_app for f in signature_from_event(event, None).exceptions[0].frames] == [
+        True,
+        False,
+        False,
+    ]
+    only_false = [{"function": "x", "abs_path": "/app/x.py", "in_app": False}, {"function": "y"}]
+    event = {"exception": [{"type": "E", "stacktrace": {"frames": only_false}}]}  # old list form
+    assert [f.in_app for f in signature_from_event(event, None).exceptions[0].frames] == [
+        False,
+        True,
+    ]
+
+
+def test_event_without_exception_and_junk_fields() -> None:
+    assert signature_from_event({"message": "hello"}, 502) == Signature(502, ())
+    junk = {
+        "exception": {"values": [{"type": None, "stacktrace": {"frames": [1, {"lineno": "x"}]}}, 3]}
+    }
+    info = signature_from_event(junk, None).exceptions[0]
+    assert info.type == "Error"
+    assert info.frames == (Frame(None, None, None, None, None, True),)
