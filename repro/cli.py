@@ -179,7 +179,8 @@ def diff(
 
 data_app = typer.Typer(
     name="data",
-    help="Production-shaped data: synthetic rows from a snapshot's schema and statistics.",
+    help="Production-shaped data: synthetic rows from a snapshot's statistics, or a masked "
+    "copy of real rows.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
