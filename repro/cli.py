@@ -218,6 +218,10 @@ def data_generate(
     truncate: Annotated[
         bool, typer.Option("--truncate", help="Replace rows already in the target's tables.")
     ] = False,
+    append: Annotated[
+        bool,
+        typer.Option("--append", help="Add to rows already there (keys start past theirs)."),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the fidelity report as JSON, no progress.")
     ] = False,
@@ -240,6 +244,7 @@ def data_generate(
                 tables=tables or [],
                 create_schema=create_schema,
                 truncate=truncate,
+                append=append,
                 as_json=as_json,
             ),
             ACTIVE_REDACTORS,

@@ -41,6 +41,7 @@ class GenerateArgs:
     create_schema: bool
     truncate: bool
     as_json: bool
+    append: bool = False
 
 
 def parse_rows(items: list[str]) -> dict[str, int]:
@@ -120,7 +121,7 @@ def run_generate(args: GenerateArgs, redactors: list[Redactor]) -> int:
     redactor = scrub_redactor()
     redactors.append(redactor)
     snapshot = resolve_snapshot(args.snapshot)
-    load = LoadOptions(create_schema=args.create_schema, truncate=args.truncate)
+    load = LoadOptions(create_schema=args.create_schema, truncate=args.truncate, append=args.append)
     started = time.perf_counter()
     if is_interactive() and not args.as_json:
         with RichProgress(stderr_console()) as progress:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
@@ -19,10 +20,11 @@ from psycopg.copy import QueuedLibpqWriter
 from repro.data.ddl import SchemaScript, Statement, schema_script
 from repro.data.fidelity import TableFidelity, measure
 from repro.data.model import DataModel, Table, build_model, scaled
-from repro.data.plan import Options, TablePlan, build_plans
+from repro.data.plan import Existing, Options, TablePlan, build_plans
 from repro.data.progress import Progress, QuietProgress
-from repro.data.target import check_ready, connect_target, qualified
-from repro.errors import DataGenerationError, SnapshotFormatError
+from repro.data.target import check_ready, connect_target, existing_tables, qualified
+from repro.data.types import ORDERED_KINDS
+from repro.errors import DataGenerationError, SnapshotFormatError, UsageError
 from repro.redaction import Redactor
 from repro.snapshot.model import Snapshot
 
@@ -34,6 +36,7 @@ REPORT_SCHEMA = "repro.data-generate/v1"
 class LoadOptions:
     create_schema: bool = False
     truncate: bool = False
+    append: bool = False  # add rows to tables that hold some: keys start past theirs
     chunk_rows: int = CHUNK_ROWS
 
 
@@ -122,6 +125,12 @@ def generate(
     started = time.perf_counter()
     database = database_of(snapshot)
     model = build_model(database)
+    if load.append:
+        if load.truncate or load.create_schema:
+            raise UsageError(
+                "--append adds to existing tables: not with --truncate or --create-schema"
+            )
+        options = replace(options, existing=_existing(dsn, model, options, redactor))
     plans = build_plans(model, options)  # every problem is found here, before any write
     script = (
         schema_script(database, tables={p.table.key for p in plans}) if load.create_schema else None
@@ -144,7 +153,14 @@ def generate(
         mark = time.perf_counter()
         report.fidelity = measure(
             conn,
-            {p.table.key: (p.table, _expected(model, p, options), p.n) for p in plans},
+            {
+                p.table.key: (
+                    p.table,
+                    _expected(model, p, options) + _already(options, p),
+                    p.n + _already(options, p),
+                )
+                for p in plans
+            },
             {(p.table.key, d.target) for p in plans for d in p.derived},
             {(p.table.key, c): cap for p in plans for c, cap in p.caps.items()},
             {(p.table.key, c): limit for p in plans for c, limit in p.limits.items()},
@@ -158,6 +174,90 @@ def generate(
         conn.close()
     report.timings["total"] = time.perf_counter() - started
     return report
+
+
+def _existing(
+    dsn: str, model: DataModel, options: Options, redactor: Redactor
+) -> dict[str, Existing]:
+    """What the target's tables already hold: rows, and the largest value of each key
+    column (appended keys start past it)."""
+    selected = set(options.tables) if options.tables is not None else None
+    with connect_target(dsn, redactor) as conn:
+        try:
+            return _read_existing(conn, model, selected)
+        except psycopg.Error as exc:
+            raise DataGenerationError(
+                redactor.scrub(f"reading the target's rows for --append: {_one_line(exc)}")
+            ) from None
+
+
+def _read_existing(
+    conn: psycopg.Connection[Any], model: DataModel, selected: set[str] | None
+) -> dict[str, Existing]:
+    out: dict[str, Existing] = {}
+    present = existing_tables(conn, model.tables)
+    for key, table in model.tables.items():
+        if key not in present or (selected is not None and key not in selected):
+            continue
+        # Only ordered keys need their largest value (max() means nothing for uuid or
+        # text here: those continue by number, and are looked up before loading).
+        keyed = sorted(
+            {
+                c
+                for u in table.uniques
+                for c in u.columns
+                if table.columns[c].type.kind in ORDERED_KINDS and not table.columns[c].type.array
+            }
+        )
+        parts: list[sql.Composable] = [sql.SQL("count(*)")]
+        parts += [sql.SQL("max({})::text").format(sql.Identifier(c)) for c in keyed]
+        row = conn.execute(
+            sql.SQL("SELECT {} FROM {}").format(
+                sql.SQL(", ").join(parts), qualified(table.schema, table.name)
+            )
+        ).fetchone()
+        assert row is not None
+        out[key] = Existing(int(row[0]), dict(zip(keyed, row[1:], strict=True)))
+    return out
+
+
+def _refuse_collisions(
+    conn: psycopg.Connection[Any], plans: list[TablePlan], options: Options, chunk_rows: int
+) -> None:
+    """Appending: text and uuid keys continue where a previous run with the same seed
+    stopped, but rows from elsewhere could hold any value. Every new key is looked up
+    before a row is written; numeric keys start past the largest one, no look-up needed."""
+    for plan in plans:
+        existing = options.existing.get(plan.table.key)
+        if existing is None or existing.rows == 0:
+            continue
+        for unique in plan.table.uniques:
+            if len(unique.columns) != 1 or unique.columns[0] not in plan.renderers:
+                continue
+            name = unique.columns[0]
+            column_plan = plan.column_plans.get(name)
+            if column_plan is not None and column_plan.ordered:
+                continue
+            column = plan.table.columns[name]
+            query = sql.SQL("SELECT count(*) FROM {} WHERE {}::text = ANY(%s)").format(
+                qualified(plan.table.schema, plan.table.name), sql.Identifier(name)
+            )
+            for start in range(0, plan.n, chunk_rows):
+                rows = np.arange(start, min(start + chunk_rows, plan.n), dtype=np.int64)
+                values = [v for v in plan.renderers[name](rows) if v != "\\N"]
+                found = conn.execute(query, (values,)).fetchone()
+                if found and found[0]:
+                    raise DataGenerationError(
+                        f"appending to {plan.table.key} would repeat {found[0]} existing values "
+                        f"of its unique column {name} ({column.type.declared})",
+                        hint="use another --seed, or --truncate; nothing was loaded",
+                    )
+
+
+def _already(options: Options, plan: TablePlan) -> int:
+    """Rows the table held before an append (the report judges the whole table)."""
+    existing = options.existing.get(plan.table.key)
+    return existing.rows if existing else 0
 
 
 def _expected(model: DataModel, plan: TablePlan, options: Options) -> int:
@@ -222,7 +322,11 @@ def _run(
     tables = {p.table.key: (p.table.schema, p.table.name, p.columns) for p in plans}
     # Generated timestamps are UTC, written without a zone suffix.
     conn.execute("SET LOCAL TIME ZONE 'UTC'")
-    check_ready(conn, tables, create_schema=load.create_schema, truncate=load.truncate)
+    check_ready(
+        conn, tables, create_schema=load.create_schema, truncate=load.truncate or load.append
+    )
+    if load.append:
+        _refuse_collisions(conn, plans, report.options, load.chunk_rows)
     mark = time.perf_counter()
     if script is not None:
         progress.stage("schema")
@@ -243,6 +347,11 @@ def _run(
     for plan in _load_order(plans) if script is None else plans:
         report.tables.append(_copy_table(conn, plan, load.chunk_rows, progress))
         report.tables[-1].expected = _expected(model, plan, report.options)
+        if _already(report.options, plan):
+            report.tables[-1].notes.append(
+                f"{_already(report.options, plan):,} rows already held: the statistics "
+                "compared are the whole table's"
+            )
     report.timings["load"] = time.perf_counter() - mark
     mark = time.perf_counter()
     if script is not None:

@@ -38,12 +38,21 @@ DEFAULT_DISTINCT_SHARE = 0.5
 _ORDER_OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
 
+class Existing:
+    """Rows a table already holds (``--append``): new keys must not meet theirs."""
+
+    def __init__(self, rows: int, maxima: Mapping[str, str | None]) -> None:
+        self.rows = rows
+        self.maxima = dict(maxima)  # key column -> its largest value, as text
+
+
 @dataclass
 class Options:
     seed: int = 0
     scale: float = 1.0
     rows: Mapping[str, int] = field(default_factory=dict)
     tables: Iterable[str] | None = None
+    existing: Mapping[str, Existing] = field(default_factory=dict)
 
 
 @dataclass
@@ -479,7 +488,8 @@ class Planner:
                 self._render_parent(table, group.fk, _spread(digits, stride, parents), renderers)
             else:
                 name = group.columns[0]
-                renderers[name] = _space_renderer(free_spaces[name], digits)
+                shift = 0 if isinstance(free_spaces[name], Ordered) else self._shift(table)
+                renderers[name] = _space_renderer(free_spaces[name], digits, shift)
         return n
 
     def _fk_stats(
@@ -628,17 +638,30 @@ class Planner:
             self.problems.append(f"{table.key}.{column.name}: {space.reason}")
             return None
         if key_space and isinstance(space, Ordered):
-            # a key column counts up from its lowest value, one unit at a time
-            space = Ordered(
-                space.kind, [space.bounds[0], space.bounds[0]], space.unit, None, scale=space.scale
-            )
+            # a key column counts up from its lowest value, one unit at a time; appended
+            # rows start past the largest value already there
+            low = space.bounds[0]
+            existing = self.options.existing.get(table.key)
+            top = existing.maxima.get(column.name) if existing else None
+            above = space.parse(top) if top is not None else None
+            if above is not None:
+                low = max(low, above + space.unit)
+            space = Ordered(space.kind, [low, low], space.unit, None, scale=space.scale)
         return space
+
+    def _shift(self, table: Table) -> int:
+        """Appending: value numbers already used by the rows there (text, uuid keys)."""
+        existing = self.options.existing.get(table.key)
+        return existing.rows if existing else 0
 
     def _column_plan(
         self, table: Table, column: Column, n: int, rule: ColumnRule | None, *, unique: bool
     ) -> ColumnPlan | None:
         # identity and serial keys count up from their lowest value, as they do in production
-        space = self._space(table, column, rule, key_space=unique and _is_identity_like(column))
+        appending = table.key in self.options.existing
+        space = self._space(
+            table, column, rule, key_space=unique and (_is_identity_like(column) or appending)
+        )
         if space is None:
             return None
         stats = column.stats
@@ -732,7 +755,16 @@ class Planner:
             if unique and isinstance(space, Ordered) and _is_identity_like(column)
             else Shuffle.seeded(max(n, 1), seed_of(self.options.seed, table.key, column.name))
         )
-        plan = ColumnPlan(column.name, n, shuffle, split, mcv_texts, space, mcv_numbers=mcv_numbers)
+        plan = ColumnPlan(
+            column.name,
+            n,
+            shuffle,
+            split,
+            mcv_texts,
+            space,
+            mcv_numbers=mcv_numbers,
+            rest_offset=self._shift(table) if unique and not isinstance(space, Ordered) else 0,
+        )
         if rule is not None and not isinstance(space, Ordered):
             self._validate(table, column, plan, rule)
         return plan
@@ -772,9 +804,9 @@ def _is_identity_like(column: Column) -> bool:
     return bool(column.identity) or (column.default or "").startswith("nextval(")
 
 
-def _space_renderer(space: Space, ks: Callable[[Ints], Ints]) -> Renderer:
+def _space_renderer(space: Space, ks: Callable[[Ints], Ints], shift: int = 0) -> Renderer:
     def render(rows: Ints) -> list[str]:
-        return space.texts(ks(rows))
+        return space.texts(ks(rows) + shift)
 
     return render
 

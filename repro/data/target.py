@@ -128,5 +128,5 @@ def check_ready(
         if full:
             raise DataGenerationError(
                 f"the target already holds rows in {', '.join(full[:8])}",
-                hint="add --truncate to replace them (nothing else is touched)",
+                hint="add --truncate to replace them, or --append to add to them",
             )

@@ -22,7 +22,7 @@ import pytest
 
 from repro.data.generate import LoadOptions, Report, generate
 from repro.data.plan import Options
-from repro.errors import DataGenerationError
+from repro.errors import DataGenerationError, UsageError
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.model import FacetResult, Snapshot, write_snapshot
 from tests.data.test_ddl import differences, schema_part
@@ -195,7 +195,9 @@ def shop(
 
 def run_generate(snapshot: Snapshot, dsn: str, **options: Any) -> Report:
     load = LoadOptions(
-        create_schema=options.pop("create_schema", True), truncate=options.pop("truncate", False)
+        create_schema=options.pop("create_schema", True),
+        truncate=options.pop("truncate", False),
+        append=options.pop("append", False),
     )
     return generate(snapshot, dsn, Options(**options), load, redactor())
 
@@ -244,10 +246,13 @@ def checksums(dsn: str) -> dict[str, str]:
         ]
         return {
             t: str(
-                conn.execute(
-                    f"SELECT count(*) || ':' || md5(string_agg(x::text, '|' ORDER BY x::text)) "
-                    f"FROM app.{t} x"
-                ).fetchone()
+                (
+                    conn.execute(
+                        f"SELECT count(*) || ':' || md5(string_agg(x::text, '|' ORDER BY x::text))"
+                        f" FROM app.{t} x"
+                    ).fetchone()
+                    or ("",)
+                )[0]
             )
             for t in tables
         }
@@ -369,6 +374,20 @@ def test_existing_schema_truncate_and_refusals(shop: tuple[PgServer, str, Snapsh
         report = run_generate(snapshot, target, create_schema=False, truncate=True, scale=0.2)
         assert report.rows > 0
         assert checksums(target) == before  # same seed and scale: the same rows again
+        # --append: more rows beside them, every key new, every constraint still holding
+        counts = {k: v.split(":")[0] for k, v in before.items()}
+        appended = run_generate(
+            snapshot, target, create_schema=False, scale=0.2, rows={}, seed=0, append=True
+        )
+        after = {k: v.split(":")[0] for k, v in checksums(target).items()}
+        for table in ("users", "orders", "tenants", "order_items"):
+            assert int(after[table]) == 2 * int(counts[table]), table
+        assert appended.rows == report.rows
+        assert any("already held" in note for t in appended.tables for note in t.notes)
+        got = constraints(target)
+        assert got and all(valid for _, valid, _ in got.values())
+        with pytest.raises(UsageError, match="--append"):
+            run_generate(snapshot, target, create_schema=False, truncate=True, append=True)
 
 
 def test_problems_are_found_before_anything_is_loaded(shop: tuple[PgServer, str, Snapshot]) -> None:
