@@ -8,7 +8,6 @@ foreign keys to tables that get no rows.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -16,20 +15,18 @@ import numpy as np
 
 from repro.data import spaces_for
 from repro.data.checks import (
-    Bound,
     ColumnRule,
     PairRule,
     ParsedCheck,
-    UnsupportedCheck,
     admits,
-    merge,
 )
-from repro.data.checks import parse_check as _parse_check
 from repro.data.columns import ColumnPlan, Shuffle, Split, split_rows
-from repro.data.derived import Derived, parse_with_derived
+from repro.data.derived import Derived
+from repro.data.keys import Group, coprime_stride, digit, digit_radix, parent_rows_of, spread
 from repro.data.meaning import seed_of
 from repro.data.model import Column, ColumnStats, DataModel, ForeignKey, Table, UniqueKey, scaled
 from repro.data.spaces import NULL, Ints, Listed, Ordered, Space, Text, copy_escape
+from repro.data.table_rules import table_rules
 from repro.errors import DataGenerationError
 
 Renderer = Callable[[Ints], list[str]]
@@ -127,150 +124,7 @@ def _unit(plan: ColumnPlan) -> float:
     return plan.space.unit if isinstance(plan.space, Ordered) else 1.0
 
 
-# ------------------------------------------------------------------------------ checks
-
-
-def _rename(parsed: ParsedCheck, column: str) -> ParsedCheck:
-    """A domain's check is about VALUE: about the column, here."""
-    columns = {
-        column if name.upper() == "VALUE" else name: rule for name, rule in parsed.columns.items()
-    }
-    return ParsedCheck(columns, parsed.pairs)
-
-
-def _partition_rule(model: DataModel, table: Table) -> ParsedCheck:
-    """Rows go in through the partitioned parent: its partition key must land in some
-    partition. Range bounds give the outer limits, list bounds the allowed values; a
-    DEFAULT partition takes anything."""
-    if not table.partitions or not table.partition_by:
-        return ParsedCheck()
-    match = re.fullmatch(r"(RANGE|LIST) \((\w+)\)", table.partition_by.strip())
-    if not match:
-        return ParsedCheck()
-    column = match.group(2)
-    texts = [model.tables[key].partition_bound or "" for key in table.partitions]
-    if any(t.strip().upper() == "DEFAULT" for t in texts):
-        return ParsedCheck()
-    literal = r"'((?:[^']|'')*)'|(-?[\d.]+)|(MINVALUE|MAXVALUE)"
-    if match.group(1) == "LIST":
-        allowed: list[str] = []
-        for text in texts:
-            inner = re.search(r"IN \((.*)\)", text)
-            for lit in re.finditer(literal, inner.group(1) if inner else ""):
-                allowed.append((lit.group(1) or "").replace("''", "'") or lit.group(2) or "")
-        return ParsedCheck({column: ColumnRule(allowed=allowed)}) if allowed else ParsedCheck()
-    lows, highs = [], []
-    for text in texts:
-        found = re.search(r"FROM \((.*?)\) TO \((.*?)\)", text)
-        if not found:
-            return ParsedCheck()
-        low = re.match(literal, found.group(1).strip())
-        high = re.match(literal, found.group(2).strip())
-        if low is None or high is None:
-            return ParsedCheck()
-        lows.append(low)
-        highs.append(high)
-    rule = ColumnRule()
-    if not any(m.group(3) for m in lows):
-        values = [(m.group(1) or m.group(2) or "") for m in lows]
-        rule.lower = Bound(min(values, key=_sort_key), True)
-    if not any(m.group(3) for m in highs):
-        values = [(m.group(1) or m.group(2) or "") for m in highs]
-        rule.upper = Bound(max(values, key=_sort_key), False)
-    return ParsedCheck({column: rule})
-
-
-def _sort_key(text: str) -> tuple[int, float, str]:
-    try:
-        return (0, float(text), "")
-    except ValueError:
-        return (1, 0.0, text)
-
-
-def table_rules(
-    model: DataModel, table: Table, problems: list[str]
-) -> tuple[ParsedCheck, list[Derived]]:
-    parsed = _partition_rule(model, table)
-    derived: list[Derived] = []
-    for name, definition in table.checks.items():
-        try:
-            rules, computed = parse_with_derived(definition)
-        except UnsupportedCheck as exc:
-            problems.append(f"{table.key}: CHECK {name} {definition}: {exc}")
-            continue
-        parsed = merge(parsed, rules)
-        derived.extend(computed)
-    for column in table.columns.values():
-        for definition in column.type.domain_checks:
-            try:
-                parsed = merge(parsed, _rename(_parse_check(definition), column.name))
-            except UnsupportedCheck as exc:
-                problems.append(
-                    f"{table.key}.{column.name}: domain {column.type.domain} CHECK "
-                    f"{definition}: {exc}"
-                )
-    for pair in parsed.pairs:
-        for name in (pair.left, pair.right):
-            if name not in table.columns:
-                problems.append(f"{table.key}: check compares unknown column {name}")
-    return parsed, derived
-
-
 # ------------------------------------------------------------------------------ the planner
-
-
-@dataclass
-class _Group:
-    """Part of a composite unique key: the columns of one foreign key, or one free column."""
-
-    columns: tuple[str, ...]
-    fk: ForeignKey | None
-    radix: int | None  # distinct values it can take (None: unbounded)
-    desired: int | None = None  # distinct values its statistics ask for
-
-
-def _digit_radix(group: _Group, n: int) -> int:
-    if group.radix is None:
-        return group.desired or n
-    return min(group.radix, group.desired or group.radix)
-
-
-def _digit(shuffle: Shuffle, radices: list[int | None], index: int) -> Callable[[Ints], Ints]:
-    """Digit ``index`` of the row's shuffled position in mixed radix. Each digit is offset
-    by a hash of the digits before it: still one tuple per position (for fixed earlier
-    digits the offset is fixed), but the slow digits no longer all start at zero."""
-    last = len(radices) - 1
-
-    def digits(rows: Ints) -> Ints:
-        q = shuffle(rows)
-        salt = np.zeros(len(rows), dtype=np.uint64)
-        for i, radix in enumerate(radices[: index + 1]):
-            offset = (salt % np.uint64(radix)).astype(np.int64) if radix else 0
-            if i == last:
-                d = q if radix is None else (q + offset) % radix
-            else:
-                assert radix is not None
-                d = (q % radix + offset) % radix
-                q = q // radix
-            if i == index:
-                return d
-            # 64-bit multiply-and-add (wrapping), then a xorshift: an offset spread evenly
-            # over any radix (a small multiplier shares factors with some radices)
-            salt = salt * np.uint64(6364136223846793005) + d.astype(np.uint64) + np.uint64(1)
-            salt ^= salt >> np.uint64(29)
-        raise AssertionError("unreachable")
-
-    return digits
-
-
-def _spread(digits: Callable[[Ints], Ints], stride: int, parents: int) -> Callable[[Ints], Ints]:
-    """Digit d -> parent row (d * stride) mod parents: distinct digits, distinct parents,
-    spread over the whole table rather than its first rows."""
-
-    def rows_of(rows: Ints) -> Ints:
-        return (digits(rows) * stride) % parents
-
-    return rows_of
 
 
 class Planner:
@@ -411,13 +265,13 @@ class Planner:
         parent row) or free column (a value number)."""
         if all(c in renderers for c in unique.columns) or unique_alone & set(unique.columns):
             return n
-        groups: list[_Group] = []
+        groups: list[Group] = []
         covered: set[str] = set()
         members = set(unique.columns)
         for fk in sorted(table.foreign_keys, key=lambda f: -len(f.columns)):
             if set(fk.columns) <= members and not set(fk.columns) & covered:
                 parents = counts.get(fk.table, 0)
-                groups.append(_Group(fk.columns, fk, parents))
+                groups.append(Group(fk.columns, fk, parents))
                 covered |= set(fk.columns)
         free_spaces: dict[str, Space] = {}
         for name in unique.columns:
@@ -428,7 +282,7 @@ class Planner:
             if space is None:
                 return n
             free_spaces[name] = space
-            groups.append(_Group((name,), None, getattr(space, "size", None)))
+            groups.append(Group((name,), None, getattr(space, "size", None)))
         # The column that needs the most distinct values varies fastest; the last group
         # carries the quotient. A digit's radix is what its statistics ask for (orders with
         # items, not every order), the carrier's is everything it can hold.
@@ -465,7 +319,7 @@ class Planner:
             )
             return n
         groups.sort(key=lambda g: -(g.desired if g.desired is not None else math.inf))
-        radices: list[int | None] = [_digit_radix(g, n) for g in groups[:-1]]
+        radices: list[int | None] = [digit_radix(g, n) for g in groups[:-1]]
         radices.append(groups[-1].radix)
         if any(r == 0 for r in radices):
             self.problems.append(
@@ -481,11 +335,11 @@ class Planner:
             n = capacity
         shuffle = Shuffle.seeded(max(n, 1), seed_of(self.options.seed, table.key, unique.name))
         for index, group in enumerate(groups):
-            digits = _digit(shuffle, radices, index)
+            digits = digit(shuffle, radices, index)
             if group.fk is not None:
                 parents = group.radix or 1
-                stride = _coprime_stride(parents, seed_of(self.options.seed, group.fk.name))
-                self._render_parent(table, group.fk, _spread(digits, stride, parents), renderers)
+                stride = coprime_stride(parents, seed_of(self.options.seed, group.fk.name))
+                self._render_parent(table, group.fk, spread(digits, stride, parents), renderers)
             else:
                 name = group.columns[0]
                 shift = 0 if isinstance(free_spaces[name], Ordered) else self._shift(table)
@@ -509,7 +363,7 @@ class Planner:
         grown = max(min(float(parents), stats.n_distinct * parents / before), 1.0)
         return replace(stats, n_distinct=grown)
 
-    def _desired_distinct(self, table: Table, group: _Group, n: int) -> int | None:
+    def _desired_distinct(self, table: Table, group: Group, n: int) -> int | None:
         stats = table.columns[group.columns[0]].stats
         if group.fk is not None:
             stats = self._fk_stats(stats, group.fk, group.radix or 0)
@@ -584,7 +438,7 @@ class Planner:
         mcv_rows: list[int] = []
         freqs: list[float] = []
         if stats is not None:
-            mcv_rows = _parent_rows_of(stats.mcv_values, parents)
+            mcv_rows = parent_rows_of(stats.mcv_values, parents)
             freqs = list(stats.mcv_freqs[: len(mcv_rows)])
         mcv_table = np.asarray(mcv_rows or [0], dtype=np.int64)
         # The rest point at parents that are not most common ones (else a distinct
@@ -610,7 +464,7 @@ class Planner:
         if stats is not None:
             wanted = stats.distinct(n) if stats.n_distinct < 0 else stats.n_distinct
             caps[first.name] = min(round(wanted), parents)
-        stride = _coprime_stride(len(free), seed_of(self.options.seed, fk.name))
+        stride = coprime_stride(len(free), seed_of(self.options.seed, fk.name))
         offset = seed_of(self.options.seed, fk.name, "offset") % len(free)
 
         def parent_rows(rows: Ints) -> Ints:
@@ -809,36 +663,6 @@ def _space_renderer(space: Space, ks: Callable[[Ints], Ints], shift: int = 0) ->
         return space.texts(ks(rows) + shift)
 
     return render
-
-
-def _coprime_stride(n: int, seed: int) -> int:
-    if n <= 1:
-        return 1
-    stride = max(1, int(n * 0.381966)) + seed % 13
-    while math.gcd(stride, n) != 1:
-        stride += 1
-    return stride % n or 1
-
-
-def _parent_rows_of(values: Iterable[str], parents: int) -> list[int]:
-    """The parent rows the most common FK values stand for: the same number when the
-    parent's key counts up from 1 (identity columns do) and that row is free, otherwise a
-    stable pick among the free rows: distinct values, distinct parents, while they last."""
-    taken: set[int] = set()
-    out = []
-    for value in values:
-        try:
-            row = int(value) - 1
-        except ValueError:
-            row = -1
-        if not 0 <= row < parents or row in taken:
-            row = seed_of(value) % parents
-            if len(taken) < parents:
-                while row in taken:
-                    row = (row + 1) % parents
-        taken.add(row)
-        out.append(row)
-    return out
 
 
 def build_plans(model: DataModel, options: Options) -> list[TablePlan]:

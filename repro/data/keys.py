@@ -1,0 +1,99 @@
+"""Keys by construction: composite unique keys as mixed-radix digits of a shuffled row
+position, and foreign keys as picks among parent rows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from repro.data.columns import Shuffle
+from repro.data.meaning import seed_of
+from repro.data.model import ForeignKey
+from repro.data.spaces import Ints
+
+
+@dataclass
+class Group:
+    """Part of a composite unique key: the columns of one foreign key, or one free column."""
+
+    columns: tuple[str, ...]
+    fk: ForeignKey | None
+    radix: int | None  # distinct values it can take (None: unbounded)
+    desired: int | None = None  # distinct values its statistics ask for
+
+
+def digit_radix(group: Group, n: int) -> int:
+    if group.radix is None:
+        return group.desired or n
+    return min(group.radix, group.desired or group.radix)
+
+
+def digit(shuffle: Shuffle, radices: list[int | None], index: int) -> Callable[[Ints], Ints]:
+    """Digit ``index`` of the row's shuffled position in mixed radix. Each digit is offset
+    by a hash of the digits before it: still one tuple per position (for fixed earlier
+    digits the offset is fixed), but the slow digits no longer all start at zero."""
+    last = len(radices) - 1
+
+    def digits(rows: Ints) -> Ints:
+        q = shuffle(rows)
+        salt = np.zeros(len(rows), dtype=np.uint64)
+        for i, radix in enumerate(radices[: index + 1]):
+            offset = (salt % np.uint64(radix)).astype(np.int64) if radix else 0
+            if i == last:
+                d = q if radix is None else (q + offset) % radix
+            else:
+                assert radix is not None
+                d = (q % radix + offset) % radix
+                q = q // radix
+            if i == index:
+                return d
+            # 64-bit multiply-and-add (wrapping), then a xorshift: an offset spread evenly
+            # over any radix (a small multiplier shares factors with some radices)
+            salt = salt * np.uint64(6364136223846793005) + d.astype(np.uint64) + np.uint64(1)
+            salt ^= salt >> np.uint64(29)
+        raise AssertionError("unreachable")
+
+    return digits
+
+
+def spread(digits: Callable[[Ints], Ints], stride: int, parents: int) -> Callable[[Ints], Ints]:
+    """Digit d -> parent row (d * stride) mod parents: distinct digits, distinct parents,
+    spread over the whole table rather than its first rows."""
+
+    def rows_of(rows: Ints) -> Ints:
+        return (digits(rows) * stride) % parents
+
+    return rows_of
+
+
+def coprime_stride(n: int, seed: int) -> int:
+    if n <= 1:
+        return 1
+    stride = max(1, int(n * 0.381966)) + seed % 13
+    while math.gcd(stride, n) != 1:
+        stride += 1
+    return stride % n or 1
+
+
+def parent_rows_of(values: Iterable[str], parents: int) -> list[int]:
+    """The parent rows the most common FK values stand for: the same number when the
+    parent's key counts up from 1 (identity columns do) and that row is free, otherwise a
+    stable pick among the free rows: distinct values, distinct parents, while they last."""
+    taken: set[int] = set()
+    out = []
+    for value in values:
+        try:
+            row = int(value) - 1
+        except ValueError:
+            row = -1
+        if not 0 <= row < parents or row in taken:
+            row = seed_of(value) % parents
+            if len(taken) < parents:
+                while row in taken:
+                    row = (row + 1) % parents
+        taken.add(row)
+        out.append(row)
+    return out
