@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["snapshot_local", "snapshot_database", "diff_bench", "data_generate"]
+BENCHMARKS = [
+    "snapshot_local",
+    "snapshot_database",
+    "diff_bench",
+    "data_generate",
+    "data_anonymize",
+]
 
 
 def machine() -> str:

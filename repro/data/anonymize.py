@@ -26,7 +26,7 @@ from repro.data.model import DataModel, Table, build_model
 from repro.data.progress import Progress, QuietProgress
 from repro.data.rules import Rules, load_rules
 from repro.data.source import connect_source, read_schema
-from repro.data.stream import Counts, transform_rows
+from repro.data.stream import Counts, batched, transform_rows
 from repro.data.subset import Selection, full_copy, parse_seed, subset
 from repro.data.target import connect_target, qualified, user_relations
 from repro.data.verify import Leaks, VerifyResult, verify_copy
@@ -358,6 +358,13 @@ class FileSink:
 # ------------------------------------------------------------------------------- the copy
 
 
+def _pass_through(chunks: Iterator[bytes], counts: Counts) -> Iterator[bytes]:
+    """A table without masked columns: bytes as they come, rows counted for the report."""
+    for chunk in chunks:
+        counts.rows += chunk.count(b"\n")
+        yield chunk
+
+
 def anonymize(
     options: AnonymizeOptions,
     redactor: Redactor,
@@ -415,7 +422,7 @@ def _copy_all(
     progress: Progress,
     redactor: Redactor,
 ) -> None:
-    leaks = Leaks()
+    leaks = Leaks() if options.verify else None
     sink: Sink
     conn = None
     if is_file_target(options.target):
@@ -455,7 +462,7 @@ def _copy_all(
             conn.autocommit = True
             conn.execute("ANALYZE")
             report.timings["analyze"] = time.perf_counter() - mark
-            if options.verify:
+            if leaks is not None:
                 mark = time.perf_counter()
                 progress.stage("verify")
                 report.verification = verify_copy(conn, model, report.tables, masks, leaks)
@@ -471,7 +478,7 @@ def _copy_table(
     columns: list[str],
     masks: Mapping[tuple[str, str], ColumnMask],
     selection: Selection,
-    leaks: Leaks,
+    leaks: Leaks | None,
     progress: Progress,
 ) -> TableCopy:
     started = time.perf_counter()
@@ -481,16 +488,15 @@ def _copy_table(
         selection.condition(table.key),
     )
     masked = {
-        i: leaks.watch(table.key, name, masks[(table.key, name)].transform)
+        i: masks[(table.key, name)].transform
         for i, name in enumerate(columns)
         if (table.key, name) in masks
     }
+    tracking = (
+        {i: leaks.track(table.key, columns[i]) for i in masked} if leaks is not None else None
+    )
     counts = Counts()
     with progress.table(table.key, 0) as advance, src.cursor() as cur, cur.copy(query) as out:
-
-        def chunks() -> Iterator[bytes]:
-            for block in out:
-                yield bytes(block)
 
         def counted(rows: Iterator[bytes]) -> Iterator[bytes]:
             seen = 0
@@ -499,7 +505,10 @@ def _copy_table(
                 advance(counts.rows - seen)
                 seen = counts.rows
 
-        rows = transform_rows(chunks(), len(columns), masked, counts, count_columns=masked)
+        if masked:
+            rows = transform_rows(batched(out), len(columns), masked, counts, tracking=tracking)
+        else:
+            rows = _pass_through(batched(out), counts)
         sink.copy(table, columns, counted(rows))
     return TableCopy(
         table.key,

@@ -59,6 +59,33 @@ class Counts:
     empties: list[int] = field(default_factory=list)
 
 
+@dataclass
+class Tracking:
+    """For verification: digests of a masked column's source values, and how many rows
+    came out with their own value."""
+
+    seen: set[int] = field(default_factory=set)
+    unchanged: int = 0
+
+
+BATCH_BYTES = 1 << 18
+
+
+def batched(blocks: Iterable[bytes | bytearray | memoryview]) -> Iterator[bytes]:
+    """COPY TO hands out one row per block: gather them into ~256 KB batches, so the
+    per-batch costs (decode, split, write) are paid a few hundred times, not per row."""
+    parts: list[bytes | bytearray | memoryview] = []
+    size = 0
+    for block in blocks:
+        parts.append(block)
+        size += len(block)
+        if size >= BATCH_BYTES:
+            yield b"".join(parts)
+            parts, size = [], 0
+    if parts:
+        yield b"".join(parts)
+
+
 def _lines(chunks: Iterable[bytes]) -> Iterator[list[str]]:
     """Whole lines from arbitrary chunks, a batch per chunk."""
     rest = b""
@@ -80,37 +107,36 @@ def transform_rows(
     transforms: dict[int, Transform],
     counts: Counts,
     *,
-    count_columns: Iterable[int] = (),
+    tracking: dict[int, Tracking] | None = None,
 ) -> Iterator[bytes]:
-    """Rewrite the fields at ``transforms``' indexes; count NULLs/empties of
-    ``count_columns`` (indexes) before any change, which is what the target must keep."""
-    counted = sorted(set(count_columns))
+    """Rewrite the fields at ``transforms``' indexes, counting their NULLs and empties
+    (before any change: what the target must keep) and, with ``tracking``, remembering
+    the source values (as the process's salted string hashes: never the text)."""
     counts.nulls = [0] * width
     counts.empties = [0] * width
     items = sorted(transforms.items())
+    tracks = tracking or {}
+    nulls, empties = counts.nulls, counts.empties
     for lines in _lines(chunks):
         out = []
         for line in lines:
             fields = line.split("\t")
-            for i in counted:
-                value = fields[i]
-                if value == NULL:
-                    counts.nulls[i] += 1
-                elif not value:
-                    counts.empties[i] += 1
             for i, transform in items:
                 value = fields[i]
-                if value == NULL or not value:
+                if value == NULL:
+                    nulls[i] += 1
+                    continue
+                if not value:
+                    empties[i] += 1
                     continue  # NULL stays NULL, empty stays empty: data-shaped bugs survive
-                new = transform(unescape(value))
+                plain = unescape(value)
+                new = transform(plain)
+                track = tracks.get(i)
+                if track is not None:
+                    track.seen.add(hash(plain))
+                    if new == plain:
+                        track.unchanged += 1
                 fields[i] = NULL if new is None else escape(new)
             out.append("\t".join(fields))
         counts.rows += len(out)
         yield ("\n".join(out) + "\n").encode("utf-8")
-
-
-def count_only(
-    chunks: Iterable[bytes], width: int, counts: Counts, columns: Iterable[int]
-) -> Iterator[bytes]:
-    """Pass-through with counting: for tables whose columns are all kept."""
-    yield from transform_rows(chunks, width, {}, counts, count_columns=columns)

@@ -8,9 +8,8 @@ not become a copy of personal data.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from repro.data.model import DataModel
+from repro.data.stream import Tracking
 from repro.data.target import qualified
 
 LEAK_CHECK = "no source value of a masked column in the target"
@@ -25,10 +25,9 @@ _SALT = os.urandom(16)  # per process: digests mean nothing outside this run
 
 
 def digest(value: str) -> int:
-    return int.from_bytes(
-        hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8, key=_SALT).digest(),
-        "big",
-    )
+    """A source value as the process's salted string hash (PYTHONHASHSEED): cheap, never
+    the text, and meaningless outside this run."""
+    return hash(value)
 
 
 class _Mask(Protocol):
@@ -46,26 +45,12 @@ class _Copied(Protocol):
 
 @dataclass
 class Leaks:
-    """Digests of every masked source value, and how many came out unchanged."""
+    """Per masked column, what the copy tracked (see :class:`repro.data.stream.Tracking`)."""
 
-    inputs: dict[tuple[str, str], set[int]] = field(default_factory=dict)
-    unchanged: dict[tuple[str, str], int] = field(default_factory=dict)
+    tracked: dict[tuple[str, str], Tracking] = field(default_factory=dict)
 
-    def watch(
-        self, table: str, column: str, transform: Callable[[str], str | None]
-    ) -> Callable[[str], str | None]:
-        seen = self.inputs.setdefault((table, column), set())
-        ident = (table, column)
-        self.unchanged.setdefault(ident, 0)
-
-        def watched(value: str) -> str | None:
-            out = transform(value)
-            seen.add(digest(value))
-            if out == value:
-                self.unchanged[ident] += 1
-            return out
-
-        return watched
+    def track(self, table: str, column: str) -> Tracking:
+        return self.tracked.setdefault((table, column), Tracking())
 
 
 @dataclass
@@ -213,11 +198,12 @@ def verify_copy(
                 )
             if _constant(spec):
                 continue
-            sources = leaks.inputs.get((copied.key, column), set())
+            tracking = leaks.tracked.get((copied.key, column), Tracking())
+            sources = tracking.seen
             found = _leaked(conn, table.schema, table.name, column, sources)
             if found:
                 leaked.append(f"{copied.key}.{column}: {found} values")
-            same = leaks.unchanged.get((copied.key, column), 0)
+            same = tracking.unchanged
             if same:
                 unchanged.append(f"{copied.key}.{column}: {same} rows")
     result.checks += [

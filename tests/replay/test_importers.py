@@ -109,7 +109,10 @@ def test_sentry_sdk_fixture() -> None:
     incident = parse("sentry", sample("sentry-sdk-flask.json"), file="sentry-sdk-flask.json")
     check_flask_event(incident, "tests.replay.sentry_app")
     assert incident.provenance.file == "sentry-sdk-flask.json"
-    assert incident.signature.exceptions[0].frames[0].filename == "tests/replay/sentry_app.py"
+    # the absolute path: it tells the app's frames from a library's
+    assert incident.signature.exceptions[0].frames[0].filename == (
+        "/srv/shop/tests/replay/sentry_app.py"
+    )
 
 
 def test_sentry_api_export() -> None:

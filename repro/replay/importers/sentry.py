@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -40,6 +41,7 @@ from repro.replay.incident import (
     Request,
     Signature,
 )
+from repro.replay.tracebacks import is_library_path
 
 LABEL = "sentry event"
 _BUILTIN_MODULES = frozenset({"builtins", "__builtin__", "exceptions"})
@@ -328,15 +330,34 @@ def _exception(node: Node) -> ExceptionInfo:
     stack = node["stacktrace"]
     if stack.value is None:
         stack = node["rawStacktrace"]
-    frames = tuple(_frame(f) for f in stack["frames"].items()) if stack.value is not None else ()
+    frames = [_frame(f) for f in stack["frames"].items()] if stack.value is not None else []
     if stack.value is not None:
         stack.obj()
-    return ExceptionInfo(type=name, value=value, frames=frames)
+    return ExceptionInfo(type=name, value=value, frames=decide_in_app(frames))
 
 
-def _frame(node: Node) -> Frame:
+def decide_in_app(frames: list[tuple[Frame, bool | None]]) -> tuple[Frame, ...]:
+    """Sentry's rule, as the sandbox's sink applies it: when some frame says in_app true,
+    the frames that do not say so are not in-app; otherwise an explicit flag counts and the
+    rest are in-app unless their path is a library's (site-packages, dist-packages...)."""
+    any_true = any(flag is True for _, flag in frames)
+    out = []
+    for frame, flag in frames:
+        if any_true:
+            in_app = flag is True
+        elif isinstance(flag, bool):
+            in_app = flag
+        else:
+            in_app = frame.filename is None or not is_library_path(frame.filename)
+        out.append(replace(frame, in_app=in_app))
+    return tuple(out)
+
+
+def _frame(node: Node) -> tuple[Frame, bool | None]:
+    """The frame, and the event's own in_app flag (None: not said)."""
     raw = node.obj()
-    filename = node["filename"].str_() or node["abs_path"].str_() or node["absPath"].str_()
+    # the absolute path tells a library's frame from the app's; filename alone is relative
+    filename = node["abs_path"].str_() or node["absPath"].str_() or node["filename"].str_()
     lineno = node["lineno"].int_() if "lineno" in raw else node["lineNo"].int_()
     context_line = node["context_line"].str_()
     if context_line is None and "context" in raw:
@@ -346,11 +367,13 @@ def _frame(node: Node) -> Frame:
             if pair[0].int_() == lineno and lineno is not None:
                 context_line = pair[1].str_()
     in_app_node = node["in_app"] if "in_app" in raw else node["inApp"]
-    return Frame(
+    said = in_app_node.bool_(True) if in_app_node.value is not None else None
+    frame = Frame(
         module=node["module"].str_() or module_from_filename(filename),
         function=node["function"].str_() or node["rawFunction"].str_(),
         context_line=context_line.strip() if context_line and context_line.strip() else None,
         filename=filename,
         lineno=lineno,
-        in_app=in_app_node.bool_(True),
+        in_app=True,
     )
+    return frame, said
