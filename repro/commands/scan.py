@@ -36,7 +36,7 @@ def run_scan(
     # Only scrubs the DSN's password from messages: any key will do.
     redactor = Redactor(RedactionKey.from_bytes(os.urandom(32), "ephemeral"))
     redactors.append(redactor)
-    conn = connect_target(dsn, redactor)
+    conn = connect_target(dsn, redactor, what="the database")
     try:
         with conn:
             result = scan(conn, schemas=schemas or None, sample=sample, redactor=redactor)

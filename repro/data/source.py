@@ -41,7 +41,7 @@ def read_schema(
 def connect_source(dsn: str, redactor: Redactor) -> psycopg.Connection[Any]:
     """Read-only and REPEATABLE READ: every table is read as of one moment, so the copy is
     consistent (an order never arrives without its customer), and nothing is written."""
-    conn = connect_target(dsn, redactor)
+    conn = connect_target(dsn, redactor, what="the source database")
     conn.read_only = True
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     return conn

@@ -15,7 +15,9 @@ from repro.snapshot.db.session import describe_endpoint, one_line, parse_dsn
 APPLICATION_NAME = "repro data"
 
 
-def connect_target(dsn: str, redactor: Redactor) -> psycopg.Connection[Any]:
+def connect_target(
+    dsn: str, redactor: Redactor, *, what: str = "the target database"
+) -> psycopg.Connection[Any]:
     """Connect (not in autocommit: the whole load is one transaction), or raise a one-line
     DatabaseError without the password."""
     try:
@@ -31,7 +33,7 @@ def connect_target(dsn: str, redactor: Redactor) -> psycopg.Connection[Any]:
         return psycopg.connect(dsn, **extra)
     except psycopg.Error as exc:
         reason = one_line(str(exc)).removeprefix("connection failed: ")
-        message = f"cannot connect to the target database {describe_endpoint(params)}: {reason}"
+        message = f"cannot connect to {what} {describe_endpoint(params)}: {reason}"
         raise DatabaseError(redactor.scrub(message)) from None
 
 

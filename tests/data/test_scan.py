@@ -410,7 +410,7 @@ def test_cli_unreachable_database(shop: tuple[PgServer, str]) -> None:
     failed = repro("data", "scan", dead)
     assert failed.returncode == 2
     assert failed.stderr.count("\n") == 1
-    assert "cannot connect to the target database" in failed.stderr
+    assert "cannot connect to the database" in failed.stderr
     assert server.password not in failed.stderr + failed.stdout
     assert "Traceback" not in failed.stderr
     bad = repro("data", "scan", dead, "--sample", "-1")
