@@ -440,6 +440,42 @@ def import_log(
     _run_import("log", line, output=output, force=force)
 
 
+sandbox_app = typer.Typer(
+    name="sandbox",
+    help="Throw-away sandboxes that look like production (containers repro starts).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("prune")
+def sandbox_prune(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be removed, remove nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Remove every container, network and volume labelled repro.managed=true."""
+    import json
+
+    from repro.replay.prune import prune
+
+    with handle_errors(_scrub):
+        result = prune(dry_run=dry_run)
+        if as_json:
+            print(json.dumps(result.to_json(), indent=2))
+        else:
+            verb = "would remove" if dry_run else "removed"
+            print(
+                f"{verb} {len(result.containers)} containers, {len(result.networks)} networks, "
+                f"{len(result.volumes)} volumes"
+            )
+            for line in result.failed:
+                print(f"could not remove {line}")
+    raise typer.Exit(1 if result.failed else 0)
+
+
 def main() -> None:
     app()
 

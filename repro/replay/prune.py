@@ -1,0 +1,84 @@
+"""``repro sandbox prune``: remove what repro's sandboxes left behind, found by label.
+
+Every container, network and volume repro starts carries ``repro.managed=true``; a sandbox
+removes its own on success, failure and Ctrl-C, and this is the broom for the rest (a
+killed process, a rebooted engine). Containers go first (a network in use cannot go).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from repro.targets.docker import engine_unavailable
+
+MANAGED_LABEL = "repro.managed"
+
+
+@dataclass
+class PruneResult:
+    containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # "container x: why", kept going
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "repro.sandbox-prune/v1",
+            "containers": self.containers,
+            "networks": self.networks,
+            "volumes": self.volumes,
+            "failed": self.failed,
+        }
+
+
+def _client() -> Any:
+    import docker
+
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise engine_unavailable(exc) from None
+    except OSError as exc:
+        raise engine_unavailable(exc) from None
+    return client
+
+
+def prune(
+    *, dry_run: bool = False, labels: Mapping[str, str] | None = None, client: Any = None
+) -> PruneResult:
+    """Remove every object labelled ``repro.managed=true`` (and ``labels``, when given:
+    a narrower sweep). ``dry_run`` lists without removing."""
+    import docker
+
+    client = client or _client()
+    wanted = [f"{MANAGED_LABEL}=true", *(f"{k}={v}" for k, v in (labels or {}).items())]
+    result = PruneResult()
+    try:
+        containers = client.containers.list(all=True, filters={"label": wanted})
+        networks = client.networks.list(filters={"label": wanted})
+        volumes = client.volumes.list(filters={"label": wanted})
+    except docker.errors.DockerException as exc:
+        raise engine_unavailable(exc) from None
+    for kind, objects, out in (
+        ("container", containers, result.containers),
+        ("network", networks, result.networks),
+        ("volume", volumes, result.volumes),
+    ):
+        for obj in objects:
+            name = str(obj.name)
+            if not dry_run:
+                try:
+                    if kind == "container":
+                        obj.remove(force=True, v=True)
+                    else:
+                        obj.remove()
+                except docker.errors.NotFound:
+                    pass  # gone meanwhile: that is what we wanted
+                except docker.errors.APIError as exc:
+                    result.failed.append(f"{kind} {name}: {exc.explanation or exc}")
+                    continue
+            out.append(name)
+    return result
