@@ -21,7 +21,12 @@ from psycopg import sql
 
 from repro.data import transform as transforms
 from repro.data.ddl import SchemaScript, schema_script
-from repro.data.generate import set_sequences
+from repro.data.generate import (
+    execute_script,
+    finish_schema,
+    merge_table_constraints,
+    set_sequences,
+)
 from repro.data.model import DataModel, Table, build_model
 from repro.data.progress import Progress, QuietProgress
 from repro.data.rules import Rules, load_rules
@@ -32,6 +37,7 @@ from repro.data.target import connect_target, qualified, user_relations
 from repro.data.verify import Leaks, VerifyResult, verify_copy
 from repro.errors import DataGenerationError, UsageError
 from repro.redaction import Redactor
+from repro.snapshot.db.session import one_line
 
 REPORT_SCHEMA = "repro.data-anonymize/v1"
 
@@ -254,7 +260,7 @@ class DatabaseSink:
                 f"{', '.join(present[:5])}); anonymize creates the schema itself",
                 hint="use a new database",
             )
-        _execute(self.conn, [s.sql for s in script.before_load])
+        execute_script(self.conn, script.before_load)
 
     def copy(self, table: Table, columns: list[str], rows: Iterator[bytes]) -> None:
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -266,19 +272,8 @@ class DatabaseSink:
                 copy.write(block)
 
     def finish(self, script: SchemaScript, written: list[tuple[Table, list[str]]]) -> None:
-        _execute(self.conn, [s.sql for s in script.after_load])
+        finish_schema(self.conn, script)
         set_sequences(self.conn, self.model, written)
-
-
-def _execute(conn: psycopg.Connection[Any], statements: list[str]) -> None:
-    for statement in statements:
-        try:
-            conn.execute(statement.encode())
-        except psycopg.Error as exc:
-            raise DataGenerationError(
-                f"creating the schema failed at: {statement[:80]}: {' '.join(str(exc).split())}",
-                hint="nothing was kept",
-            ) from None
 
 
 class FileSink:
@@ -326,7 +321,7 @@ class FileSink:
         self._write("\\.\n")
 
     def finish(self, script: SchemaScript, written: list[tuple[Table, list[str]]]) -> None:
-        for statement in script.after_load:
+        for statement in merge_table_constraints(script.after_load):
             self._write(statement.sql.rstrip().rstrip(";") + ";\n")
         for table, columns in written:
             for column in table.columns.values():
@@ -403,7 +398,7 @@ def anonymize(
             _copy_all(src, options, model, script, masks, selection, report, progress, redactor)
     except psycopg.Error as exc:
         raise DataGenerationError(
-            redactor.scrub(f"copy failed, nothing was kept: {' '.join(str(exc).split())}")
+            redactor.scrub(f"copy failed, nothing was kept: {one_line(str(exc))}")
         ) from None
     finally:
         src.close()

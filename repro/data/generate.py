@@ -26,6 +26,7 @@ from repro.data.target import check_ready, connect_target, existing_tables, qual
 from repro.data.types import ORDERED_KINDS
 from repro.errors import DataGenerationError, SnapshotFormatError, UsageError
 from repro.redaction import Redactor
+from repro.snapshot.db.session import one_line
 from repro.snapshot.model import Snapshot
 
 CHUNK_ROWS = 50_000
@@ -168,7 +169,7 @@ def generate(
         report.timings["fidelity"] = time.perf_counter() - mark
     except psycopg.Error as exc:
         raise DataGenerationError(
-            redactor.scrub(f"loading failed, nothing was kept: {_one_line(exc)}")
+            redactor.scrub(f"loading failed, nothing was kept: {one_line(str(exc))}")
         ) from None
     finally:
         conn.close()
@@ -187,7 +188,7 @@ def _existing(
             return _read_existing(conn, model, selected)
         except psycopg.Error as exc:
             raise DataGenerationError(
-                redactor.scrub(f"reading the target's rows for --append: {_one_line(exc)}")
+                redactor.scrub(f"reading the target's rows for --append: {one_line(str(exc))}")
             ) from None
 
 
@@ -269,23 +270,27 @@ def _expected(model: DataModel, plan: TablePlan, options: Options) -> int:
     return scaled(estimate, options.scale)
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
-def _execute_all(conn: psycopg.Connection[Any], statements: list[Statement]) -> None:
+def execute_script(conn: psycopg.Connection[Any], statements: list[Statement]) -> None:
     for statement in statements:
         try:
             conn.execute(statement.sql.encode())
         except psycopg.Error as exc:
             raise DataGenerationError(
-                f"creating {statement.kind} {statement.target} failed: {_one_line(exc)}",
+                f"creating {statement.kind} {statement.target} failed: {one_line(str(exc))}",
                 hint="nothing was kept",
             ) from None
 
 
 _MERGEABLE = frozenset({"primary_key", "unique", "check", "exclusion"})
 _ADD = " ADD CONSTRAINT "
+
+
+def finish_schema(conn: psycopg.Connection[Any], script: SchemaScript) -> None:
+    """The after-load half of a schema script: keys, checks and foreign keys validated,
+    indexes built, one ALTER TABLE per table for its keys and checks."""
+    # Index builds sort in memory when they can; the default 64 MB spills to disk early.
+    conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    execute_script(conn, merge_table_constraints(script.after_load))
 
 
 def merge_table_constraints(statements: list[Statement]) -> list[Statement]:
@@ -330,7 +335,7 @@ def _run(
     mark = time.perf_counter()
     if script is not None:
         progress.stage("schema")
-        _execute_all(conn, script.before_load)
+        execute_script(conn, script.before_load)
         report.skipped = list(script.skipped)
     else:
         # constraints of an existing schema are checked at the end of the transaction
@@ -356,9 +361,7 @@ def _run(
     mark = time.perf_counter()
     if script is not None:
         progress.stage("constraints and indexes")
-        # Index builds sort in memory when they can; the default 64 MB spills to disk early.
-        conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        _execute_all(conn, merge_table_constraints(script.after_load))
+        finish_schema(conn, script)
     report.timings["constraints"] = time.perf_counter() - mark
     mark = time.perf_counter()
     progress.stage("sequences")

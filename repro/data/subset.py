@@ -20,6 +20,7 @@ from psycopg import sql
 from repro.data.model import DataModel, ForeignKey, Table
 from repro.data.target import qualified
 from repro.errors import UsageError
+from repro.snapshot.db.session import one_line
 
 TRUE = sql.SQL("true")
 
@@ -179,7 +180,7 @@ def subset(
             found = [r[0] for r in conn.execute(query)]
         except psycopg.Error as exc:
             raise UsageError(
-                f"subset condition on {seed.table} failed: {' '.join(str(exc).split())}"
+                f"subset condition on {seed.table} failed: {one_line(str(exc))}"
             ) from None
         add(seed.table, found, True)
     children_of: dict[str, list[tuple[Table, ForeignKey]]] = {}
