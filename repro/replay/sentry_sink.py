@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import Any
 
 from repro.replay.incident import ExceptionInfo, Frame, Signature
-from repro.replay.tracebacks import is_library_path, module_from_filename, qualified_type_name
+from repro.replay.tracebacks import module_from_filename, qualified_type_name, sentry_in_app
 
 log = logging.getLogger(__name__)
 
@@ -373,13 +373,7 @@ def _exception_info(value: Mapping[str, Any]) -> ExceptionInfo:
 def _frame(frame: Mapping[str, Any], any_in_app: bool) -> Frame:
     abs_path = _str_or_none(frame.get("abs_path"))
     filename = abs_path or _str_or_none(frame.get("filename"))
-    flag = frame.get("in_app")
-    if any_in_app:
-        in_app = flag is True
-    elif isinstance(flag, bool):
-        in_app = flag
-    else:
-        in_app = filename is None or not is_library_path(filename)
+    in_app = sentry_in_app(frame.get("in_app"), filename, any_in_app)
     module = _str_or_none(frame.get("module"))
     if module is None and filename is not None:
         module = module_from_filename(filename)

@@ -58,6 +58,17 @@ def is_library_path(filename: str) -> bool:
     return bool(_LIBRARY_RE.search(path)) or path.startswith("<frozen ")
 
 
+def sentry_in_app(flag: object, filename: str | None, any_true: bool) -> bool:
+    """Sentry's in-app rule for one frame of an exception: when some frame of it says
+    ``in_app: true``, only those are; otherwise an explicit flag counts, and the rest are
+    in-app unless their path is a library's (site-packages, dist-packages, the stdlib)."""
+    if any_true:
+        return flag is True
+    if isinstance(flag, bool):
+        return flag
+    return filename is None or not is_library_path(filename)
+
+
 def qualified_type_name(module: str | None, name: str) -> str:
     """The exception type as Python's traceback prints it: ``module.Name`` except builtins."""
     if not module or module in ("builtins", "__builtin__", "__builtins__", "exceptions"):

@@ -270,16 +270,6 @@ def parse_cookie_header(value: str) -> list[tuple[str, str]]:
     return out
 
 
-def module_from_filename(filename: str | None) -> str | None:
-    if not filename or not filename.endswith(".py"):
-        return None
-    stem = filename[:-3].replace("\\", "/").strip("/")
-    parts = [p for p in stem.split("/") if p and p not in (".", "..")]
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts) or None
-
-
 def finish(
     request: Request,
     signature: Signature,

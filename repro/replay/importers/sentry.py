@@ -25,7 +25,6 @@ from repro.replay.importers.base import (
     finish,
     iso_time,
     load_json,
-    module_from_filename,
     parse_cookie_header,
     split_target,
     status_code,
@@ -41,7 +40,7 @@ from repro.replay.incident import (
     Request,
     Signature,
 )
-from repro.replay.tracebacks import is_library_path
+from repro.replay.tracebacks import module_from_filename, sentry_in_app
 
 LABEL = "sentry event"
 _BUILTIN_MODULES = frozenset({"builtins", "__builtin__", "exceptions"})
@@ -341,23 +340,23 @@ def decide_in_app(frames: list[tuple[Frame, bool | None]]) -> tuple[Frame, ...]:
     the frames that do not say so are not in-app; otherwise an explicit flag counts and the
     rest are in-app unless their path is a library's (site-packages, dist-packages...)."""
     any_true = any(flag is True for _, flag in frames)
-    out = []
-    for frame, flag in frames:
-        if any_true:
-            in_app = flag is True
-        elif isinstance(flag, bool):
-            in_app = flag
-        else:
-            in_app = frame.filename is None or not is_library_path(frame.filename)
-        out.append(replace(frame, in_app=in_app))
-    return tuple(out)
+    return tuple(
+        replace(frame, in_app=sentry_in_app(flag, frame.filename, any_true))
+        for frame, flag in frames
+    )
+
+
+def _module_of(filename: str | None) -> str | None:
+    return module_from_filename(filename) if filename else None
 
 
 def _frame(node: Node) -> tuple[Frame, bool | None]:
     """The frame, and the event's own in_app flag (None: not said)."""
     raw = node.obj()
-    # the absolute path tells a library's frame from the app's; filename alone is relative
-    filename = node["abs_path"].str_() or node["absPath"].str_() or node["filename"].str_()
+    # The absolute path tells a library's frame from the app's; the relative filename (to
+    # its sys.path entry) is what the module name follows.
+    relative = node["filename"].str_()
+    filename = node["abs_path"].str_() or node["absPath"].str_() or relative
     lineno = node["lineno"].int_() if "lineno" in raw else node["lineNo"].int_()
     context_line = node["context_line"].str_()
     if context_line is None and "context" in raw:
@@ -369,7 +368,7 @@ def _frame(node: Node) -> tuple[Frame, bool | None]:
     in_app_node = node["in_app"] if "in_app" in raw else node["inApp"]
     said = in_app_node.bool_(True) if in_app_node.value is not None else None
     frame = Frame(
-        module=node["module"].str_() or module_from_filename(filename),
+        module=node["module"].str_() or _module_of(relative or filename),
         function=node["function"].str_() or node["rawFunction"].str_(),
         context_line=context_line.strip() if context_line and context_line.strip() else None,
         filename=filename,
