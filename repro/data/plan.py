@@ -20,12 +20,12 @@ from repro.data.checks import (
     ParsedCheck,
     admits,
 )
-from repro.data.columns import ColumnPlan, Shuffle, Split, split_rows
+from repro.data.columns import ColumnPlan, Shuffle, split_rows
 from repro.data.derived import Derived
 from repro.data.keys import Group, coprime_stride, digit, digit_radix, parent_rows_of, spread
 from repro.data.meaning import seed_of
 from repro.data.model import Column, ColumnStats, DataModel, ForeignKey, Table, UniqueKey, scaled
-from repro.data.spaces import NULL, Ints, Listed, Ordered, Space, Text, copy_escape
+from repro.data.spaces import NULL, Ints, Listed, Ordered, Space, copy_escape
 from repro.data.table_rules import table_rules
 from repro.errors import DataGenerationError
 
@@ -667,6 +667,3 @@ def _space_renderer(space: Space, ks: Callable[[Ints], Ints], shift: int = 0) ->
 
 def build_plans(model: DataModel, options: Options) -> list[TablePlan]:
     return Planner(model, options).plan()
-
-
-__all__ = ["Options", "Planner", "Split", "TablePlan", "Text", "build_plans"]
