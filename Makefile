@@ -8,9 +8,11 @@ install:
 	$(PYTHON) -m pip install -e '.[dev]'
 
 # Builds repro/postgres:{13,15,17} (+ postgres:N aliases) and repro/python-app:bookworm from
-# Debian packages; existing images are reused (FORCE=1 rebuilds). Needs root.
+# Debian packages, then the demo shop's release images repro/demo-shop:{2.1.0,1.4.2} on top;
+# existing images are reused (FORCE=1 rebuilds). Needs root.
 images:
 	bash images/build.sh
+	bash fixtures/demo/build-images.sh
 
 test:
 	$(PYTHON) -m pytest -q $(PYTEST_ARGS)
