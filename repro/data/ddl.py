@@ -33,6 +33,9 @@ class Statement:
     sql: str
     kind: str
     target: str
+    # Tried first, in a savepoint, by a live connection (never in a dump file): the exact
+    # production variant when it may not be installable here (an extension's old version).
+    preferred: str | None = None
 
 
 @dataclass
@@ -204,8 +207,8 @@ class _Builder:
     def skip(self, line: str) -> None:
         self.script.skipped.append(line)
 
-    def before(self, kind: str, target: str, sql: str) -> None:
-        self.script.before_load.append(Statement(sql, kind, target))
+    def before(self, kind: str, target: str, sql: str, preferred: str | None = None) -> None:
+        self.script.before_load.append(Statement(sql, kind, target, preferred))
 
     def after(self, kind: str, target: str, sql: str) -> None:
         self.script.after_load.append(Statement(sql, kind, target))
@@ -268,12 +271,17 @@ class _Builder:
     def create_extensions(self) -> None:
         extensions = self.db.get("extensions")
         for name, ext in sorted((extensions or {}).items()):
-            # No VERSION: the captured one may not be installable where this runs; the diff
-            # of the two snapshots shows a version difference.
+            # The captured VERSION is preferred; it may not be installable where this runs
+            # (no install script for it), so the default version is the fallback and the
+            # diff of the two snapshots shows the difference.
             sql = f"CREATE EXTENSION IF NOT EXISTS {quote_ident(name)}"
             if isinstance(ext, Mapping) and isinstance(ext.get("schema"), str):
                 sql += f" WITH SCHEMA {quote_ident(ext['schema'])}"
-            self.before("extension", name, sql)
+            version = ext.get("version") if isinstance(ext, Mapping) else None
+            preferred = (
+                f"{sql} VERSION {quote_literal(version)}" if isinstance(version, str) else None
+            )
+            self.before("extension", name, sql, preferred)
 
     def needed_sequences(self) -> list[str]:
         """Sequences made on their own: not identity ones (made with their column); with a

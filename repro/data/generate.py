@@ -272,6 +272,13 @@ def _expected(model: DataModel, plan: TablePlan, options: Options) -> int:
 
 def execute_script(conn: psycopg.Connection[Any], statements: list[Statement]) -> None:
     for statement in statements:
+        if statement.preferred is not None:
+            try:
+                with conn.transaction():  # a savepoint: a failure leaves the rest intact
+                    conn.execute(statement.preferred.encode())
+                continue
+            except psycopg.Error:
+                pass  # not installable here: the portable form below
         try:
             conn.execute(statement.sql.encode())
         except psycopg.Error as exc:
