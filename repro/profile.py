@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from repro.errors import ProfileError
+from repro.replay.spec import SandboxSpec, parse_sandbox
 
 PROFILE_DIR_ENV = "REPRO_PROFILES_DIR"
 TARGET_KINDS = ("local", "docker", "ssh", "kubectl")
@@ -94,6 +95,7 @@ class Profile:
     secrets: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     redaction_key_file: str | None = None
+    sandbox: SandboxSpec | None = None  # how `repro replay` runs the app (repro.replay.spec)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -236,6 +238,8 @@ def parse_profile(raw: Any, *, where: str, default_name: str) -> Profile:
     profile.facets = _parse_facets(where, raw.get("facets", list(DEFAULT_FACETS)))
     profile.secrets = _string_list(where, "secrets", raw.get("secrets", []))
     profile.ignore = _string_list(where, "ignore", raw.get("ignore", []))
+    if raw.get("sandbox") is not None:
+        profile.sandbox = parse_sandbox(where, raw["sandbox"])
     redaction = raw.get("redaction") or {}
     _expect(where, "redaction", redaction, dict, "a mapping")
     _unknown_keys(where, "redaction.", redaction, {"key_file"})

@@ -1,0 +1,173 @@
+"""What the sandboxed app is given, derived from the production snapshot: its environment
+(secrets replaced), its config files (production's mode and owner), its uid.
+
+Pure functions over the snapshot and the profile's ``sandbox:`` section, so every rule here is
+tested without Docker. Secrets: the snapshot holds only fingerprints, so a secret variable gets
+the sandbox's own value (the sandbox database's DSN, repro's Sentry sink), a value from the
+user's secrets file, or a labelled placeholder. The report lists each variable's source, never
+a value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import stat
+import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from repro.errors import ReproError, UsageError
+from repro.redaction import is_redacted
+from repro.replay.outcome import EnvSource, FileMount
+from repro.replay.spec import SandboxApp
+from repro.snapshot.model import Snapshot
+
+SENTRY_ENV = "SENTRY_DSN"
+# Describe the machine or the container, not the app: Docker sets them itself.
+MACHINE_VARS = frozenset({"HOSTNAME", "TERM", "SHLVL", "PWD", "OLDPWD", "_"})
+MTIME = 1735689600  # fixed: two sandboxes get byte-identical files
+
+
+def placeholder(name: str) -> str:
+    """A value that says what it is wherever it shows up (a log line, an error page)."""
+    return f"repro-placeholder-{name.lower().replace('_', '-')}"
+
+
+def facet_data(snapshot: Snapshot, facet: str) -> dict[str, Any] | None:
+    """The facet's data when it was captured (fully or partly), else None."""
+    result = snapshot.facets.get(facet)
+    if (
+        result is None
+        or result.status not in ("ok", "partial")
+        or not isinstance(result.data, dict)
+    ):
+        return None
+    return result.data
+
+
+def app_env(
+    snapshot: Snapshot,
+    spec: SandboxApp,
+    *,
+    database_env: str,
+    database_dsn: str,
+    sentry_dsn: str,
+    secrets: Mapping[str, str],
+) -> tuple[dict[str, str], list[EnvSource]]:
+    """The sandbox app's environment and where each variable came from."""
+    env: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    data = facet_data(snapshot, "env") or {}
+    for name, value in sorted((data.get("vars") or {}).items()):
+        if name in MACHINE_VARS:
+            continue
+        if name in secrets:
+            env[name], sources[name] = secrets[name], "secrets file"
+        elif is_redacted(value) or isinstance(value, dict):
+            env[name], sources[name] = placeholder(name), "placeholder"
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            env[name], sources[name] = str(value), "snapshot"
+    for name, value in secrets.items():
+        if name not in env:
+            env[name], sources[name] = value, "secrets file"
+    for name, value in spec.env.items():
+        env[name], sources[name] = value, "profile sandbox.app.env"
+    # Last: these two are what makes it a sandbox, whatever production or a file said.
+    env[database_env], sources[database_env] = database_dsn, "sandbox database"
+    env[SENTRY_ENV], sources[SENTRY_ENV] = sentry_dsn, "sentry sink"
+    return env, [EnvSource(name, sources[name]) for name in sorted(env)]
+
+
+def app_user(snapshot: Snapshot, spec: SandboxApp) -> str | None:
+    """``uid:gid`` production's app ran as (runtime facet, else the files facet's app user);
+    None: the image's own user."""
+    if spec.user:
+        return spec.user
+    for facet, key in (("runtime", "user"), ("files", "app_user")):
+        user = (facet_data(snapshot, facet) or {}).get(key)
+        if isinstance(user, dict) and isinstance(user.get("uid"), int):
+            gid = user.get("gid")
+            return f"{user['uid']}:{gid}" if isinstance(gid, int) else str(user["uid"])
+    return None
+
+
+def load_secrets_file(path: str) -> dict[str, str]:
+    """``NAME=value`` lines (dotenv without interpolation); ``#`` comments and blank lines
+    skipped. Errors name the line number, never its content."""
+    file = Path(path).expanduser()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"secrets file {path}: no such file") from None
+    except PermissionError:
+        raise UsageError(f"secrets file {path}: permission denied") from None
+    except (OSError, UnicodeDecodeError):
+        raise UsageError(f"secrets file {path}: not a readable text file") from None
+    secrets: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep or not name.replace("_", "").isalnum() or name[0].isdigit():
+            raise UsageError(f"secrets file {path}: line {number}: expected NAME=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        secrets[name] = value
+    return secrets
+
+
+@dataclass
+class FilesArchive:
+    tar: bytes  # to put at "/" in the container before it starts
+    mounts: list[FileMount]
+
+
+def file_archive(snapshot: Snapshot, spec: SandboxApp, base: Path) -> FilesArchive:
+    """The profile's config files, each with production's mode and owner when the snapshot's
+    files facet has the path (else the local file's mode, owned by root)."""
+    captured = (facet_data(snapshot, "files") or {}).get("paths") or {}
+    buffer = io.BytesIO()
+    mounts: list[FileMount] = []
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for target, source in sorted(spec.files.items()):
+            local = base / source
+            try:
+                data = local.read_bytes()
+                local_mode = stat.S_IMODE(local.stat().st_mode)
+            except FileNotFoundError:
+                raise ReproError(f"sandbox.app.files.{target}: {source}: no such file") from None
+            except PermissionError:
+                raise ReproError(
+                    f"sandbox.app.files.{target}: {source}: permission denied"
+                ) from None
+            except IsADirectoryError:
+                raise ReproError(
+                    f"sandbox.app.files.{target}: {source}: is a directory (list files)"
+                ) from None
+            entry = captured.get(target)
+            origin = "profile (not in the snapshot: local mode, root-owned)"
+            mode, uid, gid = local_mode, 0, 0
+            if isinstance(entry, dict) and entry.get("exists") and entry.get("type") == "file":
+                try:
+                    mode = int(str(entry["mode"]), 8)
+                    uid, gid = int(entry["uid"]), int(entry["gid"])
+                    origin = "snapshot"
+                except (KeyError, TypeError, ValueError):
+                    pass
+                wanted = entry.get("sha256")
+                differs = isinstance(wanted, str) and hashlib.sha256(data).hexdigest() != wanted
+                if origin == "snapshot" and differs:
+                    origin = "snapshot (mode/owner; the content differs from production's)"
+            info = tarfile.TarInfo(target.lstrip("/"))
+            info.size, info.mode, info.uid, info.gid, info.mtime = len(data), mode, uid, gid, MTIME
+            tar.addfile(info, io.BytesIO(data))
+            mounts.append(FileMount(target, f"{mode:04o}", f"{uid}:{gid}", origin))
+    return FilesArchive(buffer.getvalue(), mounts)
