@@ -9,14 +9,19 @@ Ctrl-C; ``repro sandbox prune`` sweeps up after a killed process.
 from __future__ import annotations
 
 import os
+import secrets
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
+from repro.data.ddl import quote_ident, quote_literal
 from repro.data.generate import LoadOptions, Report, database_of, generate
 from repro.data.plan import Options
+from repro.data.progress import Progress
 from repro.errors import DockerUnavailableError, ReproError
 from repro.redaction import Redactor
 from repro.replay.prune import MANAGED_LABEL
@@ -66,6 +71,77 @@ NOT_APPLIED = frozenset(
 USER, PASSWORD, DBNAME = "repro", "repro-sandbox", "sandbox"
 
 
+def role_statements(database: Mapping[str, Any], role: str, password: str) -> list[str]:
+    """SQL making production's app role in the sandbox: its attributes, memberships and the
+    table/sequence grants the snapshot recorded, so the app meets production's permissions
+    (a missing GRANT is a classic production-only failure). Never SUPERUSER."""
+    roles = database.get("roles") or {}
+    entry = roles.get(role)
+    if not isinstance(entry, Mapping):
+        return []
+    flags = [
+        "LOGIN" if entry.get("login", True) else "NOLOGIN",
+        "CREATEDB" if entry.get("createdb") else "NOCREATEDB",
+        "CREATEROLE" if entry.get("createrole") else "NOCREATEROLE",
+        "INHERIT" if entry.get("inherit", True) else "NOINHERIT",
+        "BYPASSRLS" if entry.get("bypassrls") else "NOBYPASSRLS",
+    ]
+    limit = entry.get("connection_limit")
+    if isinstance(limit, int):
+        flags.append(f"CONNECTION LIMIT {limit}")
+    statements = [
+        f"CREATE ROLE {quote_ident(role)} {' '.join(flags)} PASSWORD {quote_literal(password)}"
+    ]
+    for parent in entry.get("member_of") or []:
+        if isinstance(parent, str):
+            statements.append(
+                f"DO $$BEGIN CREATE ROLE {quote_ident(parent)} NOLOGIN; "
+                "EXCEPTION WHEN duplicate_object THEN NULL; END$$"
+            )
+            statements.append(f"GRANT {quote_ident(parent)} TO {quote_ident(role)}")
+    tables = database.get("tables") or {}
+    sequences = database.get("sequences") or {}
+    for key, grantees in sorted((database.get("grants") or {}).items()):
+        privileges = grantees.get(role) if isinstance(grantees, Mapping) else None
+        if not privileges or not isinstance(privileges, list):
+            continue
+        kind = "TABLE" if key in tables else "SEQUENCE" if key in sequences else None
+        if kind is None or "." not in key:
+            continue
+        schema, name = key.split(".", 1)
+        allowed = [p for p in privileges if isinstance(p, str) and p.replace(" ", "").isalpha()]
+        if allowed:
+            statements.append(
+                f"GRANT {', '.join(allowed)} ON {kind} {quote_ident(schema)}.{quote_ident(name)}"
+                f" TO {quote_ident(role)}"
+            )
+    role_sql = quote_ident(role)
+    for name, schema in sorted((database.get("schemas") or {}).items()):
+        if not isinstance(schema, Mapping):
+            continue
+        if schema.get("owner") == role:
+            statements.append(f"ALTER SCHEMA {quote_ident(name)} OWNER TO {role_sql}")
+        granted = (schema.get("privileges") or {}).get(role)
+        if isinstance(granted, list) and granted:
+            allowed = [p for p in granted if p in ("CREATE", "USAGE")]
+            if allowed:
+                statements.append(
+                    f"GRANT {', '.join(allowed)} ON SCHEMA {quote_ident(name)} TO {role_sql}"
+                )
+    # Objects production's app role owns: ownership carries privileges no GRANT lists (ALTER,
+    # DROP, TRUNCATE) and a table's owned sequences follow it.
+    for key, table in sorted(tables.items()):
+        if isinstance(table, Mapping) and table.get("owner") == role and "." in key:
+            schema, name = key.split(".", 1)
+            what = {"view": "VIEW", "materialized_view": "MATERIALIZED VIEW"}.get(
+                str(table.get("kind")), "TABLE"
+            )
+            statements.append(
+                f"ALTER {what} {quote_ident(schema)}.{quote_ident(name)} OWNER TO {role_sql}"
+            )
+    return statements
+
+
 @dataclass
 class SandboxDatabase:
     dsn: str  # from the host
@@ -75,6 +151,10 @@ class SandboxDatabase:
     settings: dict[str, str]
     skipped_settings: list[str] = field(default_factory=list)
     data: Report | None = None
+    network_dsn: str | None = None  # from containers on ``network`` (host = the alias)
+    app_role: str | None = None  # production's app role, made with its grants; None: superuser
+    start_seconds: float = 0.0  # container start until PostgreSQL answers
+    load_seconds: float = 0.0  # schema and rows
 
 
 def server_settings(database: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
@@ -106,6 +186,8 @@ def sandbox_rows(database: Mapping[str, Any], max_rows: int) -> dict[str, int]:
         for key, t in (database.get("tables") or {}).items()
         if t.get("kind") in ("table", "partitioned_table") and not t.get("partition_of")
     }
+    if max_rows <= 0:
+        return dict.fromkeys(estimates, 0)  # schema only
     small = sum(n for n in estimates.values() if n <= SMALL_TABLE)
     large = sum(n for n in estimates.values() if n > SMALL_TABLE)
     scale = min(1.0, max(max_rows - small, 0) / large) if large else 1.0
@@ -113,6 +195,19 @@ def sandbox_rows(database: Mapping[str, Any], max_rows: int) -> dict[str, int]:
         key: n if n <= SMALL_TABLE else max(SMALL_TABLE, round(n * scale))
         for key, n in estimates.items()
     }
+
+
+def _run_statements(dsn: str, statements: list[str], role: str) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(dsn, autocommit=False) as conn:
+            for statement in statements:
+                conn.execute(statement.encode())
+    except psycopg.Error as exc:
+        raise ReproError(
+            f"making production's role {role} in the sandbox failed: {' '.join(str(exc).split())}"
+        ) from None
 
 
 def _major(database: Mapping[str, Any]) -> int:
@@ -132,23 +227,35 @@ def sandbox_database(
     max_rows: int = 100_000,
     seed: int = 0,
     labels: Mapping[str, str] | None = None,
+    network: str | None = None,
+    alias: str = "db",
+    progress: Progress | None = None,
+    app_role: str | None = None,
 ) -> Iterator[SandboxDatabase]:
     """A running sandbox database with production-shaped data (at most about ``max_rows``
-    rows in all, scaled down evenly from production's counts)."""
+    rows in all, scaled down evenly from production's counts; 0: schema only). With
+    ``network``, it also joins that Docker network as ``alias``."""
     database = database_of(snapshot)
     major = _major(database)
     image = image_template.format(major=major)
     settings, skipped = server_settings(database)
     # Ryuk (testcontainers' reaper) is not needed: everything is labelled and removed here.
     os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+    if not os.environ.get("DOCKER_HOST", "unix://").startswith("tcp://"):
+        # A local engine publishes ports on this machine; testcontainers would otherwise guess
+        # the bridge gateway, which engines configured for loopback-only ports do not serve.
+        os.environ.setdefault("TC_HOST", "127.0.0.1")
+        os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
     try:
         import docker
         from testcontainers.community.postgres import PostgresContainer
     except ImportError as exc:  # pragma: no cover - dependencies of the package
         raise ReproError(f"sandbox dependencies missing: {exc}") from None
     name = f"repro-sandbox-db-{uuid.uuid4().hex[:10]}"
+    # Production's database name: an app may name it (search paths, logs, a hard-coded DSN).
+    dbname = str((database.get("database") or {}).get("name") or DBNAME)
     container = PostgresContainer(
-        image, username=USER, password=PASSWORD, dbname=DBNAME, driver=None
+        image, username=USER, password=PASSWORD, dbname=dbname, driver=None
     )
     container.with_name(name)
     container.with_kwargs(
@@ -159,6 +266,7 @@ def sandbox_database(
         command += ["-c", f"{key}={value}"]
     if command:
         container.with_command(command)
+    started = time.perf_counter()
     try:
         container.start()
     except docker.errors.ImageNotFound:
@@ -173,13 +281,32 @@ def sandbox_database(
     try:
         dsn = str(container.get_connection_url(driver=None))
         sandbox = SandboxDatabase(dsn, major, image, name, settings, skipped)
+        sandbox.start_seconds = time.perf_counter() - started
+        if network is not None:
+            docker.from_env().networks.get(network).connect(
+                container.get_wrapped_container().id, aliases=[alias]
+            )
+            sandbox.network_dsn = f"postgresql://{USER}:{PASSWORD}@{alias}:5432/{dbname}"
+        loading = time.perf_counter()
         sandbox.data = generate(
             snapshot,
             dsn,
             Options(seed=seed, rows=sandbox_rows(database, max_rows)),
             LoadOptions(create_schema=True),
             redactor,
+            progress,
         )
+        if app_role:
+            password = secrets.token_hex(16)
+            statements = role_statements(database, app_role, password)
+            if statements:
+                _run_statements(dsn, statements, app_role)
+                sandbox.app_role = app_role
+                if sandbox.network_dsn is not None:
+                    sandbox.network_dsn = (
+                        f"postgresql://{quote(app_role, safe='')}:{password}@{alias}:5432/{dbname}"
+                    )
+        sandbox.load_seconds = time.perf_counter() - loading
         yield sandbox
     finally:
         container.stop()  # removes the container (and its anonymous volume)

@@ -1,0 +1,279 @@
+"""A throw-away copy of production in containers: one private network, the database
+(:mod:`repro.replay.sandbox_db`), the app from the profile's ``sandbox.app`` with production's
+environment, config files and uid (:mod:`repro.replay.sandbox_env`), and repro's Sentry sink
+that the app reports to.
+
+Everything is labelled ``repro.managed=true`` plus ``repro.sandbox.id=<id>`` and removed when
+the ``with`` block ends: normally, on an error and on Ctrl-C (KeyboardInterrupt unwinds through
+here). What a killed process leaves, ``repro sandbox prune`` finds by label.
+
+Where production conditions slot in (a later issue): :class:`SandboxOptions` grows fields
+(memory limit, failing third parties as extra containers on the network) and
+:meth:`Sandbox._app_create_kwargs` / :meth:`Sandbox._start_extras` apply them.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from repro.data.progress import Progress
+from repro.errors import DockerUnavailableError, ReproError
+from repro.redaction import Redactor
+from repro.replay.outcome import SandboxFacts, Stage
+from repro.replay.prune import MANAGED_LABEL
+from repro.replay.sandbox_db import SandboxDatabase, sandbox_database
+from repro.replay.sandbox_env import app_env, app_user, file_archive
+from repro.replay.sentry_sink import SentrySink
+from repro.replay.spec import SandboxSpec
+from repro.snapshot.model import Snapshot
+
+SANDBOX_LABEL = "repro.sandbox.id"
+POLL_SECONDS = 0.1  # readiness polling interval (a wait strategy polls; it never sleeps blind)
+
+
+class SandboxError(ReproError):
+    """The sandbox itself failed: the verdict is ENV_ERROR, never one about the bug."""
+
+    def __init__(self, message: str, *, log_tail: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail or []
+
+
+@dataclass
+class SandboxOptions:
+    spec: SandboxSpec
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    max_rows: int | None = None  # None: the profile's sandbox.database.rows
+    seed: int = 0
+    base_dir: Path = field(default_factory=Path.cwd)  # where sandbox.app.files are relative to
+    progress: Progress | None = None
+    app_role: str | None = None  # production's database role for the app (profile database.role)
+
+
+@dataclass
+class Sandbox:
+    id: str
+    client: Any
+    network: Any
+    sink: SentrySink
+    database: SandboxDatabase
+    app: Any  # docker Container
+    host: str  # where the app's port is published (127.0.0.1)
+    port: int
+    facts: SandboxFacts
+    stages: list[Stage]
+
+    def app_state(self) -> str | None:
+        """None while the app runs; otherwise "exited with code N" (or the engine's state)."""
+        import docker
+
+        try:
+            self.app.reload()
+        except docker.errors.NotFound:
+            return "the app container disappeared"
+        state = self.app.attrs.get("State") or {}
+        if state.get("Running"):
+            return None
+        oom = " (killed: out of memory)" if state.get("OOMKilled") else ""
+        return f"exited with code {state.get('ExitCode')}{oom}"
+
+    def app_logs(self, since: float | None = None) -> str:
+        kwargs: dict[str, Any] = {"stdout": True, "stderr": True}
+        if since is not None:
+            kwargs["since"] = since
+        raw = self.app.logs(**kwargs)
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+    def log_tail(self, lines: int = 20) -> list[str]:
+        try:
+            return self.app_logs().splitlines()[-lines:]
+        except Exception:
+            return []
+
+
+def _client() -> Any:
+    import docker
+
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+    except (docker.errors.DockerException, OSError) as exc:
+        raise DockerUnavailableError(
+            f"no Docker engine answers ({type(exc).__name__})",
+            hint="start it (make docker-up) or set DOCKER_HOST",
+        ) from None
+    return client
+
+
+def _timed(stages: list[Stage], name: str, detail: str = "") -> Callable[[], None]:
+    started = time.perf_counter()
+
+    def done() -> None:
+        stages.append(Stage(name, time.perf_counter() - started, detail))
+
+    return done
+
+
+@contextmanager
+def open_sandbox(
+    snapshot: Snapshot, redactor: Redactor, options: SandboxOptions
+) -> Iterator[Sandbox]:
+    """Start the sandbox; yields once the app answers its health check. Raises
+    :class:`SandboxError` when the sandbox cannot be made to work (image missing, app exits,
+    health check times out); Docker absent is a :class:`DockerUnavailableError`."""
+    import docker
+
+    spec = options.spec
+    if spec.app is None:
+        raise ReproError(
+            "the profile has no sandbox.app section: repro cannot know which image runs the app",
+            hint="add sandbox.app.image and sandbox.app.port to the profile",
+        )
+    app_spec = spec.app
+    client = _client()
+    try:
+        client.images.get(app_spec.image)
+    except docker.errors.ImageNotFound:
+        raise SandboxError(
+            f"no image {app_spec.image} on this Docker engine (sandbox.app.image)"
+        ) from None
+    files = file_archive(snapshot, app_spec, options.base_dir)
+    sandbox_id = uuid.uuid4().hex[:10]
+    labels = {MANAGED_LABEL: "true", SANDBOX_LABEL: sandbox_id}
+    stages: list[Stage] = []
+    facts = SandboxFacts(app_image=app_spec.image, files=files.mounts)
+    with ExitStack() as stack:
+        done = _timed(stages, "network")
+        network = client.networks.create(
+            f"repro-sandbox-{sandbox_id}", driver="bridge", labels=labels
+        )
+        stack.callback(_remove_network, network)
+        gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
+        sink = stack.enter_context(SentrySink(host="0.0.0.0"))
+        done()
+
+        done = _timed(stages, "database")
+        try:
+            database = stack.enter_context(
+                sandbox_database(
+                    snapshot,
+                    redactor,
+                    image_template=spec.database.image,
+                    max_rows=spec.database.rows if options.max_rows is None else options.max_rows,
+                    seed=options.seed,
+                    labels=labels,
+                    network=network.name,
+                    progress=options.progress,
+                    app_role=options.app_role,
+                )
+            )
+        except DockerUnavailableError:
+            raise
+        except ReproError as exc:
+            raise SandboxError(f"the sandbox database failed: {exc.one_line()}") from None
+        stages[-1:] = []  # replaced by the database's own two stages
+        loaded = database.data.rows if database.data else 0
+        stages.append(
+            Stage("database", database.start_seconds, f"{database.image}, ready to connect")
+        )
+        stages.append(Stage("data", database.load_seconds, f"{loaded:,} rows generated"))
+        del done
+        facts.database_image = database.image
+        facts.database_major = database.major
+        facts.settings_applied = dict(database.settings)
+        facts.settings_skipped = list(database.skipped_settings)
+        if database.data is not None:
+            facts.rows = {t.key: t.rows for t in database.data.tables}
+
+        done = _timed(stages, "app", app_spec.image)
+        assert database.network_dsn is not None
+        env, facts.env = app_env(
+            snapshot,
+            app_spec,
+            database_env=spec.database.env,
+            database_dsn=database.network_dsn,
+            sentry_dsn=sink.dsn_for(gateway),
+            secrets=options.secrets,
+        )
+        user = app_user(snapshot, app_spec)
+        facts.app_user = user or "the image's user"
+        app = client.containers.create(
+            app_spec.image,
+            command=app_spec.command,
+            name=f"repro-sandbox-app-{sandbox_id}",
+            hostname="app",
+            user=user,
+            environment=env,
+            labels={**labels, "repro.sandbox.role": "app"},
+            network=network.name,
+            ports={f"{app_spec.port}/tcp": ("127.0.0.1", None)},
+            detach=True,
+        )
+        stack.callback(_remove_container, app)
+        if files.mounts and not app.put_archive("/", files.tar):
+            raise SandboxError("could not copy the config files into the app container")
+        app.start()
+        app.reload()
+        bindings = (app.attrs["NetworkSettings"]["Ports"] or {}).get(f"{app_spec.port}/tcp") or []
+        if not bindings:
+            raise SandboxError(f"the app's port {app_spec.port} was not published")
+        port = int(bindings[0]["HostPort"])
+        done()
+        sandbox = Sandbox(
+            sandbox_id, client, network, sink, database, app, "127.0.0.1", port, facts, stages
+        )
+        done = _timed(stages, "health", app_spec.health or f"TCP {app_spec.port}")
+        _wait_ready(sandbox, app_spec.health, app_spec.ready_timeout_s)
+        done()
+        yield sandbox
+
+
+def _wait_ready(sandbox: Sandbox, health: str | None, timeout_s: int) -> None:
+    """Poll until the app answers (2xx on the health path, or any HTTP answer without one);
+    give up at once when the container exits, or after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    url = f"http://{sandbox.host}:{sandbox.port}{health or '/'}"
+    last = "no answer yet"
+    while True:
+        state = sandbox.app_state()
+        if state is not None:
+            raise SandboxError(f"the app {state} before it was ready", log_tail=sandbox.log_tail())
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if 200 <= response.status < 300 or health is None:
+                    return
+                last = f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            if health is None:
+                return  # any HTTP answer: the app is listening
+            last = f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
+            last = type(getattr(exc, "reason", exc)).__name__
+        if time.monotonic() >= deadline:
+            raise SandboxError(
+                f"the app did not become ready within {timeout_s} s ({url}: {last})",
+                log_tail=sandbox.log_tail(),
+            )
+        time.sleep(POLL_SECONDS)
+
+
+def _remove_container(container: Any) -> None:
+    import docker
+
+    with suppress(docker.errors.NotFound):
+        container.remove(force=True, v=True)
+
+
+def _remove_network(network: Any) -> None:
+    import docker
+
+    with suppress(docker.errors.NotFound):
+        network.remove()
