@@ -440,6 +440,97 @@ def import_log(
     _run_import("log", line, output=output, force=force)
 
 
+@app.command("replay")
+def replay_command(
+    incident: Annotated[
+        str, typer.Argument(metavar="INCIDENT", help="The incident file (repro import ... -o).")
+    ],
+    snapshot: Annotated[
+        str | None,
+        typer.Option(
+            "--snapshot",
+            help="Production's snapshot: a file, or a profile name (its latest stored one).",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", help="Profile with the sandbox section (default: the snapshot's)."
+        ),
+    ] = None,
+    repeat: Annotated[
+        int, typer.Option("--repeat", help="Send the request N times: a reproduction rate.")
+    ] = 1,
+    auth: Annotated[
+        str | None,
+        typer.Option("--auth", help="Stand-in Authorization header value (a test credential)."),
+    ] = None,
+    stand_in: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stand-in",
+            help="Stand-in for a lost part: WHERE=VALUE, e.g. cookie:session=abc (repeatable).",
+        ),
+    ] = None,
+    secrets_file: Annotated[
+        str | None,
+        typer.Option(
+            "--secrets",
+            help="NAME=value file: sandbox values for production's secret variables.",
+        ),
+    ] = None,
+    rows: Annotated[
+        int | None,
+        typer.Option(
+            "--rows", help="At most N generated rows in all (0: schema only; default: profile)."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for each answer.")
+    ] = 30.0,
+    no_parity: Annotated[
+        bool, typer.Option("--no-parity", help="Skip snapshotting the sandbox for parity.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="The report as Markdown (for the ticket).")
+    ] = False,
+) -> None:
+    """Replay a failing request in a sandbox built from production's snapshot; say whether
+    the same failure happened.
+
+    Verdicts: REPRODUCED, DIFFERENT_FAILURE, NOT_REPRODUCED, ENV_ERROR (the sandbox itself
+    failed). Exit codes: 0 reproduced, 1 not reproduced or a different failure, 2 error.
+    Every container and network is labelled and removed afterwards, also on Ctrl-C.
+    """
+    from repro.commands.replay import ReplayArgs, run_replay
+
+    with handle_errors(_scrub):
+        if as_json and markdown:
+            from repro.errors import UsageError
+
+            raise UsageError("--json and --markdown: pick one")
+        code = run_replay(
+            ReplayArgs(
+                incident=incident,
+                snapshot=snapshot,
+                profile=profile,
+                repeat=repeat,
+                auth=auth,
+                stand_ins=stand_in or [],
+                secrets_file=secrets_file,
+                rows=rows,
+                seed=seed,
+                timeout_s=timeout,
+                parity=not no_parity,
+                output_format="json" if as_json else "markdown" if markdown else None,
+            ),
+            ACTIVE_REDACTORS,
+        )
+    raise typer.Exit(code)
+
+
 sandbox_app = typer.Typer(
     name="sandbox",
     help="Throw-away sandboxes that look like production (containers repro starts).",

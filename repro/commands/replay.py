@@ -1,0 +1,169 @@
+"""``repro replay INCIDENT``: options in, the sandbox's verdict out (rich, JSON or Markdown).
+
+Which production: ``--snapshot`` (a file, or a profile name: its latest stored snapshot) and
+the profile (``--profile``, default: the snapshot's own) whose ``sandbox:`` section says how to
+run the app. Every stand-in and secret value is registered with the redactor first, so no
+output, log line or error message can carry one.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from repro.commands.data import RichProgress
+from repro.console import is_interactive, log, stderr_console, stdout_console
+from repro.errors import ProfileError, UsageError
+from repro.profile import Profile, resolve_profile
+from repro.redaction import Redactor, load_key
+from repro.replay.incident import load_incident
+from repro.replay.outcome import ReplayOutcome
+from repro.replay.report import render_json, render_markdown, render_rich
+from repro.replay.request import parse_stand_in
+from repro.replay.runner import ReplayOptions, replay
+from repro.replay.sandbox_env import load_secrets_file
+from repro.snapshot.model import Snapshot
+from repro.snapshot.store import resolve_snapshot
+
+AUTH_WHERE = "header:Authorization"
+
+
+@dataclass
+class ReplayArgs:
+    incident: str
+    snapshot: str | None = None
+    profile: str | None = None
+    repeat: int = 1
+    auth: str | None = None
+    stand_ins: list[str] = field(default_factory=list)
+    secrets_file: str | None = None
+    rows: int | None = None
+    seed: int = 0
+    timeout_s: float = 30.0
+    parity: bool = True
+    output_format: str | None = None  # "json" | "markdown" | None (rich on a terminal)
+
+
+def _production(args: ReplayArgs) -> tuple[Snapshot, str, Profile]:
+    if args.snapshot is None and args.profile is None:
+        raise UsageError("say which production to copy: --snapshot FILE and/or --profile NAME")
+    snapshot_ref = args.snapshot or str(args.profile)
+    snapshot = resolve_snapshot(snapshot_ref)
+    profile_ref = args.profile or snapshot.profile
+    if not profile_ref:
+        raise UsageError("the snapshot names no profile: pass --profile")
+    profile = resolve_profile(profile_ref)
+    if profile.sandbox is None or profile.sandbox.app is None:
+        raise ProfileError(
+            f"{profile.where}: sandbox.app: missing; replay needs the app's image and port",
+            hint="see profiles/prod.yaml for an example",
+        )
+    return snapshot, snapshot_ref, profile
+
+
+def _stand_ins(args: ReplayArgs, profile: Profile) -> dict[str, tuple[str, str]]:
+    stand_ins: dict[str, tuple[str, str]] = {}
+    assert profile.sandbox is not None
+    for where, source in profile.sandbox.stand_ins.items():
+        stand_ins[where] = (source.resolve(where), "profile sandbox.stand_ins")
+    if args.auth is not None:
+        stand_ins[AUTH_WHERE] = (args.auth, "--auth")
+    for text in args.stand_ins:
+        where, value = parse_stand_in(text)
+        stand_ins[where] = (value, "--stand-in")
+    return stand_ins
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM (docker stop, CI timeouts) unwinds like Ctrl-C, so the sandbox is removed."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (tests calling in): nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_replay(args: ReplayArgs, redactors: list[Redactor]) -> int:
+    if args.repeat < 1:
+        raise UsageError("--repeat must be at least 1")
+    if args.timeout_s <= 0:
+        raise UsageError("--timeout must be greater than 0")
+    if args.rows is not None and args.rows < 0:
+        raise UsageError("--rows must be 0 (schema only) or more")
+    incident = load_incident(args.incident)
+    snapshot, snapshot_ref, profile = _production(args)
+    redactor = Redactor(load_key(profile.redaction_key_file))
+    redactors.append(redactor)
+    secrets = load_secrets_file(args.secrets_file) if args.secrets_file else {}
+    for value in secrets.values():
+        redactor.remember(value)
+    stand_ins = _stand_ins(args, profile)
+    for value, _source in stand_ins.values():
+        redactor.remember(value)
+        for part in value.split():
+            redactor.remember(part)
+    options = ReplayOptions(
+        repeat=args.repeat,
+        timeout_s=args.timeout_s,
+        stand_ins=stand_ins,
+        secrets=secrets,
+        max_rows=args.rows,
+        seed=args.seed,
+        parity=args.parity,
+        base_dir=Path.cwd(),
+    )
+    interactive = is_interactive() and args.output_format is None
+    with _sigterm_unwinds():
+        if interactive:
+            with RichProgress(stderr_console()) as progress:
+                options.progress = progress
+                outcome = replay(
+                    incident,
+                    args.incident,
+                    snapshot,
+                    snapshot_ref,
+                    profile,
+                    redactor,
+                    options,
+                    on_stage=lambda name: progress.stage(_STAGE_NAMES.get(name, name)),
+                )
+        else:
+            outcome = replay(
+                incident, args.incident, snapshot, snapshot_ref, profile, redactor, options
+            )
+    _render(outcome, args.output_format, redactor)
+    return outcome.exit_code
+
+
+_STAGE_NAMES = {
+    "sandbox": "building the sandbox (database, data, app)",
+    "replay": "replaying the request",
+    "parity": "snapshotting the sandbox for parity",
+}
+
+
+def _render(outcome: ReplayOutcome, output_format: str | None, redactor: Redactor) -> None:
+    if output_format == "json":
+        sys.stdout.write(redactor.scrub(render_json(outcome)))
+    elif output_format == "markdown":
+        sys.stdout.write(redactor.scrub(render_markdown(outcome)))
+    elif sys.stdout.isatty():
+        render_rich(outcome, stdout_console())
+    else:
+        # Piped without a format: the Markdown report is plain text that reads well anywhere.
+        sys.stdout.write(redactor.scrub(render_markdown(outcome)))
+    log(f"{outcome.decision.verdict.name}: {redactor.scrub(outcome.decision.reason)}")

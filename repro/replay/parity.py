@@ -1,0 +1,85 @@
+"""How faithful was the sandbox? Snapshot it with production's own profile (the app container
+through the docker target, the sandbox database by its DSN) and run the diff engine on
+(production snapshot, sandbox snapshot). The same rules that rank prod-vs-staging rank
+prod-vs-sandbox, so "the sandbox lacks FEATURE_NEW_CHECKOUT" reads like any diff finding.
+
+Secrets show up as "fingerprint differs" (the sandbox has its own values) and data statistics
+differ by design (fewer rows); both are listed, not hidden: the user judges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from repro.diff import diff_snapshots
+from repro.diff.model import DiffResult, Discrepancy
+from repro.errors import ReproError
+from repro.profile import Profile
+from repro.redaction import Redactor
+from repro.replay.outcome import Parity, ParityItem
+from repro.replay.sandbox_db import USER
+from repro.replay.sandbox_env import SENTRY_ENV
+from repro.snapshot.capture import capture_snapshot, with_dsn
+from repro.snapshot.model import Snapshot
+from repro.targets.registry import validate_target_options
+
+TOP_ITEMS = 10
+# The sandbox's loading role (a superuser that owns the generated tables) is sandbox machinery,
+# not a difference from production worth reporting.
+SANDBOX_MACHINERY = (
+    f"database.roles.{USER}",
+    f"database.grants.*.{USER}",
+    f"database.schemas.*.privileges.{USER}",
+    f"env.vars.{SENTRY_ENV}",  # points at repro's sink by design
+)
+
+
+def sandbox_snapshot(
+    profile: Profile, redactor: Redactor, container: str, dsn: str, facets: list[str]
+) -> Snapshot:
+    """The production profile's facets, captured from the sandbox."""
+    # As root, like production's capture: the app's uid could not read what the facets judge.
+    options = validate_target_options("docker", {"container": container, "user": "0"}, "sandbox")
+    sandbox_profile = replace(
+        with_dsn(profile, dsn), name="sandbox", target_kind="docker", target_options=options
+    )
+    return capture_snapshot(sandbox_profile, redactor, facets=facets)
+
+
+def summarize(result: DiffResult) -> Parity:
+    parity = Parity()
+    for item in result.discrepancies:
+        parity.counts[item.severity] = parity.counts.get(item.severity, 0) + 1
+    parity.top = [_item(d) for d in result.discrepancies[:TOP_ITEMS]]
+    for name, state in sorted(result.facets.items()):
+        if state.outcome in ("incomparable", "not_captured"):
+            sides = (
+                f"prod {state.left_status or 'absent'}, sandbox {state.right_status or 'absent'}"
+            )
+            parity.incomparable.append(f"{name}: {sides}")
+    return parity
+
+
+def _item(discrepancy: Discrepancy) -> ParityItem:
+    path = ".".join((discrepancy.facet, *discrepancy.keys))
+    return ParityItem(str(discrepancy.severity), path, discrepancy.hint.split("\n")[0][:160])
+
+
+def measure_parity(
+    production: Snapshot, profile: Profile, redactor: Redactor, container: str, dsn: str
+) -> Parity:
+    """Never raises for an expected failure: a parity check that could not run is reported
+    as such (``error``), and the verdict stands."""
+    facets = sorted(production.facets)
+    try:
+        sandbox = sandbox_snapshot(profile, redactor, container, dsn, facets)
+    except ReproError as exc:
+        return Parity(error=redactor.scrub(exc.one_line()))
+    result = diff_snapshots(
+        production,
+        sandbox,
+        ignore=[*profile.ignore, *SANDBOX_MACHINERY],
+        today=date.today(),
+    )
+    return summarize(result)
