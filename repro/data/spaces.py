@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -103,17 +104,53 @@ def _parse_interval(text: str) -> float | None:
     return total
 
 
+@dataclass(frozen=True)
+class Code:
+    """Text values that are a fixed prefix and a number (``SKU-0042``, ``INV2024001``): such
+    columns are generated as numbers spread over production's histogram and rendered back,
+    so the codes a captured request names (``SKU-0001``) exist in the sandbox too."""
+
+    prefix: str
+    width: int  # zero-padded digits (0: no padding)
+
+    def number(self, text: str) -> float | None:
+        if not text.startswith(self.prefix):
+            return None
+        digits = text[len(self.prefix) :]
+        return float(int(digits)) if digits.isascii() and digits.isdigit() else None
+
+
+_CODE_RE = re.compile(r"^(\D*?)(\d{1,15})$")
+
+
+def code_of(values: Sequence[Any]) -> Code | None:
+    """The common code shape of histogram bounds, or None when they are not all one
+    prefix + digits (names, emails, free text)."""
+    if len(values) < 2 or not all(isinstance(v, str) for v in values):
+        return None
+    matches = [_CODE_RE.match(v) for v in values]
+    if not all(matches):
+        return None
+    prefixes = {m.group(1) for m in matches if m}
+    widths = {len(m.group(2)) for m in matches if m}
+    if len(prefixes) != 1:
+        return None
+    padded = len(widths) == 1 and any(m.group(2).startswith("0") for m in matches if m)
+    return Code(prefixes.pop(), widths.pop() if padded else 0)
+
+
 @dataclass
 class Ordered:
     """An ordered space: ``size`` values at the quantiles of ``bounds`` (ascending numbers),
     at least ``unit`` apart, rendered by ``kind``."""
 
-    kind: str  # int | numeric | float | date | time | timestamp | timestamptz | interval
+    kind: str  # int | numeric | float | date | time | timestamp | timestamptz | interval | code
     bounds: list[float]
     unit: float
     size: int | None  # grid points between the bounds: the most distinct values possible
     scale: int = 0  # numeric digits after the point
     count: int | None = None  # how many values to spread over the bounds (default: size)
+    code: Code | None = None  # kind "code": text codes like SKU-0042, numbered in order
     _cache: Floats | None = field(default=None, repr=False)
 
     def numbers(self, ks: Ints) -> Floats:
@@ -171,6 +208,10 @@ class Ordered:
 
     def render(self, values: Floats) -> list[str]:
         kind = self.kind
+        if kind == "code":
+            assert self.code is not None
+            prefix, width = self.code.prefix, self.code.width
+            return [prefix + str(v).zfill(width) for v in values.astype(np.int64).tolist()]
         if kind == "int":
             return list(map(str, values.astype(np.int64).tolist()))
         if kind == "numeric":
@@ -195,6 +236,9 @@ class Ordered:
 
     def parse(self, text: str) -> float | None:
         kind = self.kind
+        if kind == "code":
+            assert self.code is not None
+            return self.code.number(text)
         if kind in ("int", "numeric", "float"):
             try:
                 number = float(Decimal(text.strip().replace("$", "").replace(",", "")))

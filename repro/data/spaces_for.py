@@ -15,6 +15,7 @@ from repro.data.spaces import (
     Structured,
     Text,
     Uuid,
+    code_of,
     copy_escape,
     default_bounds,
     unit_of,
@@ -118,6 +119,13 @@ def _text(column: Column, info: TypeInfo, rule: ColumnRule | None, offset: int) 
             max_length = min(max_length or rule.max_length, rule.max_length)
         if rule.min_length is not None and rule.min_length > 3:
             meaning, width = None, max(width or 0, rule.min_length + 2)
+    code = code_of(column.stats.bounds) if column.stats and column.stats.bounds else None
+    if code is not None and not (rule is not None and rule.patterns):
+        assert column.stats is not None and column.stats.bounds is not None
+        numbers = [code.number(str(b)) for b in column.stats.bounds]
+        bounds = [n for n in numbers if n is not None]
+        if len(bounds) >= 2 and bounds[-1] > bounds[0]:
+            return Ordered("code", bounds, 1.0, None, code=code)
     if meaning == "country" and max_length in (2, 3):
         return Listed(meanings.country_codes(max_length))
     if meaning == "currency" and max_length == 3:
