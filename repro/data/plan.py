@@ -263,7 +263,9 @@ class Planner:
         the others keep their own statistics. Otherwise rows enumerate distinct tuples:
         the row's shuffled position written in mixed radix, one digit per foreign key (a
         parent row) or free column (a value number)."""
-        if all(c in renderers for c in unique.columns) or unique_alone & set(unique.columns):
+        if n == 0 or all(c in renderers for c in unique.columns):
+            return n  # no rows (schema only): nothing to enumerate
+        if unique_alone & set(unique.columns):
             return n
         groups: list[Group] = []
         covered: set[str] = set()
