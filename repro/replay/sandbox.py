@@ -14,6 +14,8 @@ Where production conditions slot in (a later issue): :class:`SandboxOptions` gro
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from repro.data.progress import Progress
@@ -151,11 +154,13 @@ def open_sandbox(
     stages: list[Stage] = []
     facts = SandboxFacts(app_image=app_spec.image, files=files.mounts)
     with ExitStack() as stack:
+        stack.enter_context(_second_interrupt_waits())
         done = _timed(stages, "network")
-        network = client.networks.create(
-            f"repro-sandbox-{sandbox_id}", driver="bridge", labels=labels
-        )
-        stack.callback(_remove_network, network)
+        # Clean-up is registered by name BEFORE each create call: Ctrl-C can land after the
+        # engine made the object but before the call returned it.
+        network_name = f"repro-sandbox-{sandbox_id}"
+        stack.callback(_remove_network, client, network_name)
+        network = client.networks.create(network_name, driver="bridge", labels=labels)
         gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
         sink = stack.enter_context(SentrySink(host="0.0.0.0"))
         done()
@@ -205,10 +210,12 @@ def open_sandbox(
         )
         user = app_user(snapshot, app_spec)
         facts.app_user = user or "the image's user"
+        app_name = f"repro-sandbox-app-{sandbox_id}"
+        stack.callback(_remove_container, client, app_name)
         app = client.containers.create(
             app_spec.image,
             command=app_spec.command,
-            name=f"repro-sandbox-app-{sandbox_id}",
+            name=app_name,
             hostname="app",
             user=user,
             environment=env,
@@ -217,7 +224,6 @@ def open_sandbox(
             ports={f"{app_spec.port}/tcp": ("127.0.0.1", None)},
             detach=True,
         )
-        stack.callback(_remove_container, app)
         if files.mounts and not app.put_archive("/", files.tar):
             raise SandboxError("could not copy the config files into the app container")
         app.start()
@@ -265,15 +271,39 @@ def _wait_ready(sandbox: Sandbox, health: str | None, timeout_s: int) -> None:
         time.sleep(POLL_SECONDS)
 
 
-def _remove_container(container: Any) -> None:
+def _remove_container(client: Any, name: str) -> None:
     import docker
 
     with suppress(docker.errors.NotFound):
-        container.remove(force=True, v=True)
+        client.containers.get(name).remove(force=True, v=True)
 
 
-def _remove_network(network: Any) -> None:
+def _remove_network(client: Any, name: str) -> None:
     import docker
 
-    with suppress(docker.errors.NotFound):
-        network.remove()
+    for network in client.networks.list(names=[name]):
+        with suppress(docker.errors.NotFound):
+            network.remove()
+
+
+@contextmanager
+def _second_interrupt_waits() -> Iterator[None]:
+    """The first Ctrl-C unwinds (KeyboardInterrupt) and removes the sandbox; further ones
+    during that clean-up are ignored, so an impatient second Ctrl-C cannot strand containers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    if previous is signal.SIG_IGN:  # started ignoring Ctrl-C (a background job): keep it so
+        yield
+        return
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -13,7 +13,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -269,15 +269,20 @@ def sandbox_database(
     started = time.perf_counter()
     try:
         container.start()
-    except docker.errors.ImageNotFound:
-        container.stop()
-        raise ReproError(
-            f"no image {image} for the sandbox's PostgreSQL {major}",
-            hint="build it (make images) or pass another image template",
-        ) from None
-    except docker.errors.DockerException as exc:
-        container.stop()
-        raise DockerUnavailableError(f"the sandbox database did not start: {exc}") from None
+    except BaseException as exc:
+        # Ctrl-C may land while the engine creates the container, before testcontainers
+        # holds it: remove it by name too.
+        _remove(container, name)
+        if isinstance(exc, docker.errors.ImageNotFound):
+            raise ReproError(
+                f"no image {image} for the sandbox's PostgreSQL {major}",
+                hint="build it (make images) or pass another image template",
+            ) from None
+        if isinstance(exc, docker.errors.DockerException):
+            raise DockerUnavailableError(
+                f"the sandbox database did not start: {' '.join(str(exc).split())}"
+            ) from None
+        raise
     try:
         dsn = str(container.get_connection_url(driver=None))
         sandbox = SandboxDatabase(dsn, major, image, name, settings, skipped)
@@ -309,4 +314,15 @@ def sandbox_database(
         sandbox.load_seconds = time.perf_counter() - loading
         yield sandbox
     finally:
-        container.stop()  # removes the container (and its anonymous volume)
+        _remove(container, name)
+
+
+def _remove(container: Any, name: str) -> None:
+    """Remove the container and its anonymous volume, whatever state it got to."""
+    import docker
+
+    with suppress(docker.errors.DockerException):
+        container.stop()
+    # Gone already in the usual case (stop removes it): that is what we wanted.
+    with suppress(docker.errors.DockerException):
+        docker.from_env().containers.get(name).remove(force=True, v=True)
