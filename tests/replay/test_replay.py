@@ -1,0 +1,312 @@
+"""`repro replay` end to end on the real Docker engine: the demo shop's four planted
+production-only bugs, replayed from their captured Sentry events (fixtures/incidents/<bug>/).
+
+With the production snapshot (PostgreSQL 13, ~5% NULL emails, FEATURE_NEW_CHECKOUT=1,
+settings.yaml 0600 root:root, demo-pricing 2.1.0 image) each bug is REPRODUCED with the right
+exception and in-app frame; with the staging snapshot (PostgreSQL 15, 3 customers, no flag,
+settings readable by the app) each is NOT_REPRODUCED. Every run is the real command in a
+subprocess, and afterwards no container or network of a sandbox is left: after success,
+after a failed sandbox (ENV_ERROR) and after SIGINT mid-replay.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers.dockerutil import require_image
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+INCIDENTS = ROOT / "fixtures" / "incidents"
+PROD = str(ROOT / "fixtures" / "snapshots" / "prod.json")
+STAGING = str(ROOT / "fixtures" / "snapshots" / "staging.json")
+SANDBOX_LABEL = "repro.sandbox.id"
+IMAGES = ("repro/demo-shop:2.1.0", "repro/demo-shop:1.4.2", "postgres:13", "postgres:15")
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    exception: str
+    function: str
+    context_line: str
+
+
+BUGS = [
+    Bug(
+        "null-email",
+        "AttributeError",
+        "newsletter_report",
+        'recipients.append(row["email"].lower())',
+    ),
+    Bug(
+        "feature-flag",
+        "KeyError",
+        "checkout_preview",
+        'country = payload["shipping_address"]["country"]',
+    ),
+    Bug(
+        "pg-version",
+        "psycopg.errors.UndefinedFunction",
+        "order_stats",
+        "rows = conn.execute(ORDER_STATS_SQL, (weeks,)).fetchall()",
+    ),
+    Bug(
+        "unreadable-config",
+        "PermissionError",
+        "pricing_rules",
+        'with open(path, encoding="utf-8") as handle:',
+    ),
+]
+
+
+def repro(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "repro.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,  # the profiles' sandbox.app.files are relative to the repo root
+        check=False,
+    )
+
+
+def leftovers(client: Any) -> list[str]:
+    # The low-level API lists without inspecting each object (no race with a removal).
+    containers = client.api.containers(all=True, filters={"label": SANDBOX_LABEL})
+    networks = client.api.networks(filters={"label": SANDBOX_LABEL})
+    return [f"container {c['Names']}" for c in containers] + [
+        f"network {n['Name']}" for n in networks
+    ]
+
+
+@pytest.fixture(scope="module")
+def incidents(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    for image in IMAGES:
+        require_image(docker_client, image)
+    folder = tmp_path_factory.mktemp("incidents")
+    made: dict[str, Path] = {}
+    for bug in BUGS:
+        path = folder / f"{bug.name}.yaml"
+        done = repro(
+            "import", "sentry", str(INCIDENTS / bug.name / "sentry-event.json"), "-o", str(path)
+        )
+        assert done.returncode == 0, done.stderr
+        made[bug.name] = path
+    return made
+
+
+def _report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert "Traceback" not in done.stderr, done.stderr
+    try:
+        report: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        pytest.fail(f"no JSON report (exit {done.returncode}): {done.stderr[-2000:]}")
+    return report
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.name)
+def test_production_sandbox_reproduces(
+    bug: Bug, incidents: dict[str, Path], docker_client: Any
+) -> None:
+    done = repro("replay", str(incidents[bug.name]), "--snapshot", PROD, "--json", "--no-parity")
+    report = _report(done)
+    assert (done.returncode, report["verdict"]) == (0, "reproduced"), report["reason"]
+    sandbox = report["evidence"]["sandbox"]
+    assert sandbox["source"] == "sentry"  # the app's own event, through repro's sink
+    main = sandbox["signature"]["exceptions"][-1]
+    assert main["type"] == bug.exception
+    in_app = [(f["function"], f["context_line"]) for f in main["frames"] if f["in_app"]]
+    assert (bug.function, bug.context_line) in in_app
+    assert report["attempts"][0]["status"] == 500
+    assert report["sandbox"]["database"]["major"] == 13
+    assert leftovers(docker_client) == []
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.name)
+def test_staging_sandbox_does_not_reproduce(
+    bug: Bug, incidents: dict[str, Path], docker_client: Any
+) -> None:
+    done = repro("replay", str(incidents[bug.name]), "--snapshot", STAGING, "--json", "--no-parity")
+    report = _report(done)
+    assert (done.returncode, report["verdict"]) == (1, "not-reproduced"), report["reason"]
+    # The request was served, not refused: staging-shaped data holds what it names.
+    assert report["attempts"][0]["status"] == 200
+    assert report["sandbox"]["database"]["major"] == 15
+    assert leftovers(docker_client) == []
+
+
+def test_har_capture_reproduces_by_status_and_repeat_gives_a_rate(
+    incidents: dict[str, Path], docker_client: Any, tmp_path: Path
+) -> None:
+    incident = tmp_path / "har.yaml"
+    made = repro(
+        "import", "har", str(INCIDENTS / "pg-version" / "request.har"), "-o", str(incident)
+    )
+    assert made.returncode == 0, made.stderr
+    done = repro(
+        "replay", str(incident), "--snapshot", PROD, "--json", "--no-parity", "--repeat", "3"
+    )
+    report = _report(done)
+    assert (done.returncode, report["verdict"]) == (0, "reproduced"), report["reason"]
+    assert report["rate"]["matched"] == report["rate"]["attempts"] == 3
+    assert [a["status"] for a in report["attempts"]] == [500, 500, 500]
+    assert leftovers(docker_client) == []
+
+
+def test_parity_secrets_and_stand_ins_never_leak(
+    incidents: dict[str, Path], docker_client: Any, tmp_path: Path
+) -> None:
+    canary_secret = "canary-secret-5f1c2a9e7b"
+    canary_token = "canary-token-81d0c3f4aa"
+    secrets = tmp_path / "sandbox.env"
+    secrets.write_text(f"SECRET_KEY={canary_secret}\n")
+    args = [
+        "replay",
+        str(incidents["null-email"]),
+        "--snapshot",
+        PROD,
+        "--secrets",
+        str(secrets),
+        "--auth",
+        f"Bearer {canary_token}",
+    ]
+    done = repro(*args, "--json")
+    report = _report(done)
+    assert done.returncode == 0, report["reason"]
+    sources = {e["name"]: e["source"] for e in report["sandbox"]["env"]}
+    assert sources["SECRET_KEY"] == "secrets file"
+    assert sources["DEMO_SIGNING_SALT"] == "placeholder"
+    assert sources["DATABASE_URL"] == "sandbox database"
+    assert {"where": "header:Authorization", "source": "--auth"} in report["stand_ins"]
+    files = {f["path"]: f for f in report["sandbox"]["files"]}
+    assert files["/etc/demo-app/settings.yaml"]["mode"] == "0600"
+    assert report["sandbox"]["app"]["user"] == "10001:10001"
+    parity = report["parity"]
+    assert parity["error"] is None
+    # The facets the sandbox could capture compare with production's: nothing incomparable
+    # (the app's uid cannot read settings.yaml, the capture runs as root as in production).
+    assert parity["incomparable"] == []
+    paths = [item["path"] for item in parity["top"]]
+    assert "database.server.major" not in " ".join(paths)  # same major: not a discrepancy
+    markdown = repro(*args, "--markdown")
+    assert markdown.returncode == 0 and "## repro replay: REPRODUCED" in markdown.stdout
+    for output in (done.stdout, done.stderr, markdown.stdout, markdown.stderr):
+        assert canary_secret not in output and canary_token not in output
+    assert leftovers(docker_client) == []
+
+
+def test_failing_app_is_env_error_and_cleaned_up(
+    incidents: dict[str, Path], docker_client: Any, tmp_path: Path
+) -> None:
+    profile = yaml.safe_load((ROOT / "profiles" / "prod.yaml").read_text())
+    profile["sandbox"]["app"]["command"] = ["python3", "-c", "import sys; sys.exit(3)"]
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(profile))
+    done = repro(
+        "replay",
+        str(incidents["null-email"]),
+        "--snapshot",
+        PROD,
+        "--profile",
+        str(path),
+        "--json",
+        "--rows",
+        "0",
+    )
+    report = _report(done)
+    assert (done.returncode, report["verdict"]) == (2, "env-error")
+    assert "exited with code 3" in report["env_error"]
+    assert report["attempts"] == []
+    assert leftovers(docker_client) == []
+
+
+def test_missing_image_and_bad_input_are_one_line_errors(
+    incidents: dict[str, Path], docker_client: Any, tmp_path: Path
+) -> None:
+    profile = yaml.safe_load((ROOT / "profiles" / "prod.yaml").read_text())
+    profile["sandbox"]["app"]["image"] = "repro/no-such-image:1"
+    path = tmp_path / "noimage.yaml"
+    path.write_text(yaml.safe_dump(profile))
+    done = repro(
+        "replay", str(incidents["null-email"]), "--snapshot", PROD, "--profile", str(path), "--json"
+    )
+    report = _report(done)
+    assert done.returncode == 2 and "no image repro/no-such-image:1" in report["env_error"]
+    garbage = tmp_path / "garbage.yaml"
+    garbage.write_text("schema: repro.incident/v1\nrequest: 3\n")
+    for args in (
+        [str(garbage), "--snapshot", PROD],
+        [str(tmp_path / "missing.yaml"), "--snapshot", PROD],
+        [str(incidents["null-email"])],
+        [str(incidents["null-email"]), "--snapshot", PROD, "--repeat", "0"],
+        [str(incidents["null-email"]), "--snapshot", PROD, "--stand-in", "nowhere"],
+    ):
+        done = repro("replay", *args)
+        assert done.returncode == 2, (args, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("repro: error:"), done.stderr
+    assert leftovers(docker_client) == []
+
+
+def _wait_for(client: Any, role: str, proc: subprocess.Popen[str], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = client.api.containers(
+            all=True, filters={"label": [SANDBOX_LABEL, f"repro.sandbox.role={role}"]}
+        )
+        if found:
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"repro replay ended before its {role} container started")
+        time.sleep(0.05)
+    pytest.fail(f"no {role} container within {timeout} s")
+
+
+@pytest.mark.parametrize("stage", ["database", "app"])
+def test_sigint_mid_replay_leaves_nothing(
+    stage: str, incidents: dict[str, Path], docker_client: Any
+) -> None:
+    # Many attempts keep the replay busy long enough to be interrupted in the middle.
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "repro.cli",
+            "replay",
+            str(incidents["pg-version"]),
+            "--snapshot",
+            PROD,
+            "--json",
+            "--repeat",
+            "500",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        _wait_for(docker_client, stage, proc)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, (err, _out)
+    assert "interrupted" in err and "Traceback" not in err
+    assert leftovers(docker_client) == []
