@@ -23,6 +23,7 @@ BENCHMARKS = [
     "diff_bench",
     "data_generate",
     "data_anonymize",
+    "replay_bench",
 ]
 
 

@@ -1,0 +1,169 @@
+"""``repro replay`` from start to verdict, by stage, against a bare ``docker run`` of the same
+PostgreSQL image until it accepts connections.
+
+Target (2-core machine, images present): the whole replay <= 30 s with a 100k-row dataset.
+The incident is the demo's NULL-email bug (fixtures/incidents/null-email/sentry-event.json,
+imported once), replayed against the demo's production snapshot (PostgreSQL 13, ~5% NULL
+emails) with ``--rows 100000``. Each run is the real command as a subprocess with ``--json``;
+the stage timings come from its report. ``--no-parity`` runs are measured too, since the
+parity snapshot is optional work after the verdict is known.
+``python benchmarks/replay_bench.py`` prints the result; ``benchmarks/run.py`` collects it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = 3
+ROWS = 100_000
+PG_IMAGE = "postgres:13"
+APP_IMAGE = "repro/demo-shop:2.1.0"
+
+
+def _repro(*args: str) -> tuple[float, dict[str, Any], int]:
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "repro.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        raise RuntimeError(
+            f"repro replay failed ({proc.returncode}): {proc.stderr[-500:]}"
+        ) from None
+    return seconds, report, proc.returncode
+
+
+def bare_postgres_ready() -> float:
+    """``docker run -d`` of the same image, then connect until it answers: the floor under
+    any sandbox with a database."""
+    name = f"repro-bench-pg-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            "docker",
+            "run",
+            "-d",
+            "--rm",
+            "--name",
+            name,
+            "--label",
+            "repro.managed=true",
+            "-e",
+            "POSTGRES_PASSWORD=bench",
+            "-p",
+            "127.0.0.1::5432",
+            PG_IMAGE,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        port = ""
+        while not port:
+            out = subprocess.run(
+                ["docker", "port", name, "5432/tcp"], capture_output=True, text=True, check=False
+            ).stdout
+            port = out.strip().splitlines()[0].rsplit(":", 1)[-1] if out.strip() else ""
+        while True:
+            try:
+                with psycopg.connect(
+                    f"postgresql://postgres:bench@127.0.0.1:{port}/postgres", connect_timeout=2
+                ) as conn:
+                    conn.execute("SELECT 1")
+                break
+            except psycopg.OperationalError:
+                time.sleep(0.05)
+        return time.perf_counter() - started
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+
+
+def run() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="repro-bench-replay-") as tmp:
+        incident = Path(tmp) / "incident.yaml"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "repro.cli",
+                "import",
+                "sentry",
+                str(ROOT / "fixtures/incidents/null-email/sentry-event.json"),
+                "-o",
+                str(incident),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        args = [
+            "replay",
+            str(incident),
+            "--snapshot",
+            str(ROOT / "fixtures/snapshots/prod.json"),
+            "--rows",
+            str(ROWS),
+            "--json",
+        ]
+        bare = [bare_postgres_ready() for _ in range(RUNS)]
+        full: list[tuple[float, dict[str, Any]]] = []
+        for _ in range(RUNS):
+            seconds, report, code = _repro(*args)
+            if code != 0:
+                raise RuntimeError(f"expected REPRODUCED (exit 0), got exit {code}")
+            full.append((seconds, report))
+        no_parity = [_repro(*args, "--no-parity")[0] for _ in range(RUNS)]
+    median_run = sorted(full, key=lambda item: item[0])[len(full) // 2]
+    total = median_run[0]
+    report = median_run[1]
+    stages = {s["name"]: s["seconds"] for s in report["stages"]}
+    accounted = sum(stages.values())
+    rows_loaded = report["sandbox"]["rows"]["total"]
+    bare_median = statistics.median(bare)
+    rows: dict[str, str] = {
+        "`repro replay` to verdict, whole process (median of 3)": f"{total:.1f} s",
+        "same with `--no-parity` (median of 3)": f"{statistics.median(no_parity):.1f} s",
+        f"bare `docker run {PG_IMAGE}` until it accepts connections (median of 3)": (
+            f"{bare_median:.1f} s"
+        ),
+        "rows generated into the sandbox": f"{rows_loaded:,}",
+    }
+    for name, seconds in stages.items():
+        rows[f"stage: {name}"] = f"{seconds:.2f} s"
+    rows["process start, incident/snapshot load, report (rest)"] = f"{total - accounted:.2f} s"
+    rows["verdict"] = report["verdict"]
+    met = total <= 30.0
+    return {
+        "title": "repro replay, demo NULL-email bug, 100k-row dataset",
+        "target": "whole replay <= 30 s on this machine with images present",
+        "rows": rows,
+        "verdict": (
+            f"{'met' if met else 'MISSED'}: {total:.1f} s to verdict; the database stage is "
+            f"{stages.get('database', 0):.1f} s against {bare_median:.1f} s for a bare "
+            "`docker run` of the same image"
+        ),
+        "notes": f"Runs: {', '.join(f'{s:.1f}' for s, _ in full)} s. PostgreSQL image "
+        f"{PG_IMAGE}, app image {APP_IMAGE}, cpu count {os.cpu_count()}.",
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
