@@ -304,3 +304,52 @@ def test_unique_column_with_too_few_values_is_refused() -> None:
     database["tables"]["s.orders"]["constraints"]["orders_active_key"] = unique("active")
     with pytest.raises(DataGenerationError, match="can only hold 2 distinct values"):
         build_plans(build_model(database), Options())
+
+
+def test_code_shapes_are_recognised() -> None:
+    from repro.data.spaces import Code, code_of
+
+    assert code_of(["SKU-0001", "SKU-0040"]) == Code("SKU-", 4)
+    assert code_of(["INV2024001", "INV2024950"]) == Code("INV", 0)
+    assert code_of(["12", "7"]) == Code("", 0)
+    assert code_of(["SKU-0001", "ITEM-0002"]) is None  # two prefixes
+    assert code_of(["alice", "bob"]) is None
+    assert code_of(["SKU-0001"]) is None  # one bound says nothing about a range
+    assert Code("SKU-", 4).number("SKU-0042") == 42.0
+    assert Code("SKU-", 4).number("XYZ-0042") is None
+
+
+def test_code_columns_keep_productions_codes() -> None:
+    """The codes a captured request names (SKU-0001) exist in generated data: a unique text
+    column whose histogram is prefix + number is generated over production's range."""
+    bounds = ["SKU-0001"] + [f"SKU-{i:04d}" for i in range(2, 41, 2)]  # as pg_stats had it
+    database = {
+        "tables": {
+            "s.products": table(
+                "products",
+                {
+                    "id": column(1, "bigint", nullable=False),
+                    "sku": column(2, "text", nullable=False),
+                },
+                {"products_pkey": unique("id", kind="primary_key"), "sku_key": unique("sku")},
+                40,
+            )
+        },
+        "statistics": {
+            "s.products": {
+                "columns": {
+                    "sku": {
+                        "analyzed": True,
+                        "null_frac": 0.0,
+                        "n_distinct": -1.0,
+                        "avg_width": 9,
+                        "histogram": {"bounds": bounds, "buckets": len(bounds) - 1},
+                        "mcv": None,
+                    }
+                }
+            }
+        },
+    }
+    plan = build_plans(build_model(database), Options(seed=3))[0]
+    skus = sorted(row[1] for row in rows_of(plan))
+    assert skus == [f"SKU-{i:04d}" for i in range(1, 41)]
