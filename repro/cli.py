@@ -485,6 +485,14 @@ def replay_command(
             "--rows", help="At most N generated rows in all (0: schema only; default: profile)."
         ),
     ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            help="Load this masked copy (repro data anonymize --to FILE.sql[.gz]) instead of "
+            "generating rows.",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 0,
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds to wait for each answer.")
@@ -521,6 +529,7 @@ def replay_command(
                 stand_ins=stand_in or [],
                 secrets_file=secrets_file,
                 rows=rows,
+                data_dump=data,
                 seed=seed,
                 timeout_s=timeout,
                 parity=not no_parity,

@@ -26,6 +26,7 @@ from repro.replay.outcome import ReplayOutcome
 from repro.replay.report import render_json, render_markdown, render_rich
 from repro.replay.request import parse_stand_in
 from repro.replay.runner import ReplayOptions, replay
+from repro.replay.sandbox_dump import check_dump
 from repro.replay.sandbox_env import load_secrets_file
 from repro.snapshot.model import Snapshot
 from repro.snapshot.store import resolve_snapshot
@@ -43,6 +44,7 @@ class ReplayArgs:
     stand_ins: list[str] = field(default_factory=list)
     secrets_file: str | None = None
     rows: int | None = None
+    data_dump: str | None = None
     seed: int = 0
     timeout_s: float = 30.0
     parity: bool = True
@@ -104,6 +106,9 @@ def run_replay(args: ReplayArgs, redactors: list[Redactor]) -> int:
         raise UsageError("--timeout must be greater than 0")
     if args.rows is not None and args.rows < 0:
         raise UsageError("--rows must be 0 (schema only) or more")
+    if args.data_dump is not None and args.rows is not None:
+        raise UsageError("--data loads a masked copy; --rows sizes generated data: pick one")
+    dump = check_dump(args.data_dump) if args.data_dump is not None else None
     incident = load_incident(args.incident)
     snapshot, snapshot_ref, profile = _production(args)
     redactor = Redactor(load_key(profile.redaction_key_file))
@@ -125,6 +130,7 @@ def run_replay(args: ReplayArgs, redactors: list[Redactor]) -> int:
         seed=args.seed,
         parity=args.parity,
         base_dir=Path.cwd(),
+        data_dump=dump,
     )
     interactive = is_interactive() and args.output_format is None
     with _sigterm_unwinds():
@@ -153,6 +159,7 @@ _STAGE_NAMES = {
     "sandbox": "building the sandbox (database, data, app)",
     "replay": "replaying the request",
     "parity": "snapshotting the sandbox for parity",
+    "cleanup": "removing the sandbox",
 }
 
 

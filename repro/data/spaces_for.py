@@ -125,7 +125,9 @@ def _text(column: Column, info: TypeInfo, rule: ColumnRule | None, offset: int) 
         numbers = [code.number(str(b)) for b in column.stats.bounds]
         bounds = [n for n in numbers if n is not None]
         if len(bounds) >= 2 and bounds[-1] > bounds[0]:
-            return Ordered("code", bounds, 1.0, None, code=code)
+            # The first and last bounds are the column's min and max: codes stay inside.
+            size = int(bounds[-1] - bounds[0]) + 1
+            return Ordered("code", bounds, 1.0, size, code=code)
     if meaning == "country" and max_length in (2, 3):
         return Listed(meanings.country_codes(max_length))
     if meaning == "currency" and max_length == 3:

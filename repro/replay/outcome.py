@@ -62,6 +62,7 @@ class SandboxFacts:
     settings_applied: dict[str, str] = field(default_factory=dict)
     settings_skipped: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows loaded
+    data_source: str = "generated"  # or "from copy.sql" (a masked dump)
     app_image: str = ""
     app_user: str = ""  # "10001:10001"
     memory_limit: str | None = None

@@ -275,7 +275,7 @@ def rows_text(sandbox: SandboxFacts) -> str:
     if not sandbox.rows:
         return "none"
     top, more = top_tables(sandbox.rows)
-    text = f"{sum(sandbox.rows.values()):,} in {len(sandbox.rows)} tables: "
+    text = f"{sum(sandbox.rows.values()):,} {sandbox.data_source} in {len(sandbox.rows)} tables: "
     text += ", ".join(f"{name} {count:,}" for name, count in top)
     return text + (f" and {more} more" if more else "")
 
@@ -323,7 +323,11 @@ def _sandbox_json(sandbox: SandboxFacts) -> dict[str, Any]:
             "settings_applied": dict(sandbox.settings_applied),
             "settings_skipped": list(sandbox.settings_skipped),
         },
-        "rows": {"total": sum(sandbox.rows.values()), "tables": dict(sandbox.rows)},
+        "rows": {
+            "total": sum(sandbox.rows.values()),
+            "tables": dict(sandbox.rows),
+            "source": sandbox.data_source,
+        },
         "app": {
             "image": sandbox.app_image,
             "user": sandbox.app_user,

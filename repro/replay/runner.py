@@ -47,6 +47,7 @@ class ReplayOptions:
     parity: bool = True
     base_dir: Path = field(default_factory=Path.cwd)
     progress: Progress | None = None  # rows/s while the sandbox's data loads
+    data_dump: Path | None = None  # a masked copy to load instead of generated rows
 
 
 def replay(
@@ -77,6 +78,7 @@ def replay(
         base_dir=options.base_dir,
         progress=options.progress,
         app_role=profile.database.role if profile.database else None,
+        data_dump=options.data_dump,
     )
     on_stage("sandbox")
     try:
@@ -101,6 +103,9 @@ def replay(
                 outcome.stages.append(Stage("parity", time.perf_counter() - started))
             if exits:
                 outcome.app_log_tail = [redactor.scrub(line) for line in sandbox.log_tail()]
+            on_stage("cleanup")
+            cleaning = time.perf_counter()
+        outcome.stages.append(Stage("cleanup", time.perf_counter() - cleaning, "removed"))
     except SandboxError as exc:
         outcome.env_error = redactor.scrub(exc.one_line())
         outcome.app_log_tail = [redactor.scrub(line) for line in exc.log_tail]

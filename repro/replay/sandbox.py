@@ -59,6 +59,7 @@ class SandboxOptions:
     base_dir: Path = field(default_factory=Path.cwd)  # where sandbox.app.files are relative to
     progress: Progress | None = None
     app_role: str | None = None  # production's database role for the app (profile database.role)
+    data_dump: Path | None = None  # a masked copy (repro data anonymize --to FILE.sql) instead
 
 
 @dataclass
@@ -178,6 +179,7 @@ def open_sandbox(
                     network=network.name,
                     progress=options.progress,
                     app_role=options.app_role,
+                    data_dump=options.data_dump,
                 )
             )
         except DockerUnavailableError:
@@ -185,18 +187,19 @@ def open_sandbox(
         except ReproError as exc:
             raise SandboxError(f"the sandbox database failed: {exc.one_line()}") from None
         stages[-1:] = []  # replaced by the database's own two stages
-        loaded = database.data.rows if database.data else 0
+        rows = database.rows
+        how = f"from {options.data_dump.name}" if options.data_dump else "generated"
         stages.append(
             Stage("database", database.start_seconds, f"{database.image}, ready to connect")
         )
-        stages.append(Stage("data", database.load_seconds, f"{loaded:,} rows generated"))
+        stages.append(Stage("data", database.load_seconds, f"{sum(rows.values()):,} rows {how}"))
         del done
         facts.database_image = database.image
         facts.database_major = database.major
         facts.settings_applied = dict(database.settings)
         facts.settings_skipped = list(database.skipped_settings)
-        if database.data is not None:
-            facts.rows = {t.key: t.rows for t in database.data.tables}
+        facts.rows = rows
+        facts.data_source = how
 
         done = _timed(stages, "app", app_spec.image)
         assert database.network_dsn is not None

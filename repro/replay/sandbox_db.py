@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +26,7 @@ from repro.data.progress import Progress
 from repro.errors import DockerUnavailableError, ReproError
 from repro.redaction import Redactor
 from repro.replay.prune import MANAGED_LABEL
+from repro.replay.sandbox_dump import load_dump
 from repro.snapshot.model import Snapshot
 
 # Settings that describe the machine or the cluster's files, not behaviour a bug depends on,
@@ -153,6 +155,14 @@ class SandboxDatabase:
     data: Report | None = None
     network_dsn: str | None = None  # from containers on ``network`` (host = the alias)
     app_role: str | None = None  # production's app role, made with its grants; None: superuser
+    dump_rows: dict[str, int] | None = None  # rows per table loaded from a dump file
+
+    @property
+    def rows(self) -> dict[str, int]:
+        if self.dump_rows is not None:
+            return dict(self.dump_rows)
+        return {t.key: t.rows for t in self.data.tables} if self.data is not None else {}
+
     start_seconds: float = 0.0  # container start until PostgreSQL answers
     load_seconds: float = 0.0  # schema and rows
 
@@ -197,6 +207,27 @@ def sandbox_rows(database: Mapping[str, Any], max_rows: int) -> dict[str, int]:
     }
 
 
+def _row_counts(dsn: str) -> dict[str, int]:
+    """Exact rows per user table after a dump load (the dump's tables are few and small
+    enough for a sandbox; statistics would lag)."""
+    import psycopg
+    from psycopg import sql
+
+    counts: dict[str, int] = {}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT schemaname, relname FROM pg_stat_user_tables ORDER BY 1, 2"
+        ).fetchall()
+        for schema, name in tables:
+            query = sql.SQL("SELECT count(*) FROM {}.{}").format(
+                sql.Identifier(schema), sql.Identifier(name)
+            )
+            row = conn.execute(query).fetchone()
+            counts[f"{schema}.{name}"] = int(row[0]) if row else 0
+        conn.execute("ANALYZE")
+    return counts
+
+
 def _run_statements(dsn: str, statements: list[str], role: str) -> None:
     import psycopg
 
@@ -231,10 +262,12 @@ def sandbox_database(
     alias: str = "db",
     progress: Progress | None = None,
     app_role: str | None = None,
+    data_dump: Path | None = None,
 ) -> Iterator[SandboxDatabase]:
     """A running sandbox database with production-shaped data (at most about ``max_rows``
-    rows in all, scaled down evenly from production's counts; 0: schema only). With
-    ``network``, it also joins that Docker network as ``alias``."""
+    rows in all, scaled down evenly from production's counts; 0: schema only), or the masked
+    copy in ``data_dump`` (``repro data anonymize --to FILE.sql``). With ``network``, it also
+    joins that Docker network as ``alias``."""
     database = database_of(snapshot)
     major = _major(database)
     image = image_template.format(major=major)
@@ -293,14 +326,18 @@ def sandbox_database(
             )
             sandbox.network_dsn = f"postgresql://{USER}:{PASSWORD}@{alias}:5432/{dbname}"
         loading = time.perf_counter()
-        sandbox.data = generate(
-            snapshot,
-            dsn,
-            Options(seed=seed, rows=sandbox_rows(database, max_rows)),
-            LoadOptions(create_schema=True),
-            redactor,
-            progress,
-        )
+        if data_dump is not None:
+            load_dump(container.get_wrapped_container(), data_dump, USER, dbname)
+            sandbox.dump_rows = _row_counts(dsn)
+        else:
+            sandbox.data = generate(
+                snapshot,
+                dsn,
+                Options(seed=seed, rows=sandbox_rows(database, max_rows)),
+                LoadOptions(create_schema=True),
+                redactor,
+                progress,
+            )
         if app_role:
             password = secrets.token_hex(16)
             statements = role_statements(database, app_role, password)

@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from tests.helpers.dockerutil import require_image
+from tests.helpers.pg import fresh_database
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -208,6 +209,54 @@ def test_parity_secrets_and_stand_ins_never_leak(
     assert leftovers(docker_client) == []
 
 
+def test_masked_copy_brings_productions_data_to_a_staging_sandbox(
+    incidents: dict[str, Path], docker_client: Any, postgres_13: Any, tmp_path: Path
+) -> None:
+    """Staging's sandbox does not fail on the NULL-email request with its own data; loaded
+    with a masked copy of production's rows (`repro data anonymize --to copy.sql.gz`) it does."""
+    rules = yaml.safe_load((ROOT / "profiles" / "anonymize.yaml").read_text())
+    # The newsletter flag lives in the hstore attributes: a copy that blanks them (the example
+    # rules do, to be safe) loses the subscribers whose NULL email crashes the report.
+    rules["tables"]["public.customers"]["columns"]["attributes"] = "keep"
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump(rules))
+    dump = tmp_path / "prod-copy.sql.gz"
+    env_key = {"REPRO_ANON_KEY": "test-anonymization-key"}
+    with fresh_database(postgres_13.dsn) as source:
+        made = repro("data", "generate", PROD, "--dsn", source, "--create-schema", "--json")
+        assert made.returncode == 0, made.stderr
+        copied = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "repro.cli",
+                "data",
+                "anonymize",
+                "--from",
+                source,
+                "--to",
+                str(dump),
+                "--rules",
+                str(rules_file),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, **env_key},
+            timeout=300,
+            check=False,
+        )
+        assert copied.returncode == 0, copied.stderr
+    args = ["replay", str(incidents["null-email"]), "--snapshot", STAGING, "--json", "--no-parity"]
+    report = _report(repro(*args, "--data", str(dump)))
+    assert report["verdict"] == "reproduced", report["reason"]
+    assert report["sandbox"]["database"]["major"] == 15
+    assert report["sandbox"]["rows"]["source"] == "from prod-copy.sql.gz"
+    assert report["sandbox"]["rows"]["tables"]["public.customers"] == 20_000
+    assert leftovers(docker_client) == []
+
+
 def test_failing_app_is_env_error_and_cleaned_up(
     incidents: dict[str, Path], docker_client: Any, tmp_path: Path
 ) -> None:
@@ -253,6 +302,8 @@ def test_missing_image_and_bad_input_are_one_line_errors(
         [str(incidents["null-email"])],
         [str(incidents["null-email"]), "--snapshot", PROD, "--repeat", "0"],
         [str(incidents["null-email"]), "--snapshot", PROD, "--stand-in", "nowhere"],
+        [str(incidents["null-email"]), "--snapshot", PROD, "--data", str(tmp_path / "no.sql")],
+        [str(incidents["null-email"]), "--snapshot", PROD, "--data", str(garbage)],
     ):
         done = repro("replay", *args)
         assert done.returncode == 2, (args, done.stderr)
