@@ -163,7 +163,8 @@ def open_sandbox(
         stack.callback(_remove_network, client, network_name)
         network = client.networks.create(network_name, driver="bridge", labels=labels)
         gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
-        sink = stack.enter_context(SentrySink(host="0.0.0.0"))
+        # Bound on the network's gateway only: reachable from the sandbox, not from elsewhere.
+        sink = stack.enter_context(SentrySink(host=gateway))
         done()
 
         done = _timed(stages, "database")
