@@ -50,12 +50,17 @@ def render(results: list[dict[str, Any]]) -> str:
         "Written by `make bench` (`python benchmarks/run.py`); numbers are from the run below,",
         "on the machine below. Re-run to refresh.",
         "",
-        f"- Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} (a section re-run on its own,"
+        " `python benchmarks/run.py NAME`, carries its own Measured line)",
         f"- Machine: {machine()}",
         "",
     ]
     for result in results:
+        if "kept" in result:  # a section of an earlier run, not re-run this time
+            lines += [result["kept"].rstrip("\n"), ""]
+            continue
         lines += [f"## {result['title']}", "", f"Target: {result.get('target', '—')}", ""]
+        lines += [f"Measured: {result['measured']}", ""] if result.get("measured") else []
         lines += ["| measurement | value |", "| --- | --- |"]
         for label, value in result.get("rows", {}).items():
             lines.append(f"| {label} | {value} |")
@@ -67,6 +72,20 @@ def render(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _merge(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Some benchmarks re-run (``run.py NAME...``): the other sections of BENCHMARKS.md are
+    kept as they were, in place, each with its own Measured line when it had one."""
+    path = ROOT / "BENCHMARKS.md"
+    if not path.exists():
+        return results
+    fresh = {r["title"]: r for r in results}
+    merged: list[dict[str, Any]] = []
+    for section in path.read_text(encoding="utf-8").split("\n## ")[1:]:
+        title = section.split("\n", 1)[0].strip()
+        merged.append(fresh.pop(title, {"kept": "## " + section}))
+    return merged + list(fresh.values())
+
+
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     selected = argv or BENCHMARKS
@@ -76,11 +95,15 @@ def main(argv: list[str]) -> int:
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         try:
             module = importlib.import_module(name)
-            results.append(module.run())
+            result = module.run()
+            result.setdefault("measured", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+            results.append(result)
         except Exception as exc:
             failed = True
             traceback.print_exc()
             results.append({"title": name, "rows": {"error": f"{type(exc).__name__}: {exc}"}})
+    if argv:
+        results = _merge(results)
     text = render(results)
     (ROOT / "BENCHMARKS.md").write_text(text + "\n", encoding="utf-8")
     print(text)
