@@ -68,6 +68,8 @@ class SandboxFacts:
     memory_limit: str | None = None
     env: list[EnvSource] = field(default_factory=list)
     files: list[FileMount] = field(default_factory=list)
+    # Where the sandbox knowingly differs from production because the snapshot lacked something.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -339,6 +339,7 @@ def _sandbox_json(sandbox: SandboxFacts) -> dict[str, Any]:
             {"path": f.path, "mode": f.mode, "owner": f.owner, "origin": f.origin}
             for f in sandbox.files
         ],
+        "warnings": list(sandbox.warnings),
     }
 
 
@@ -542,6 +543,8 @@ def _md_sandbox(sandbox: SandboxFacts) -> list[str]:
             for f in sandbox.files
         ]
         lines += _md_table(["File", "Mode", "Owner", "Origin"], rows)
+    if sandbox.warnings:
+        lines += [f"> **Unlike production:** {md_text(w)}" for w in sandbox.warnings] + [""]
     return lines
 
 
@@ -722,6 +725,8 @@ def _rich_sandbox(sandbox: SandboxFacts) -> Table:
         table.add_row(Text("env"), Text(f"{source}: {', '.join(names)}"))
     for f in sandbox.files:
         table.add_row(Text("file"), Text(f"{f.path} {f.mode} {f.owner} ({f.origin})"))
+    for warning in sandbox.warnings:
+        table.add_row(Text("unlike prod", style="yellow"), Text(warning, style="yellow"))
     return table
 
 

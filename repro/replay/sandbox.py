@@ -33,7 +33,7 @@ from repro.redaction import Redactor
 from repro.replay.outcome import SandboxFacts, Stage
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_db import SandboxDatabase, sandbox_database
-from repro.replay.sandbox_env import app_env, app_user, file_archive
+from repro.replay.sandbox_env import app_env, app_user, capture_gaps, file_archive
 from repro.replay.sentry_sink import SentrySink
 from repro.replay.spec import SandboxSpec
 from repro.snapshot.model import Snapshot
@@ -153,7 +153,11 @@ def open_sandbox(
     sandbox_id = uuid.uuid4().hex[:10]
     labels = {MANAGED_LABEL: "true", SANDBOX_LABEL: sandbox_id}
     stages: list[Stage] = []
-    facts = SandboxFacts(app_image=app_spec.image, files=files.mounts)
+    facts = SandboxFacts(
+        app_image=app_spec.image,
+        files=files.mounts,
+        warnings=capture_gaps(snapshot, app_spec),
+    )
     with ExitStack() as stack:
         stack.enter_context(_second_interrupt_waits())
         done = _timed(stages, "network")
@@ -201,6 +205,11 @@ def open_sandbox(
         facts.settings_skipped = list(database.skipped_settings)
         facts.rows = rows
         facts.data_source = how
+        if options.app_role and database.app_role is None:
+            facts.warnings.append(
+                f"production's database role {options.app_role} is not in the snapshot: "
+                "the app connects as the sandbox's superuser"
+            )
 
         done = _timed(stages, "app", app_spec.image)
         assert database.network_dsn is not None

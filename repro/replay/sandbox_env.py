@@ -81,6 +81,23 @@ def app_env(
     return env, [EnvSource(name, sources[name]) for name in sorted(env)]
 
 
+def capture_gaps(snapshot: Snapshot, spec: SandboxApp) -> list[str]:
+    """What the sandbox cannot copy from production because the snapshot lacks it: said in
+    the report, never silently replaced by a default."""
+    gaps: list[str] = []
+    for facet, consequence in (
+        ("env", "the app gets only the sandbox's own variables"),
+        ("files", "config files keep their local mode, owned by root"),
+    ):
+        result = snapshot.facets.get(facet)
+        if facet_data(snapshot, facet) is None:
+            why = f"{result.status}" if result is not None else "not captured"
+            gaps.append(f"production's {facet} facet is {why}: {consequence}")
+    if app_user(snapshot, spec) is None:
+        gaps.append("production's app user is unknown: the app runs as the image's user")
+    return gaps
+
+
 def app_user(snapshot: Snapshot, spec: SandboxApp) -> str | None:
     """``uid:gid`` production's app ran as (runtime facet, else the files facet's app user);
     None: the image's own user."""

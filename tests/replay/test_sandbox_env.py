@@ -161,3 +161,20 @@ def test_stand_in_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         spec.stand_ins["header:Authorization"].resolve("header:Authorization")
     monkeypatch.setenv("TOKEN_X", "Bearer t")
     assert spec.stand_ins["header:Authorization"].resolve("header:Authorization") == "Bearer t"
+
+
+def test_capture_gaps_are_named() -> None:
+    from dataclasses import replace
+
+    from repro.replay.sandbox_env import capture_gaps
+    from repro.snapshot.model import FacetResult
+
+    assert capture_gaps(PROD, _app()) == []
+    facets = dict(PROD.facets)
+    facets["env"] = FacetResult(status="error", message="no access")
+    del facets["files"]
+    facets["runtime"] = FacetResult(status="error")
+    gaps = capture_gaps(replace(PROD, facets=facets), _app())
+    assert any(g.startswith("production's env facet is error") for g in gaps)
+    assert any(g.startswith("production's files facet is not captured") for g in gaps)
+    assert any("runs as the image's user" in g for g in gaps)
