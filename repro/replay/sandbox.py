@@ -167,8 +167,18 @@ def open_sandbox(
         stack.callback(_remove_network, client, network_name)
         network = client.networks.create(network_name, driver="bridge", labels=labels)
         gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
-        # Bound on the network's gateway only: reachable from the sandbox, not from elsewhere.
-        sink = stack.enter_context(SentrySink(host=gateway))
+        sink_host, extra_hosts = gateway, None
+        try:
+            # Bound on the network's gateway only: reachable from the sandbox, not elsewhere.
+            sink = stack.enter_context(SentrySink(host=gateway))
+        except OSError:
+            # The engine runs in a VM (Docker Desktop): the gateway is not an address of this
+            # machine. Listen everywhere; the app reaches this host by Docker's host-gateway.
+            sink = stack.enter_context(SentrySink(host="0.0.0.0"))
+            sink_host, extra_hosts = (
+                "host.docker.internal",
+                {"host.docker.internal": "host-gateway"},
+            )
         done()
 
         done = _timed(stages, "database")
@@ -218,7 +228,7 @@ def open_sandbox(
             app_spec,
             database_env=spec.database.env,
             database_dsn=database.network_dsn,
-            sentry_dsn=sink.dsn_for(gateway),
+            sentry_dsn=sink.dsn_for(sink_host),
             secrets=options.secrets,
         )
         user = app_user(snapshot, app_spec)
@@ -235,6 +245,7 @@ def open_sandbox(
             labels={**labels, "repro.sandbox.role": "app"},
             network=network.name,
             ports={f"{app_spec.port}/tcp": ("127.0.0.1", None)},
+            extra_hosts=extra_hosts,
             detach=True,
         )
         if files.mounts and not app.put_archive("/", files.tar):
