@@ -178,3 +178,21 @@ def test_capture_gaps_are_named() -> None:
     assert any(g.startswith("production's env facet is error") for g in gaps)
     assert any(g.startswith("production's files facet is not captured") for g in gaps)
     assert any("runs as the image's user" in g for g in gaps)
+
+
+def test_stand_ins_command_line_over_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    from repro.commands.replay import ReplayArgs, _stand_ins
+
+    profile = resolve_profile("prod")
+    assert profile.sandbox is not None
+    profile.sandbox.stand_ins = parse_sandbox(
+        "p.yaml",
+        {"stand_ins": {"header:Authorization": "Bearer from-profile", "cookie:sid": "s1"}},
+    ).stand_ins
+    args = ReplayArgs(incident="i.yaml", stand_ins=["cookie:sid=s2", "query:key=a=b"])
+    got = _stand_ins(args, profile)
+    assert got["header:Authorization"] == ("Bearer from-profile", "profile sandbox.stand_ins")
+    assert got["cookie:sid"] == ("s2", "--stand-in")
+    assert got["query:key"] == ("a=b", "--stand-in")
+    args.auth = "Bearer from-flag"
+    assert _stand_ins(args, profile)["header:Authorization"] == ("Bearer from-flag", "--auth")
