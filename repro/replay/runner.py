@@ -108,6 +108,7 @@ def replay(
         outcome.stages.append(Stage("cleanup", time.perf_counter() - cleaning, "removed"))
     except SandboxError as exc:
         outcome.env_error = redactor.scrub(exc.one_line())
+        outcome.stages = exc.stages
         outcome.app_log_tail = [redactor.scrub(line) for line in exc.log_tail]
         outcome.decision = decide(incident.signature, [], sandbox_ok=False)
         outcome.decision.reason = f"{outcome.decision.reason}: {outcome.env_error}"

@@ -35,7 +35,7 @@ from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_db import SandboxDatabase, sandbox_database
 from repro.replay.sandbox_env import app_env, app_user, capture_gaps, file_archive
 from repro.replay.sentry_sink import SentrySink
-from repro.replay.spec import SandboxSpec
+from repro.replay.spec import SandboxApp, SandboxSpec
 from repro.snapshot.model import Snapshot
 
 SANDBOX_LABEL = "repro.sandbox.id"
@@ -48,6 +48,7 @@ class SandboxError(ReproError):
     def __init__(self, message: str, *, log_tail: list[str] | None = None) -> None:
         super().__init__(message)
         self.log_tail = log_tail or []
+        self.stages: list[Stage] = []  # what was timed before it failed
 
 
 @dataclass
@@ -135,13 +136,12 @@ def open_sandbox(
     health check times out); Docker absent is a :class:`DockerUnavailableError`."""
     import docker
 
-    spec = options.spec
-    if spec.app is None:
+    app_spec = options.spec.app
+    if app_spec is None:
         raise ReproError(
             "the profile has no sandbox.app section: repro cannot know which image runs the app",
             hint="add sandbox.app.image and sandbox.app.port to the profile",
         )
-    app_spec = spec.app
     client = _client()
     try:
         client.images.get(app_spec.image)
@@ -149,49 +149,86 @@ def open_sandbox(
         raise SandboxError(
             f"no image {app_spec.image} on this Docker engine (sandbox.app.image)"
         ) from None
-    files = file_archive(snapshot, app_spec, options.base_dir)
-    sandbox_id = uuid.uuid4().hex[:10]
-    labels = {MANAGED_LABEL: "true", SANDBOX_LABEL: sandbox_id}
-    stages: list[Stage] = []
-    facts = SandboxFacts(
-        app_image=app_spec.image,
-        files=files.mounts,
-        warnings=capture_gaps(snapshot, app_spec),
-    )
-    with ExitStack() as stack:
-        stack.enter_context(_second_interrupt_waits())
-        done = _timed(stages, "network")
+    builder = _Builder(snapshot, redactor, options, app_spec, client)
+    try:
+        with ExitStack() as stack:
+            stack.enter_context(_second_interrupt_waits())
+            yield builder.build(stack)
+    except SandboxError as exc:
+        exc.stages = list(builder.stages)
+        raise
+
+
+class _Builder:
+    """The sandbox's parts, in order, each registered with the ExitStack for removal."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        redactor: Redactor,
+        options: SandboxOptions,
+        app_spec: SandboxApp,
+        client: Any,
+    ) -> None:
+        self.snapshot, self.redactor, self.options = snapshot, redactor, options
+        self.app_spec, self.client = app_spec, client
+        self.files = file_archive(snapshot, app_spec, options.base_dir)
+        self.id = uuid.uuid4().hex[:10]
+        self.labels = {MANAGED_LABEL: "true", SANDBOX_LABEL: self.id}
+        self.stages: list[Stage] = []
+        self.facts = SandboxFacts(
+            app_image=app_spec.image,
+            files=self.files.mounts,
+            warnings=capture_gaps(snapshot, app_spec),
+        )
+
+    def build(self, stack: ExitStack) -> Sandbox:
+        done = _timed(self.stages, "network")
+        network, sink, sink_host, extra_hosts = self._network_and_sink(stack)
+        done()
+        database = self._database(stack, network.name)
+        done = _timed(self.stages, "app", self.app_spec.image)
+        app, port = self._app(stack, network.name, database, sink.dsn_for(sink_host), extra_hosts)
+        done()
+        sandbox = Sandbox(
+            self.id, self.client, network, sink, database, app, "127.0.0.1", port,
+            self.facts, self.stages,
+        )  # fmt: skip
+        done = _timed(self.stages, "health", self.app_spec.health or f"TCP {self.app_spec.port}")
+        _wait_ready(sandbox, self.app_spec.health, self.app_spec.ready_timeout_s)
+        done()
+        return sandbox
+
+    def _network_and_sink(
+        self, stack: ExitStack
+    ) -> tuple[Any, SentrySink, str, dict[str, str] | None]:
         # Clean-up is registered by name BEFORE each create call: Ctrl-C can land after the
         # engine made the object but before the call returned it.
-        network_name = f"repro-sandbox-{sandbox_id}"
-        stack.callback(_remove_network, client, network_name)
-        network = client.networks.create(network_name, driver="bridge", labels=labels)
+        name = f"repro-sandbox-{self.id}"
+        stack.callback(_remove_network, self.client, name)
+        network = self.client.networks.create(name, driver="bridge", labels=self.labels)
         gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
-        sink_host, extra_hosts = gateway, None
         try:
             # Bound on the network's gateway only: reachable from the sandbox, not elsewhere.
-            sink = stack.enter_context(SentrySink(host=gateway))
+            return network, stack.enter_context(SentrySink(host=gateway)), gateway, None
         except OSError:
             # The engine runs in a VM (Docker Desktop): the gateway is not an address of this
             # machine. Listen everywhere; the app reaches this host by Docker's host-gateway.
             sink = stack.enter_context(SentrySink(host="0.0.0.0"))
-            sink_host, extra_hosts = (
-                "host.docker.internal",
-                {"host.docker.internal": "host-gateway"},
-            )
-        done()
+            return network, sink, "host.docker.internal", {"host.docker.internal": "host-gateway"}
 
-        done = _timed(stages, "database")
+    def _database(self, stack: ExitStack, network: str) -> SandboxDatabase:
+        options, spec = self.options, self.options.spec.database
         try:
             database = stack.enter_context(
                 sandbox_database(
-                    snapshot,
-                    redactor,
-                    image_template=spec.database.image,
-                    max_rows=spec.database.rows if options.max_rows is None else options.max_rows,
+                    self.snapshot,
+                    self.redactor,
+                    image_template=spec.image,
+                    max_rows=spec.rows if options.max_rows is None else options.max_rows,
                     seed=options.seed,
-                    labels=labels,
-                    network=network.name,
+                    labels=self.labels,
+                    network=network,
                     progress=options.progress,
                     app_role=options.app_role,
                     data_dump=options.data_dump,
@@ -201,69 +238,69 @@ def open_sandbox(
             raise
         except ReproError as exc:
             raise SandboxError(f"the sandbox database failed: {exc.one_line()}") from None
-        stages[-1:] = []  # replaced by the database's own two stages
         rows = database.rows
         how = f"from {options.data_dump.name}" if options.data_dump else "generated"
-        stages.append(
+        self.stages.append(
             Stage("database", database.start_seconds, f"{database.image}, ready to connect")
         )
-        stages.append(Stage("data", database.load_seconds, f"{sum(rows.values()):,} rows {how}"))
-        del done
-        facts.database_image = database.image
-        facts.database_major = database.major
+        self.stages.append(
+            Stage("data", database.load_seconds, f"{sum(rows.values()):,} rows {how}")
+        )
+        facts = self.facts
+        facts.database_image, facts.database_major = database.image, database.major
         facts.settings_applied = dict(database.settings)
         facts.settings_skipped = list(database.skipped_settings)
-        facts.rows = rows
-        facts.data_source = how
+        facts.rows, facts.data_source = rows, how
         if options.app_role and database.app_role is None:
             facts.warnings.append(
                 f"production's database role {options.app_role} is not in the snapshot: "
                 "the app connects as the sandbox's superuser"
             )
+        return database
 
-        done = _timed(stages, "app", app_spec.image)
+    def _app(
+        self,
+        stack: ExitStack,
+        network: str,
+        database: SandboxDatabase,
+        sentry_dsn: str,
+        extra_hosts: dict[str, str] | None,
+    ) -> tuple[Any, int]:
+        spec = self.app_spec
         assert database.network_dsn is not None
-        env, facts.env = app_env(
-            snapshot,
-            app_spec,
-            database_env=spec.database.env,
+        env, self.facts.env = app_env(
+            self.snapshot,
+            spec,
+            database_env=self.options.spec.database.env,
             database_dsn=database.network_dsn,
-            sentry_dsn=sink.dsn_for(sink_host),
-            secrets=options.secrets,
+            sentry_dsn=sentry_dsn,
+            secrets=self.options.secrets,
         )
-        user = app_user(snapshot, app_spec)
-        facts.app_user = user or "the image's user"
-        app_name = f"repro-sandbox-app-{sandbox_id}"
-        stack.callback(_remove_container, client, app_name)
-        app = client.containers.create(
-            app_spec.image,
-            command=app_spec.command,
-            name=app_name,
+        user = app_user(self.snapshot, spec)
+        self.facts.app_user = user or "the image's user"
+        name = f"repro-sandbox-app-{self.id}"
+        stack.callback(_remove_container, self.client, name)
+        app = self.client.containers.create(
+            spec.image,
+            command=spec.command,
+            name=name,
             hostname="app",
             user=user,
             environment=env,
-            labels={**labels, "repro.sandbox.role": "app"},
-            network=network.name,
-            ports={f"{app_spec.port}/tcp": ("127.0.0.1", None)},
+            labels={**self.labels, "repro.sandbox.role": "app"},
+            network=network,
+            ports={f"{spec.port}/tcp": ("127.0.0.1", None)},
             extra_hosts=extra_hosts,
             detach=True,
         )
-        if files.mounts and not app.put_archive("/", files.tar):
+        if self.files.mounts and not app.put_archive("/", self.files.tar):
             raise SandboxError("could not copy the config files into the app container")
         app.start()
         app.reload()
-        bindings = (app.attrs["NetworkSettings"]["Ports"] or {}).get(f"{app_spec.port}/tcp") or []
+        bindings = (app.attrs["NetworkSettings"]["Ports"] or {}).get(f"{spec.port}/tcp") or []
         if not bindings:
-            raise SandboxError(f"the app's port {app_spec.port} was not published")
-        port = int(bindings[0]["HostPort"])
-        done()
-        sandbox = Sandbox(
-            sandbox_id, client, network, sink, database, app, "127.0.0.1", port, facts, stages
-        )
-        done = _timed(stages, "health", app_spec.health or f"TCP {app_spec.port}")
-        _wait_ready(sandbox, app_spec.health, app_spec.ready_timeout_s)
-        done()
-        yield sandbox
+            raise SandboxError(f"the app's port {spec.port} was not published")
+        return app, int(bindings[0]["HostPort"])
 
 
 def _wait_ready(sandbox: Sandbox, health: str | None, timeout_s: int) -> None:

@@ -279,6 +279,8 @@ def test_failing_app_is_env_error_and_cleaned_up(
     assert (done.returncode, report["verdict"]) == (2, "env-error")
     assert "exited with code 3" in report["env_error"]
     assert report["attempts"] == []
+    # What was timed before the sandbox failed is still reported.
+    assert [s["name"] for s in report["stages"]] == ["network", "database", "data", "app"]
     assert leftovers(docker_client) == []
 
 
