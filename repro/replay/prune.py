@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from repro.targets.docker import engine_unavailable
+from repro.targets.docker import engine_client, engine_unavailable
 
 MANAGED_LABEL = "repro.managed"
 
@@ -33,19 +33,6 @@ class PruneResult:
         }
 
 
-def _client() -> Any:
-    import docker
-
-    try:
-        client = docker.from_env(timeout=30)
-        client.ping()
-    except docker.errors.DockerException as exc:
-        raise engine_unavailable(exc) from None
-    except OSError as exc:
-        raise engine_unavailable(exc) from None
-    return client
-
-
 def prune(
     *, dry_run: bool = False, labels: Mapping[str, str] | None = None, client: Any = None
 ) -> PruneResult:
@@ -53,7 +40,7 @@ def prune(
     a narrower sweep). ``dry_run`` lists without removing."""
     import docker
 
-    client = client or _client()
+    client = client or engine_client()
     wanted = [f"{MANAGED_LABEL}=true", *(f"{k}={v}" for k, v in (labels or {}).items())]
     result = PruneResult()
     try:

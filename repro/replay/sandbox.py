@@ -37,6 +37,7 @@ from repro.replay.sandbox_env import app_env, app_user, capture_gaps, file_archi
 from repro.replay.sentry_sink import SentrySink
 from repro.replay.spec import SandboxApp, SandboxSpec
 from repro.snapshot.model import Snapshot
+from repro.targets.docker import engine_client
 
 SANDBOX_LABEL = "repro.sandbox.id"
 POLL_SECONDS = 0.1  # readiness polling interval (a wait strategy polls; it never sleeps blind)
@@ -104,20 +105,6 @@ class Sandbox:
             return []
 
 
-def _client() -> Any:
-    import docker
-
-    try:
-        client = docker.from_env(timeout=60)
-        client.ping()
-    except (docker.errors.DockerException, OSError) as exc:
-        raise DockerUnavailableError(
-            f"no Docker engine answers ({type(exc).__name__})",
-            hint="start it (make docker-up) or set DOCKER_HOST",
-        ) from None
-    return client
-
-
 def _timed(stages: list[Stage], name: str, detail: str = "") -> Callable[[], None]:
     started = time.perf_counter()
 
@@ -133,7 +120,7 @@ def open_sandbox(
 ) -> Iterator[Sandbox]:
     """Start the sandbox; yields once the app answers its health check. Raises
     :class:`SandboxError` when the sandbox cannot be made to work (image missing, app exits,
-    health check times out); Docker absent is a :class:`DockerUnavailableError`."""
+    health check times out); no Docker engine is a TargetError (``engine_client``)."""
     import docker
 
     app_spec = options.spec.app
@@ -142,7 +129,7 @@ def open_sandbox(
             "the profile has no sandbox.app section: repro cannot know which image runs the app",
             hint="add sandbox.app.image and sandbox.app.port to the profile",
         )
-    client = _client()
+    client = engine_client(timeout=60)
     try:
         client.images.get(app_spec.image)
     except docker.errors.ImageNotFound:

@@ -46,6 +46,18 @@ def engine_unavailable(exc: BaseException) -> TargetError:
     )
 
 
+def engine_client(timeout: int = 30) -> Any:
+    """A docker SDK client whose engine answered a ping; TargetError in one line otherwise."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except (docker.errors.DockerException, OSError) as exc:  # requests' errors are OSErrors
+        raise engine_unavailable(exc) from None
+    return client
+
+
 class DockerTarget:
     kind = "docker"
     OPTIONS: dict[str, type] = {"container": str, "user": str}
@@ -75,15 +87,7 @@ class DockerTarget:
         import docker
 
         if self._client is None:
-            try:
-                self._client = docker.from_env(timeout=30)
-                self._client.ping()
-            except docker.errors.DockerException as exc:
-                self._client = None
-                raise engine_unavailable(exc) from None
-            except OSError as exc:  # requests' ConnectionError is an OSError
-                self._client = None
-                raise engine_unavailable(exc) from None
+            self._client = engine_client()
         try:
             container = self._client.containers.get(self.container_ref)
         except docker.errors.NotFound:
