@@ -24,6 +24,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from repro.diff.renderers.table import SEVERITY_STYLE
 from repro.replay.incident import ExceptionInfo, Frame, Lost, Signature, describe, lost_label
 from repro.replay.outcome import (
     REPORT_SCHEMA,
@@ -45,13 +46,6 @@ VERDICT_STYLE = {
     Verdict.DIFFERENT_FAILURE: "bold yellow",
     Verdict.NOT_REPRODUCED: "bold yellow",
     Verdict.ENV_ERROR: "bold red",
-}
-SEVERITY_STYLE = {
-    "critical": "bold red",
-    "high": "red",
-    "medium": "yellow",
-    "low": "cyan",
-    "info": "dim",
 }
 SANDBOX_SOURCES = {"sentry": "Sentry event via repro's sink", "log": "traceback in the app's log"}
 PRODUCTION_SOURCES = {

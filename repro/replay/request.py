@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode
 
 from repro.errors import UsageError
+from repro.replay.credentials import content_type
 from repro.replay.incident import STANDIN, Incident, Lost
 from repro.replay.outcome import StandIn
 
@@ -288,7 +289,7 @@ def _body(incident: Incident, plan: _Plan) -> bytes | None:
         return _binary_body(request.body_base64, plan)
     if request.body is None:
         return None
-    text = _structured_body(request.body, _content_type(request.headers), plan)
+    text = _structured_body(request.body, content_type(request.headers), plan)
     if text is not None and _has_marker(text):
         plan.unlisted.append(Lost("body", UNLISTED))
         return None
@@ -373,13 +374,6 @@ def _form_body(body: str, plan: _Plan) -> str:
     pairs = parse_qsl(body, keep_blank_values=True)
     new = _pairs(pairs, "body", plan)
     return body if new == pairs else urlencode(new)
-
-
-def _content_type(headers: list[tuple[str, str]]) -> str:
-    for name, value in headers:
-        if name.lower() == "content-type":
-            return value.lower()
-    return ""
 
 
 def _has_marker(text: str) -> bool:
