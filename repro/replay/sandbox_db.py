@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from repro.data.ddl import quote_ident, quote_literal
-from repro.data.generate import LoadOptions, Report, database_of, generate
+from repro.data.ddl import Statement, quote_ident, quote_literal
+from repro.data.generate import LoadOptions, Report, database_of, execute_script, generate
 from repro.data.plan import Options
 from repro.data.progress import Progress
+from repro.data.target import connect_target
 from repro.errors import DockerUnavailableError, ReproError
 from repro.redaction import Redactor
 from repro.replay.prune import MANAGED_LABEL
@@ -244,14 +245,13 @@ def _fast_ready(base: type[Any]) -> type[Any]:
     return FastReadyPostgres
 
 
-def _row_counts(dsn: str) -> dict[str, int]:
+def _row_counts(dsn: str, redactor: Redactor) -> dict[str, int]:
     """Exact rows per user table after a dump load (the dump's tables are few and small
     enough for a sandbox; statistics would lag)."""
-    import psycopg
     from psycopg import sql
 
     counts: dict[str, int] = {}
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with connect_target(dsn, redactor, what="the sandbox database") as conn:
         tables = conn.execute(
             "SELECT schemaname, relname FROM pg_stat_user_tables ORDER BY 1, 2"
         ).fetchall()
@@ -263,19 +263,6 @@ def _row_counts(dsn: str) -> dict[str, int]:
             counts[f"{schema}.{name}"] = int(row[0]) if row else 0
         conn.execute("ANALYZE")
     return counts
-
-
-def _run_statements(dsn: str, statements: list[str], role: str) -> None:
-    import psycopg
-
-    try:
-        with psycopg.connect(dsn, autocommit=False) as conn:
-            for statement in statements:
-                conn.execute(statement.encode())
-    except psycopg.Error as exc:
-        raise ReproError(
-            f"making production's role {role} in the sandbox failed: {' '.join(str(exc).split())}"
-        ) from None
 
 
 def _major(database: Mapping[str, Any]) -> int:
@@ -365,7 +352,7 @@ def sandbox_database(
         loading = time.perf_counter()
         if data_dump is not None:
             load_dump(container.get_wrapped_container(), data_dump, USER, dbname)
-            sandbox.dump_rows = _row_counts(dsn)
+            sandbox.dump_rows = _row_counts(dsn, redactor)
         else:
             sandbox.data = generate(
                 snapshot,
@@ -379,7 +366,8 @@ def sandbox_database(
             password = secrets.token_hex(16)
             statements = role_statements(database, app_role, password)
             if statements:
-                _run_statements(dsn, statements, app_role)
+                with connect_target(dsn, redactor, what="the sandbox database") as conn:
+                    execute_script(conn, [Statement(sql, "role", app_role) for sql in statements])
                 sandbox.app_role = app_role
                 if sandbox.network_dsn is not None:
                     sandbox.network_dsn = (
