@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from repro.errors import ProfileError
+from repro.inputfile import read_text
 from repro.replay.spec import SandboxSpec, parse_sandbox
 
 PROFILE_DIR_ENV = "REPRO_PROFILES_DIR"
@@ -252,14 +253,7 @@ def parse_profile(raw: Any, *, where: str, default_name: str) -> Profile:
 
 def load_profile_file(path: Path) -> Profile:
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProfileError(f"{where}: no such profile file") from None
-    except PermissionError:
-        raise ProfileError(f"{where}: permission denied") from None
-    except (IsADirectoryError, UnicodeDecodeError):
-        raise ProfileError(f"{where}: not a YAML text file") from None
+    text = read_text(path, ProfileError, noun="profile file")
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

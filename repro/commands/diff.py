@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 
 from repro.console import stdout_console
-from repro.diff import diff_snapshots, exit_code, load_waivers, render, render_fix_script
-from repro.errors import ProfileError, UsageError
+from repro.diff import diff_snapshots, exit_code, read_waivers, render, render_fix_script
+from repro.errors import ProfileError
 from repro.profile import find_profile_path, load_profile_file
 from repro.redaction import Redactor
 from repro.snapshot.model import Snapshot
@@ -52,14 +52,7 @@ def _profile_ignores(snapshot: Snapshot) -> list[str]:
 def run_diff(left_ref: str, right_ref: str, options: DiffOptions, redactors: list[Redactor]) -> int:
     left = _load_side(left_ref, options.live, redactors)
     right = _load_side(right_ref, options.live, redactors)
-    waivers = []
-    if options.waivers:
-        path = Path(options.waivers)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read waivers file ({exc.strerror or exc})") from None
-        waivers = load_waivers(text, str(path))
+    waivers = read_waivers(options.waivers) if options.waivers else []
     ignore = sorted(set(_profile_ignores(left) + _profile_ignores(right)))
     result = diff_snapshots(left, right, ignore=ignore, waivers=waivers, today=date.today())
     if options.fix_script:

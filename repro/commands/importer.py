@@ -12,6 +12,7 @@ from pathlib import Path
 
 from repro.console import log
 from repro.errors import IncidentError, UsageError
+from repro.inputfile import read_bytes
 from repro.redaction import Redactor, load_key
 from repro.replay.importers import IMPORTERS, ImportOptions
 from repro.replay.incident import describe, write_incident
@@ -67,13 +68,4 @@ def _read_source(kind: str, source: str) -> tuple[bytes, str | None]:
     if kind in INLINE_KINDS:
         return source.encode("utf-8", "surrogateescape"), None
     path = Path(source).expanduser()
-    try:
-        return path.read_bytes(), path.name
-    except FileNotFoundError:
-        raise IncidentError(f"{kind}: {source}: no such file") from None
-    except IsADirectoryError:
-        raise IncidentError(f"{kind}: {source}: is a directory") from None
-    except PermissionError:
-        raise IncidentError(f"{kind}: {source}: permission denied") from None
-    except OSError as exc:
-        raise IncidentError(f"{kind}: {source}: {exc.strerror}") from None
+    return read_bytes(path, IncidentError, label=f"{kind}: {source}"), path.name

@@ -29,6 +29,7 @@ from typing import Any
 from repro.diff.model import Change, Discrepancy, Ignored
 from repro.diff.paths import KeyPattern, PathGlob, PatternIndex
 from repro.errors import ReproError
+from repro.inputfile import read_text
 
 
 class WaiverFileError(ReproError):
@@ -286,12 +287,5 @@ def _date(value: Any, at: str) -> dt.date:
 def read_waivers(path: str | Path) -> list[Waiver]:
     """:func:`load_waivers` on a file's text (the only function here that does I/O)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WaiverFileError(f"{path}: no such waivers file") from None
-    except UnicodeDecodeError:
-        raise WaiverFileError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise WaiverFileError(f"{path}: cannot read ({exc.strerror})") from None
+    text = read_text(path, WaiverFileError, noun="waivers file")
     return load_waivers(text, str(path))

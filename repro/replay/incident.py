@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from repro.errors import IncidentError
+from repro.inputfile import read_text
 
 SCHEMA_NAME = "repro.incident"
 SCHEMA_MAJOR = 1
@@ -466,16 +467,7 @@ def _lost(f: _Fields) -> Lost:
 
 def load_incident(path: str | Path) -> Incident:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise IncidentError(f"{path}: no such incident file") from None
-    except IsADirectoryError:
-        raise IncidentError(f"{path}: is a directory, not an incident file") from None
-    except PermissionError:
-        raise IncidentError(f"{path}: permission denied") from None
-    except UnicodeDecodeError:
-        raise IncidentError(f"{path}: not an incident file (not UTF-8 text)") from None
+    text = read_text(path, IncidentError, noun="incident file")
     return Incident.from_yaml(text, str(path))
 
 

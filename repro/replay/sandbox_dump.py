@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.errors import ReproError, UsageError
+from repro.inputfile import check_readable
 
 DUMP_DIR = "/tmp/repro-dump"
 
@@ -27,15 +28,7 @@ def check_dump(path: str) -> Path:
         raise UsageError(
             f"--data {path}: expected a .sql or .sql.gz file (repro data anonymize --to)"
         )
-    try:
-        with file.open("rb"):
-            pass
-    except FileNotFoundError:
-        raise UsageError(f"--data {path}: no such file") from None
-    except PermissionError:
-        raise UsageError(f"--data {path}: permission denied") from None
-    except IsADirectoryError:
-        raise UsageError(f"--data {path}: is a directory") from None
+    check_readable(file, UsageError, label=f"--data {path}")
     return file
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.errors import ReproError, UsageError
+from repro.inputfile import read_bytes, read_text
 from repro.redaction import is_redacted
 from repro.replay.outcome import EnvSource, FileMount
 from repro.replay.spec import SandboxApp
@@ -114,15 +115,7 @@ def app_user(snapshot: Snapshot, spec: SandboxApp) -> str | None:
 def load_secrets_file(path: str) -> dict[str, str]:
     """``NAME=value`` lines (dotenv without interpolation); ``#`` comments and blank lines
     skipped. Errors name the line number, never its content."""
-    file = Path(path).expanduser()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"secrets file {path}: no such file") from None
-    except PermissionError:
-        raise UsageError(f"secrets file {path}: permission denied") from None
-    except (OSError, UnicodeDecodeError):
-        raise UsageError(f"secrets file {path}: not a readable text file") from None
+    text = read_text(Path(path).expanduser(), UsageError, label=f"secrets file {path}")
     secrets: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -156,19 +149,8 @@ def file_archive(snapshot: Snapshot, spec: SandboxApp, base: Path) -> FilesArchi
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for target, source in sorted(spec.files.items()):
             local = base / source
-            try:
-                data = local.read_bytes()
-                local_mode = stat.S_IMODE(local.stat().st_mode)
-            except FileNotFoundError:
-                raise ReproError(f"sandbox.app.files.{target}: {source}: no such file") from None
-            except PermissionError:
-                raise ReproError(
-                    f"sandbox.app.files.{target}: {source}: permission denied"
-                ) from None
-            except IsADirectoryError:
-                raise ReproError(
-                    f"sandbox.app.files.{target}: {source}: is a directory (list files)"
-                ) from None
+            data = read_bytes(local, ReproError, label=f"sandbox.app.files.{target}: {source}")
+            local_mode = stat.S_IMODE(local.stat().st_mode)
             entry = captured.get(target)
             origin = "profile (not in the snapshot: local mode, root-owned)"
             mode, uid, gid = local_mode, 0, 0

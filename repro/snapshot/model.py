@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from repro import __version__
 from repro.errors import SnapshotFormatError
+from repro.inputfile import read_text
 
 SCHEMA_NAME = "repro.snapshot"
 SCHEMA_MAJOR = 1
@@ -137,16 +138,7 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 def load_snapshot(path: str | Path) -> Snapshot:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SnapshotFormatError(f"{path}: no such snapshot file") from None
-    except IsADirectoryError:
-        raise SnapshotFormatError(f"{path}: is a directory, not a snapshot file") from None
-    except PermissionError:
-        raise SnapshotFormatError(f"{path}: permission denied") from None
-    except UnicodeDecodeError:
-        raise SnapshotFormatError(f"{path}: corrupt snapshot (not UTF-8 text)") from None
+    text = read_text(path, SnapshotFormatError, noun="snapshot file")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
