@@ -187,12 +187,7 @@ def _kind(value: Any) -> str:
 
 
 def load_json(data: bytes, label: str) -> Any:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise IncidentError(f"{label}: not UTF-8 text (byte {exc.start})") from None
-    if not text.strip():
-        raise IncidentError(f"{label}: empty input")
+    text = decode_text(data, label)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
