@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from repro.errors import ProfileError
+from repro.fields import expect, string_list, unknown_keys
 from repro.inputfile import read_text
 from repro.replay.spec import SandboxSpec, parse_sandbox
 
@@ -121,39 +122,13 @@ def builtin_local_profile() -> Profile:
     )
 
 
-def _type_name(value: Any) -> str:
-    return type(value).__name__ if value is not None else "null"
-
-
-def _expect(where: str, key: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        raise ProfileError(f"{where}: {key}: expected {what}, got {_type_name(value)}")
-    return value
-
-
-def _string_list(where: str, key: str, value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ProfileError(f"{where}: {key}: expected a list of strings, got {_type_name(value)}")
-    return list(value)
-
-
-def _unknown_keys(where: str, prefix: str, raw: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise ProfileError(
-            f"{where}: {prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})"
-        )
-
-
 def _parse_database(where: str, raw: Any) -> DatabaseSpec:
-    _expect(where, "database", raw, dict, "a mapping")
-    _unknown_keys(where, "database.", raw, DATABASE_KEYS)
+    expect(where, "database", raw, dict, "a mapping")
+    unknown_keys(where, "database.", raw, DATABASE_KEYS)
     spec = DatabaseSpec()
     for key in ("dsn_env", "dsn_file", "dsn", "role"):
         if key in raw:
-            setattr(spec, key, _expect(where, f"database.{key}", raw[key], str, "a string"))
+            setattr(spec, key, expect(where, f"database.{key}", raw[key], str, "a string"))
     if spec.dsn:
         try:
             has_password = bool(urlsplit(spec.dsn).password) or "password=" in spec.dsn
@@ -166,13 +141,13 @@ def _parse_database(where: str, raw: Any) -> DatabaseSpec:
                 "variable (database.dsn_env) or a file (database.dsn_file), never inline"
             )
     if "statement_timeout_ms" in raw:
-        spec.statement_timeout_ms = _expect(
+        spec.statement_timeout_ms = expect(
             where, "database.statement_timeout_ms", raw["statement_timeout_ms"], int, "an integer"
         )
     if "schemas" in raw:
-        spec.schemas = _string_list(where, "database.schemas", raw["schemas"])
+        spec.schemas = string_list(where, "database.schemas", raw["schemas"])
     if "optional" in raw:
-        spec.optional = _expect(where, "database.optional", raw["optional"], bool, "true/false")
+        spec.optional = expect(where, "database.optional", raw["optional"], bool, "true/false")
     if not (spec.dsn or spec.dsn_env or spec.dsn_file):
         raise ProfileError(f"{where}: database: needs one of dsn_env, dsn_file or dsn")
     return spec
@@ -183,8 +158,8 @@ def _parse_facets(where: str, raw: Any) -> dict[str, dict[str, Any]]:
     from repro.snapshot.registry import FACETS
 
     if isinstance(raw, list):
-        raw = {name: {} for name in _string_list(where, "facets", raw)}
-    _expect(where, "facets", raw, dict, "a list of facet names or a mapping")
+        raw = {name: {} for name in string_list(where, "facets", raw)}
+    expect(where, "facets", raw, dict, "a list of facet names or a mapping")
     facets: dict[str, dict[str, Any]] = {}
     for name, options in raw.items():
         if name not in FACETS:
@@ -195,7 +170,7 @@ def _parse_facets(where: str, raw: Any) -> dict[str, dict[str, Any]]:
             options = {}
         if options is False:
             continue
-        _expect(where, f"facets.{name}", options, dict, "a mapping of options")
+        expect(where, f"facets.{name}", options, dict, "a mapping of options")
         facets[name] = validate_options(FACETS[name], options, f"{where}: facets.{name}")
     return facets
 
@@ -203,15 +178,15 @@ def _parse_facets(where: str, raw: Any) -> dict[str, dict[str, Any]]:
 def parse_profile(raw: Any, *, where: str, default_name: str) -> Profile:
     if raw is None:
         raw = {}
-    _expect(where, "(top level)", raw, dict, "a mapping")
-    _unknown_keys(where, "", raw, TOP_LEVEL_KEYS)
-    name = _expect(where, "name", raw.get("name", default_name), str, "a string")
+    expect(where, "(top level)", raw, dict, "a mapping")
+    unknown_keys(where, "", raw, TOP_LEVEL_KEYS)
+    name = expect(where, "name", raw.get("name", default_name), str, "a string")
     profile = Profile(name=name, path=where, raw=raw)
 
     target = raw.get("target", {"kind": "local"})
     if isinstance(target, str):
         target = {"kind": target}
-    _expect(where, "target", target, dict, "a mapping with 'kind'")
+    expect(where, "target", target, dict, "a mapping with 'kind'")
     kind = target.get("kind", "local")
     if kind not in TARGET_KINDS:
         raise ProfileError(
@@ -228,24 +203,24 @@ def parse_profile(raw: Any, *, where: str, default_name: str) -> Profile:
         profile.database = _parse_database(where, raw["database"])
 
     app = raw.get("app") or {}
-    _expect(where, "app", app, dict, "a mapping")
-    _unknown_keys(where, "app.", app, APP_KEYS)
+    expect(where, "app", app, dict, "a mapping")
+    unknown_keys(where, "app.", app, APP_KEYS)
     for key in APP_KEYS:
         if key in app:
-            setattr(profile.app, key, _expect(where, f"app.{key}", app[key], str, "a string"))
+            setattr(profile.app, key, expect(where, f"app.{key}", app[key], str, "a string"))
 
     from repro.snapshot.registry import DEFAULT_FACETS
 
     profile.facets = _parse_facets(where, raw.get("facets", list(DEFAULT_FACETS)))
-    profile.secrets = _string_list(where, "secrets", raw.get("secrets", []))
-    profile.ignore = _string_list(where, "ignore", raw.get("ignore", []))
+    profile.secrets = string_list(where, "secrets", raw.get("secrets", []))
+    profile.ignore = string_list(where, "ignore", raw.get("ignore", []))
     if raw.get("sandbox") is not None:
         profile.sandbox = parse_sandbox(where, raw["sandbox"])
     redaction = raw.get("redaction") or {}
-    _expect(where, "redaction", redaction, dict, "a mapping")
-    _unknown_keys(where, "redaction.", redaction, {"key_file"})
+    expect(where, "redaction", redaction, dict, "a mapping")
+    unknown_keys(where, "redaction.", redaction, {"key_file"})
     if "key_file" in redaction:
-        profile.redaction_key_file = _expect(
+        profile.redaction_key_file = expect(
             where, "redaction.key_file", redaction["key_file"], str, "a string"
         )
     return profile

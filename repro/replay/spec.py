@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from repro.errors import ProfileError
+from repro.fields import expect, type_name, unknown_keys
 
 SANDBOX_KEYS = {"app", "database", "stand_ins"}
 APP_KEYS = {"image", "command", "port", "health", "user", "files", "env", "ready_timeout_s"}
@@ -90,24 +91,15 @@ def _fail(where: str, key: str, problem: str) -> ProfileError:
 def _mapping(where: str, key: str, raw: Any, allowed: set[str] | None = None) -> dict[str, Any]:
     if raw is None:
         return {}
-    if not isinstance(raw, dict):
-        raise _fail(where, key, f"expected a mapping, got {_kind(raw)}")
+    expect(where, f"sandbox.{key}", raw, dict, "a mapping")
     if allowed is not None:
-        unknown = sorted(set(raw) - allowed)
-        if unknown:
-            raise _fail(
-                where, f"{key}.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})"
-            )
-    return raw
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
+        unknown_keys(where, f"sandbox.{key}.", raw, allowed)
+    return dict(raw)
 
 
 def _str(where: str, key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise _fail(where, key, f"expected a non-empty string, got {_kind(value)}")
+        raise _fail(where, key, f"expected a non-empty string, got {type_name(value)}")
     return value
 
 
@@ -121,13 +113,14 @@ def _str_map(where: str, key: str, raw: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in _mapping(where, key, raw).items():
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise _fail(where, f"{key}.{name}", f"expected a string, got {_kind(value)}")
+            raise _fail(where, f"{key}.{name}", f"expected a string, got {type_name(value)}")
         out[str(name)] = str(value)
     return out
 
 
 def parse_sandbox(where: str, raw: Any) -> SandboxSpec:
-    top = _mapping(where, "(section)", raw, SANDBOX_KEYS)
+    top = expect(where, "sandbox", raw, dict, "a mapping")
+    unknown_keys(where, "sandbox.", top, SANDBOX_KEYS)
     spec = SandboxSpec()
     if top.get("app") is not None:
         spec.app = _parse_app(where, top["app"])
