@@ -21,7 +21,6 @@ from typing import Any
 
 from repro.errors import ReproError, UsageError
 from repro.inputfile import read_bytes, read_text
-from repro.redaction import is_redacted
 from repro.replay.outcome import EnvSource, FileMount
 from repro.replay.spec import SandboxApp
 from repro.snapshot.model import Snapshot
@@ -67,7 +66,7 @@ def app_env(
             continue
         if name in secrets:
             env[name], sources[name] = secrets[name], "secrets file"
-        elif is_redacted(value) or isinstance(value, dict):
+        elif isinstance(value, dict):  # a fingerprint (redacted secret): no usable value
             env[name], sources[name] = placeholder(name), "placeholder"
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
             env[name], sources[name] = str(value), "snapshot"
