@@ -3,44 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import tempfile
-import time
-import traceback
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
+from repro.crashlog import write_crash_log
 from repro.errors import ReproError
 
 UNEXPECTED_EXIT = 2  # like GNU diff: 2 means "trouble", whatever its cause
-
-
-def _log_dir() -> Path:
-    base = os.environ.get("REPRO_LOG_DIR")
-    if base:
-        return Path(base)
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "repro"
-
-
-def write_crash_log(exc: BaseException, scrub: Callable[[str], str]) -> Path:
-    """Write the traceback (scrubbed of known secrets) and return where it went."""
-    text = scrub("".join(traceback.format_exception(exc)))
-    directory = _log_dir()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-        fd, name = tempfile.mkstemp(prefix=f"crash-{stamp}-", suffix=".log", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        path = Path(name)
-    except OSError:
-        fd, name = tempfile.mkstemp(prefix="repro-crash-", suffix=".log")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        path = Path(name)
-    return path
 
 
 @contextlib.contextmanager

@@ -7,6 +7,8 @@ database, Docker not running...). The CLI prints its message on one line and exi
 
 from __future__ import annotations
 
+from repro.text import one_line
+
 
 class ReproError(Exception):
     """An expected failure that the user can act on."""
@@ -19,7 +21,7 @@ class ReproError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        text = " ".join(self.message.split())
+        text = one_line(self.message)
         if self.hint:
             text = f"{text} ({self.hint})"
         return text

@@ -286,3 +286,9 @@ def scrub_all(text: str, redactors: Iterable[Redactor]) -> str:
     for redactor in redactors:
         text = redactor.scrub(text)
     return text
+
+
+def scrub_redactor() -> Redactor:
+    """A redactor whose only job is scrubbing messages (a DSN's password, say): nothing it
+    fingerprints is ever compared, so a throw-away key will do."""
+    return Redactor(RedactionKey.from_bytes(os.urandom(32), "ephemeral"))

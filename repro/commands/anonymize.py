@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from repro.commands.data import RichProgress, scrub_redactor
 from repro.console import is_interactive, log, stderr_console, stdout_console
 from repro.data.anonymize import AnonymizeOptions, AnonymizeReport, anonymize, check_rules
 from repro.data.model import build_model
@@ -21,7 +20,8 @@ from repro.data.scan import scan
 from repro.data.source import connect_source, read_schema
 from repro.data.target import connect_target
 from repro.data.verify import VerifyResult, verify_databases
-from repro.redaction import Redactor
+from repro.progress import RichProgress
+from repro.redaction import Redactor, scrub_redactor
 
 
 def _findings(schemas: list[str] | None) -> Any:

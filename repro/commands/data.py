@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
@@ -26,7 +14,8 @@ from repro.console import is_interactive, log, stderr_console, stdout_console
 from repro.data.generate import LoadOptions, Report, generate
 from repro.data.plan import Options
 from repro.errors import UsageError
-from repro.redaction import RedactionKey, Redactor
+from repro.progress import RichProgress
+from repro.redaction import Redactor, scrub_redactor
 from repro.snapshot.store import resolve_snapshot
 
 
@@ -56,57 +45,6 @@ def parse_rows(items: list[str]) -> dict[str, int]:
             raise UsageError(f"--rows {item!r}: expected schema.table=N with N >= 0")
         out[table.strip()] = value
     return out
-
-
-class _RowsPerSecond(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} rows/s" if speed else "", style="cyan")
-
-
-class RichProgress:
-    """A bar per table with rows/s on a terminal (stderr)."""
-
-    def __init__(self, console: Console) -> None:
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _RowsPerSecond(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        )
-
-    def __enter__(self) -> RichProgress:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
-
-    def table(self, key: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
-        return self._table(key, total)
-
-    @contextmanager
-    def _table(self, key: str, total: int) -> Iterator[Callable[[int], None]]:
-        # total 0: unknown (a copy), the bar pulses and the count and speed still show
-        task = self.progress.add_task(key, total=total or None)
-
-        def advance(rows: int) -> None:
-            self.progress.advance(task, rows)
-
-        yield advance
-        done = self.progress.tasks[task].completed
-        self.progress.update(task, total=total or done or 1, completed=total or done or 1)
-
-    def stage(self, name: str) -> None:
-        self.progress.console.print(f"[dim]repro: {name}…[/dim]")
-
-
-def scrub_redactor() -> Redactor:
-    # Only used to scrub the target's password from messages: any key will do.
-    return Redactor(RedactionKey.from_bytes(os.urandom(32), "ephemeral"))
 
 
 def run_generate(args: GenerateArgs, redactors: list[Redactor]) -> int:

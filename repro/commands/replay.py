@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from repro.commands.data import RichProgress
 from repro.console import is_interactive, log, stderr_console, stdout_console
 from repro.errors import ProfileError, UsageError
 from repro.profile import Profile, resolve_profile
+from repro.progress import RichProgress
 from repro.redaction import Redactor, load_key
 from repro.replay.incident import load_incident
 from repro.replay.outcome import ReplayOutcome

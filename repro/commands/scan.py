@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import psycopg
@@ -14,8 +13,8 @@ from repro.console import log, stdout_console
 from repro.data.scan import ScanResult, rules_yaml, scan
 from repro.data.target import connect_target
 from repro.errors import DatabaseError, UsageError
-from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.db.session import one_line
+from repro.redaction import Redactor, scrub_redactor
+from repro.text import one_line
 
 
 def run_scan(
@@ -33,8 +32,7 @@ def run_scan(
     target = Path(output).expanduser() if output else None
     if target is not None and target.exists() and not force:
         raise UsageError(f"{output} exists", hint="add --force to overwrite it")
-    # Only scrubs the DSN's password from messages: any key will do.
-    redactor = Redactor(RedactionKey.from_bytes(os.urandom(32), "ephemeral"))
+    redactor = scrub_redactor()
     redactors.append(redactor)
     conn = connect_target(dsn, redactor, what="the database")
     try:

@@ -28,7 +28,6 @@ from repro.data.generate import (
     set_sequences,
 )
 from repro.data.model import DataModel, Table, build_model
-from repro.data.progress import Progress, QuietProgress
 from repro.data.rules import Rules, load_rules
 from repro.data.source import connect_source, read_schema
 from repro.data.stream import Counts, batched, transform_rows
@@ -36,8 +35,9 @@ from repro.data.subset import Selection, full_copy, parse_seed, subset
 from repro.data.target import connect_target, qualified, user_relations
 from repro.data.verify import Leaks, VerifyResult, verify_copy
 from repro.errors import DataGenerationError, UsageError
+from repro.progress import Progress, QuietProgress
 from repro.redaction import Redactor
-from repro.snapshot.db.session import one_line
+from repro.text import one_line
 
 REPORT_SCHEMA = "repro.data-anonymize/v1"
 

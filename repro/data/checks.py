@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
+from repro.text import one_line
+
 __all__ = [
     "Bound",
     "ColumnRule",
@@ -114,8 +116,8 @@ class _Tok:
         return self.kind == "ident" and self.value.upper() in words
 
 
-def _one_line(text: str) -> str:
-    flat = " ".join(text.split())
+def _snippet(text: str) -> str:
+    flat = one_line(text)
     return flat if len(flat) <= _SNIPPET else flat[: _SNIPPET - 3] + "..."
 
 
@@ -410,12 +412,12 @@ class _Parser:
 
     def unexpected(self, why: str) -> UnsupportedCheck:
         tok = self.tok
-        shown = "end of input" if tok.kind == "eof" else repr(_one_line(self.text[tok.start :]))
+        shown = "end of input" if tok.kind == "eof" else repr(_snippet(self.text[tok.start :]))
         return UnsupportedCheck(f"{why}, found {shown} at position {tok.start}")
 
     def unsupported(self, what: str, start: int) -> UnsupportedCheck:
         return UnsupportedCheck(
-            f"{what} is not supported: {_one_line(self.text[start:])!r} (position {start})"
+            f"{what} is not supported: {_snippet(self.text[start:])!r} (position {start})"
         )
 
     def nested(self) -> None:
@@ -739,7 +741,7 @@ class _Interpreter:
         self.text = text
 
     def snippet(self, node: _Node) -> str:
-        return repr(_one_line(self.text[node.start : node.end]))
+        return repr(_snippet(self.text[node.start : node.end]))
 
     def fail(self, what: str, node: _Node) -> UnsupportedCheck:
         return UnsupportedCheck(f"{what}: {self.snippet(node)} (position {node.start})")

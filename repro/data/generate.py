@@ -21,13 +21,13 @@ from repro.data.ddl import SchemaScript, Statement, schema_script
 from repro.data.fidelity import TableFidelity, measure
 from repro.data.model import DataModel, Table, build_model, scaled
 from repro.data.plan import Existing, Options, TablePlan, build_plans
-from repro.data.progress import Progress, QuietProgress
 from repro.data.target import check_ready, connect_target, existing_tables, qualified
 from repro.data.types import ORDERED_KINDS
 from repro.errors import DataGenerationError, SnapshotFormatError, UsageError
+from repro.progress import Progress, QuietProgress
 from repro.redaction import Redactor
-from repro.snapshot.db.session import one_line
 from repro.snapshot.model import Snapshot
+from repro.text import one_line
 
 CHUNK_ROWS = 50_000
 REPORT_SCHEMA = "repro.data-generate/v1"

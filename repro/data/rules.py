@@ -20,6 +20,7 @@ import yaml
 
 from repro.data.transform import parse_spec
 from repro.errors import UsageError
+from repro.text import one_line
 
 SCHEMA = "repro.anonymize/v1"
 ACTIONS = ("copy", "skip", "truncate")
@@ -187,10 +188,6 @@ def _scalar(text: str, *, key: bool = False) -> str:
 _YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
 
 
-def _comment(text: str) -> str:
-    return " ".join(text.split())
-
-
 def dump_rules(rules: Rules, *, comments: Mapping[tuple[str, str], str] | None = None) -> str:
     """YAML that :func:`load_rules` reads back as ``rules``; ``comments`` per (table, column)
     become end-of-line ``# reason`` comments."""
@@ -214,8 +211,8 @@ def dump_rules(rules: Rules, *, comments: Mapping[tuple[str, str], str] | None =
                 value = "null" if spec == "null" else _scalar(spec)
                 line = f"      {_scalar(column, key=True)}: {value}"
                 note = comments.get((table, column))
-                if note and _comment(note):
-                    line += f"  # {_comment(note)}"
+                if note and one_line(note):
+                    line += f"  # {one_line(note)}"
                 lines.append(line)
         else:
             lines.append("    columns: {}")

@@ -27,6 +27,7 @@ from psycopg import sql
 from repro.data.meaning import FIRST_NAMES, LAST_NAMES, meaning_of
 from repro.redaction import RedactionKey, Redactor, value_looks_secret
 from repro.snapshot.db.personal import PersonalRules, Verdict, name_tokens
+from repro.text import one_line
 
 THRESHOLD = 0.30  # share of non-null sampled values matching a detector that flags a column
 HIGH_SHARE = 0.80  # a checkable pattern this common is a high-confidence finding
@@ -653,6 +654,6 @@ def rules_yaml(result: ScanResult, key_env: str = "REPRO_ANON_KEY") -> str:
     for table, findings in by_table.items():
         lines += [f"  {_yaml_key(table)}:", "    columns:"]
         for f in findings:
-            comment = " ".join(f"{f.confidence}: {f.kind}: {f.reason}".split())
+            comment = one_line(f"{f.confidence}: {f.kind}: {f.reason}")
             lines.append(f"      {_yaml_key(f.column)}: {f.suggested}  # {comment}")
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from psycopg import sql
 from repro.data.model import DataModel, ForeignKey, Table
 from repro.data.target import qualified
 from repro.errors import UsageError
-from repro.snapshot.db.session import one_line
+from repro.text import one_line
 
 TRUE = sql.SQL("true")
 

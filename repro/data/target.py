@@ -10,7 +10,8 @@ from psycopg import sql
 
 from repro.errors import DatabaseError, DataGenerationError
 from repro.redaction import Redactor
-from repro.snapshot.db.session import describe_endpoint, one_line, parse_dsn
+from repro.snapshot.db.session import describe_endpoint, parse_dsn
+from repro.text import one_line
 
 APPLICATION_NAME = "repro data"
 

@@ -30,6 +30,7 @@ from repro.diff.model import Change, Discrepancy, Ignored
 from repro.diff.paths import KeyPattern, PathGlob, PatternIndex
 from repro.errors import ReproError
 from repro.inputfile import read_text
+from repro.text import one_line
 
 
 class WaiverFileError(ReproError):
@@ -266,7 +267,7 @@ def _waiver(entry: Any, index: int, where: str) -> Waiver:
         raise WaiverFileError(f"{at}: 'expires' is required (YYYY-MM-DD): waivers must expire")
     return Waiver(
         path=path.strip(),
-        reason=" ".join(reason.split()),
+        reason=one_line(reason),
         expires=_date(expires, at),
         index=index,
         source=where,

@@ -12,6 +12,7 @@ from typing import Any
 
 from repro.diff.model import MISSING
 from repro.redaction import is_redacted
+from repro.text import one_line
 
 ABSENT = "(absent)"
 
@@ -49,13 +50,13 @@ def masked_text(value: Any, limit: int = 80) -> str:
     :func:`show`."""
     if is_redacted(value):
         masked = value.get("masked")
-        return _clip(" ".join(masked.split()), limit) if isinstance(masked, str) else "<secret>"
+        return _clip(one_line(masked), limit) if isinstance(masked, str) else "<secret>"
     return show(value, limit)
 
 
 def _clip(text: str, limit: int) -> str:
     if "\n" in text or "\t" in text or "\r" in text:
-        text = " ".join(text.split())
+        text = one_line(text)
     return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
 
 

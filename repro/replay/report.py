@@ -35,6 +35,7 @@ from repro.replay.outcome import (
 )
 from repro.replay.request import where_problem
 from repro.replay.verdict import Decision, Verdict, compare
+from repro.text import one_line
 
 MAX_VALUE = 200  # characters of an exception message
 MAX_FRAMES = 5  # in-app frames shown, nearest the raise
@@ -81,10 +82,6 @@ def unfilled_warning(lost: Lost) -> str:
 
 def cut(text: str, limit: int = MAX_VALUE) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def chain_text(exceptions: Sequence[ExceptionInfo]) -> str:

@@ -29,6 +29,7 @@ from repro.errors import UsageError
 from repro.replay.credentials import content_type
 from repro.replay.incident import STANDIN, Incident, Lost
 from repro.replay.outcome import StandIn
+from repro.text import one_line
 
 MAX_RESPONSE_BYTES = 1024 * 1024
 # Recomputed by the sender (Content-Length) or about one connection, not the request.
@@ -406,7 +407,7 @@ def send(host: str, port: int, request: PreparedRequest, *, timeout: float = 30.
         # http.client quotes the offending header or URL, which may be a stand-in: never shown.
         error = "cannot send the request: an invalid method, target or header"
     except OSError as exc:
-        error = " ".join((exc.strerror or type(exc).__name__).split()).lower()
+        error = one_line(exc.strerror or type(exc).__name__).lower()
     finally:
         conn.close()
     return Response(None, error, time.perf_counter() - started)

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from repro.data.progress import Progress
 from repro.profile import Profile
+from repro.progress import Progress
 from repro.redaction import Redactor
 from repro.replay.incident import Incident, Signature
 from repro.replay.outcome import Evidence, ReplayOutcome, Stage

@@ -27,8 +27,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from repro.data.progress import Progress
 from repro.errors import DockerUnavailableError, ReproError
+from repro.progress import Progress
 from repro.redaction import Redactor
 from repro.replay.outcome import SandboxFacts, Stage
 from repro.replay.prune import MANAGED_LABEL

@@ -22,9 +22,9 @@ from urllib.parse import quote
 from repro.data.ddl import Statement, quote_ident, quote_literal
 from repro.data.generate import LoadOptions, Report, database_of, execute_script, generate
 from repro.data.plan import Options
-from repro.data.progress import Progress
 from repro.data.target import connect_target
 from repro.errors import DockerUnavailableError, ReproError
+from repro.progress import Progress
 from repro.redaction import Redactor
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_dump import load_dump

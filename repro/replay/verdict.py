@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from repro.replay.incident import ExceptionInfo, Frame, Signature
+from repro.text import one_line
 
 _SHOWN_CONTEXT = 60
 
@@ -111,7 +112,7 @@ def decide(expected: Signature, attempts: Sequence[Attempt], *, sandbox_ok: bool
         return _env_error("no attempt was made", 0)
     answered = [a for a in attempts if a.error is None]
     if not answered:
-        first = _one_line(attempts[0].error or "")
+        first = _short(attempts[0].error or "")
         return _env_error(f"every attempt failed before an answer ({first})", total)
     results = [(a, *compare(expected, _observed(a))) for a in answered]
     matches = [reason for _a, ok, reason in results if ok]
@@ -193,7 +194,7 @@ def _same_frame(a: Frame, b: Frame) -> bool:
         and (
             a.context_line is None
             or b.context_line is None
-            or " ".join(a.context_line.split()) == " ".join(b.context_line.split())
+            or one_line(a.context_line) == one_line(b.context_line)
         )
     )
 
@@ -229,5 +230,5 @@ def _status(status: int | None) -> str:
     return "none" if status is None else str(status)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:200]
+def _short(text: str) -> str:
+    return one_line(text)[:200]

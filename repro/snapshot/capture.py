@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from repro.errorhandler import write_crash_log
+from repro.crashlog import write_crash_log
 from repro.errors import ReproError, UsageError
 from repro.profile import DatabaseSpec, Profile
 from repro.redaction import Redactor

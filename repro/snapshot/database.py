@@ -104,12 +104,12 @@ from repro.snapshot.db.server import ServerReader
 from repro.snapshot.db.session import (
     Session,
     connect,
-    one_line,
     provenance,
     run_with_snapshot,
 )
 from repro.snapshot.db.stats import StatsReader
 from repro.snapshot.model import FacetResult
+from repro.text import one_line
 
 
 @dataclass

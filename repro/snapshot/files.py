@@ -45,6 +45,7 @@ from repro.errors import CaptureError
 from repro.snapshot.base import CaptureContext, Option
 from repro.snapshot.model import FacetResult
 from repro.targets.base import run_shell
+from repro.text import one_line
 
 DEFAULT_MAX_HASH_BYTES = 64 * 1024 * 1024
 GLOB_CHARS = frozenset("*?[")
@@ -180,7 +181,7 @@ def stat_error(text: str) -> str:
     if "No such file" in text or "Not a directory" in text:
         return "missing"
     reason = text.strip().rsplit(": ", 1)[-1]
-    return " ".join(reason.split()) or "unknown error"
+    return one_line(reason) or "unknown error"
 
 
 def allowed(st: Stat, user: AppUser, bit: int) -> bool:
@@ -242,7 +243,7 @@ def parse_app_user(fields: list[str]) -> tuple[AppUser | None, dict[str, Any], s
         gid_list = [int(g) for g in gids.split()]
         user = AppUser(name=name, uid=int(uid), gid=int(gid), groups={})
     except ValueError:
-        reason = "no such user" if "no such user" in uid.lower() else " ".join(uid.split())
+        reason = "no such user" if "no such user" in uid.lower() else one_line(uid)
         return None, {"name": name, "error": reason}, f"app user {name!r}: {reason} on the target"
     name_list = names.split()
     if len(name_list) != len(gid_list) or any(n.isdigit() for n in name_list):

@@ -48,6 +48,7 @@ from repro.redaction import MASK, Redactor
 from repro.snapshot.base import CaptureContext, Option
 from repro.snapshot.model import FacetResult
 from repro.targets.base import run_shell
+from repro.text import one_line
 
 PERIODS = ("hourly", "daily", "weekly", "monthly")
 # Highest priority first, as systemd searches them; /lib is /usr/lib on merged-/usr systems.
@@ -370,9 +371,7 @@ class SchedulesFacet:
     @staticmethod
     def _errors(tree: Tree, problems: list[str]) -> None:
         for path, (kind, error) in sorted(tree.errors.items()):
-            reason = (
-                "permission denied" if "Permission denied" in error else " ".join(error.split())
-            )
+            reason = "permission denied" if "Permission denied" in error else one_line(error)
             if kind == "user" and reason == "permission denied":
                 reason += " (user crontabs are readable only by root)"
             problems.append(f"{path}: {reason}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from repro.errors import CaptureError
+from repro.text import one_line
 
 COMMAND_NOT_FOUND = 127
 DEFAULT_TIMEOUT = 60.0
@@ -34,7 +35,7 @@ class CommandResult:
 
     @property
     def error_text(self) -> str:
-        return " ".join(self.stderr.decode("utf-8", "replace").split())
+        return one_line(self.stderr.decode("utf-8", "replace"))
 
 
 @runtime_checkable

@@ -17,6 +17,7 @@ from typing import Any
 
 from repro.errors import ProfileError, TargetError
 from repro.targets.base import COMMAND_NOT_FOUND, DEFAULT_TIMEOUT, CommandResult
+from repro.text import one_line
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 # Docker reports every failure to start the process as exit code 126 with an OCI message on
@@ -40,7 +41,7 @@ def engine_unavailable(exc: BaseException) -> TargetError:
     elif "timed out" in lowered or "timeout" in lowered:
         why = "timed out"
     else:
-        why = " ".join(text.split())[:200]
+        why = one_line(text)[:200]
     return TargetError(
         f"Docker is not running ({where}: {why}); start the engine or set DOCKER_HOST"
     )

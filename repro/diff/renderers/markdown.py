@@ -5,11 +5,12 @@ from __future__ import annotations
 from repro.diff.model import DiffResult, Discrepancy
 from repro.diff.summary import kind_text, summary_line
 from repro.diff.values import show
+from repro.text import one_line
 
 
 def cell(text: str) -> str:
     """Table-safe: one line, pipes escaped (GitHub splits cells on them even in code)."""
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+    return one_line(text).replace("\\", "\\\\").replace("|", "\\|")
 
 
 def code(text: str) -> str:

@@ -26,6 +26,7 @@ from psycopg.rows import namedtuple_row
 
 from repro.errors import CaptureError
 from repro.redaction import Redactor
+from repro.text import one_line
 
 CONNECT_TIMEOUT_S = 5
 # A capture that waits for a lock waits behind a migration, and every later query on that
@@ -35,10 +36,6 @@ APPLICATION_NAME = "repro-snapshot"
 
 Connection = psycopg.Connection[Any]
 Rows = list[Any]  # named tuples: row.column
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def parse_dsn(dsn: str, redactor: Redactor) -> dict[str, Any]:
