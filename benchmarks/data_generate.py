@@ -43,9 +43,10 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from repro.profile import DatabaseSpec, Profile
+from repro.profile.facets import validate_options
+from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.base import CaptureContext, sorted_tree, validate_options
+from repro.snapshot.base import CaptureContext, sorted_tree
 from repro.snapshot.database import FACET
 from repro.snapshot.model import FacetResult, Snapshot, write_snapshot
 

@@ -28,9 +28,10 @@ from typing import Any
 
 import psycopg
 
-from repro.profile import DatabaseSpec, Profile
+from repro.profile.facets import validate_options
+from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.base import CaptureContext, sorted_tree, validate_options
+from repro.snapshot.base import CaptureContext, sorted_tree
 from repro.snapshot.database import FACET
 
 TABLES = 1_000

@@ -10,9 +10,10 @@ from pathlib import Path
 from repro.console import stdout_console
 from repro.diff import diff_snapshots, exit_code, read_waivers, render, render_fix_script
 from repro.errors import ProfileError
-from repro.profile import find_profile_path, load_profile_file
+from repro.profile.file import find_profile_path, load_profile_file
 from repro.redaction import Redactor
 from repro.snapshot.model import Snapshot
+from repro.snapshot.registry import FACETS
 from repro.snapshot.store import resolve_snapshot
 
 
@@ -44,7 +45,7 @@ def _profile_ignores(snapshot: Snapshot) -> list[str]:
     if path is None:
         return []
     try:
-        return load_profile_file(path).ignore
+        return load_profile_file(path, FACETS).ignore
     except ProfileError:
         return []
 

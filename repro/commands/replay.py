@@ -18,7 +18,7 @@ from types import FrameType
 
 from repro.console import is_interactive, log, stderr_console, stdout_console
 from repro.errors import ProfileError, UsageError
-from repro.profile import Profile, resolve_profile
+from repro.profile.file import Profile, resolve_profile
 from repro.progress import RichProgress
 from repro.redaction import Redactor, load_key
 from repro.replay.incident import load_incident
@@ -29,6 +29,7 @@ from repro.replay.runner import ReplayOptions, replay
 from repro.replay.sandbox_dump import check_dump
 from repro.replay.sandbox_env import load_secrets_file
 from repro.snapshot.model import Snapshot
+from repro.snapshot.registry import FACETS
 from repro.snapshot.store import resolve_snapshot
 
 AUTH_WHERE = "header:Authorization"
@@ -59,7 +60,7 @@ def _production(args: ReplayArgs) -> tuple[Snapshot, str, Profile]:
     profile_ref = args.profile or snapshot.profile
     if not profile_ref:
         raise UsageError("the snapshot names no profile: pass --profile")
-    profile = resolve_profile(profile_ref)
+    profile = resolve_profile(profile_ref, FACETS)
     if profile.sandbox is None or profile.sandbox.app is None:
         raise ProfileError(
             f"{profile.where}: sandbox.app: missing; replay needs the app's image and port",

@@ -12,10 +12,11 @@ from pathlib import Path
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from repro.console import is_interactive, stderr_console
-from repro.profile import Profile, resolve_profile
+from repro.profile.file import Profile, resolve_profile
 from repro.redaction import Redactor, load_key
 from repro.snapshot.capture import capture_snapshot, select_facets, with_dsn
 from repro.snapshot.model import FacetResult, Snapshot, write_snapshot
+from repro.snapshot.registry import FACETS
 from repro.snapshot.store import save_to_store
 
 EXIT_OK = 0
@@ -75,7 +76,7 @@ def run_snapshot(
     quiet: bool,
     redactors: list[Redactor],
 ) -> SnapshotOutcome:
-    profile = with_dsn(resolve_profile(profile_ref), dsn)
+    profile = with_dsn(resolve_profile(profile_ref, FACETS), dsn)
     redactor = make_redactor(profile)
     redactors.append(redactor)  # the error handler scrubs with it from now on
     if dsn:

@@ -11,9 +11,10 @@ import psycopg
 
 from repro.data.target import connect_target
 from repro.errors import DatabaseError
-from repro.profile import DatabaseSpec, Profile
+from repro.profile.facets import validate_options
+from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import Redactor
-from repro.snapshot.base import CaptureContext, validate_options
+from repro.snapshot.base import CaptureContext
 from repro.snapshot.database import FACET
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from repro.diff import diff_snapshots
 from repro.diff.model import DiffResult, Discrepancy
 from repro.errors import ReproError
-from repro.profile import Profile
+from repro.profile.file import Profile
 from repro.redaction import Redactor
 from repro.replay.outcome import Parity, ParityItem
 from repro.replay.sandbox_db import USER

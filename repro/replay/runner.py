@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from repro.profile import Profile
+from repro.profile.file import Profile
 from repro.progress import Progress
 from repro.redaction import Redactor
 from repro.replay.incident import Incident, Signature

@@ -28,6 +28,7 @@ from types import FrameType
 from typing import Any
 
 from repro.errors import DockerUnavailableError, ReproError
+from repro.profile.sandbox import SandboxApp, SandboxSpec
 from repro.progress import Progress
 from repro.redaction import Redactor
 from repro.replay.outcome import SandboxFacts, Stage
@@ -35,7 +36,6 @@ from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_db import SandboxDatabase, sandbox_database
 from repro.replay.sandbox_env import app_env, app_user, capture_gaps, file_archive
 from repro.replay.sentry_sink import SentrySink
-from repro.replay.spec import SandboxApp, SandboxSpec
 from repro.snapshot.model import Snapshot
 from repro.targets.docker import engine_client
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from repro.errors import ReproError, UsageError
 from repro.inputfile import read_bytes, read_text
+from repro.profile.sandbox import SandboxApp
 from repro.replay.outcome import EnvSource, FileMount
-from repro.replay.spec import SandboxApp
 from repro.snapshot.model import Snapshot
 
 SENTRY_ENV = "SENTRY_DSN"

@@ -1,7 +1,8 @@
 """What a facet is: a small module that captures one aspect of an environment.
 
 Each facet returns a keyed (maps, never lists), sorted structure plus its own status. Adding one is
-one module and one line in :mod:`repro.snapshot.registry`.
+one module and one line in :mod:`repro.snapshot.registry`. A facet's options are a table of
+:class:`~repro.profile.facets.Option`, checked when the profile is read.
 """
 
 from __future__ import annotations
@@ -10,23 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from repro.errors import ProfileError
+from repro.profile.facets import Option
 from repro.redaction import Redactor
 from repro.snapshot.model import FacetResult
 
 if TYPE_CHECKING:
-    from repro.profile import Profile
+    from repro.profile.file import Profile
     from repro.targets.base import Target
-
-
-@dataclass(frozen=True)
-class Option:
-    """One facet option: its type (for validation), default and meaning (for docs)."""
-
-    kind: type | tuple[type, ...]
-    default: Any
-    help: str
-    item_kind: type | None = None  # for lists: the type of each item
 
 
 @dataclass
@@ -53,47 +44,6 @@ class Facet(Protocol):
         """Capture the facet. Raise CaptureError for a clean 'error' status with a reason;
         return status 'partial' with ``problems`` when some parts could not be read."""
         ...
-
-
-def validate_options(facet: Facet, raw: dict[str, Any], where: str) -> dict[str, Any]:
-    """Check a profile's options for a facet and fill in defaults."""
-    unknown = sorted(set(raw) - set(facet.options))
-    if unknown:
-        allowed = ", ".join(sorted(facet.options)) or "none"
-        raise ProfileError(f"{where}.{unknown[0]}: unknown option (allowed: {allowed})")
-    out: dict[str, Any] = {}
-    for key, spec in facet.options.items():
-        if key not in raw:
-            out[key] = list(spec.default) if isinstance(spec.default, list) else spec.default
-            continue
-        value = raw[key]
-        if spec.kind is list and isinstance(value, str):
-            value = [value]
-        if not isinstance(value, spec.kind) or (isinstance(value, bool) and spec.kind is int):
-            raise ProfileError(
-                f"{where}.{key}: expected {_kind_name(spec.kind)}, got {type(value).__name__}"
-            )
-        if spec.item_kind is not None and isinstance(value, list):
-            for item in value:
-                if not isinstance(item, spec.item_kind):
-                    raise ProfileError(
-                        f"{where}.{key}: expected a list of {spec.item_kind.__name__}, "
-                        f"found {type(item).__name__}"
-                    )
-        out[key] = value
-    return out
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    if isinstance(kind, tuple):
-        return " or ".join(k.__name__ for k in kind)
-    return {
-        "list": "a list",
-        "dict": "a mapping",
-        "bool": "true/false",
-        "int": "an integer",
-        "str": "a string",
-    }.get(kind.__name__, kind.__name__)
 
 
 def sorted_tree(node: Any) -> Any:

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 from repro.crashlog import write_crash_log
 from repro.errors import ReproError, UsageError
-from repro.profile import DatabaseSpec, Profile
+from repro.profile.facets import validate_options
+from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import Redactor
-from repro.snapshot.base import CaptureContext, sorted_tree, validate_options
+from repro.snapshot.base import CaptureContext, sorted_tree
 from repro.snapshot.model import FacetResult, Snapshot
 from repro.snapshot.registry import FACETS
 from repro.targets.base import Target

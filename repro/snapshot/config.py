@@ -41,8 +41,9 @@ from typing import Any
 import yaml
 
 from repro.errors import CaptureError
+from repro.profile.facets import Option
 from repro.redaction import Redactor
-from repro.snapshot.base import CaptureContext, Option
+from repro.snapshot.base import CaptureContext
 from repro.snapshot.files import is_glob
 from repro.snapshot.model import FacetResult
 from repro.targets.base import Target, read_file, run_shell

@@ -94,8 +94,9 @@ from typing import Any
 import psycopg
 
 from repro.errors import ReproError
-from repro.profile import DatabaseSpec
-from repro.snapshot.base import CaptureContext, Option
+from repro.profile.facets import Option
+from repro.profile.file import DatabaseSpec
+from repro.snapshot.base import CaptureContext
 from repro.snapshot.db.constraints import ConstraintReader
 from repro.snapshot.db.objects import ObjectReader
 from repro.snapshot.db.personal import PersonalRules

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from repro.errors import CaptureError
-from repro.snapshot.base import CaptureContext, Option
+from repro.profile.facets import Option
+from repro.snapshot.base import CaptureContext
 from repro.snapshot.model import FacetResult
 from repro.targets.base import NativeEnvironment, Target, read_file, run_shell
 

@@ -42,7 +42,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from repro.errors import CaptureError
-from repro.snapshot.base import CaptureContext, Option
+from repro.profile.facets import Option
+from repro.snapshot.base import CaptureContext
 from repro.snapshot.model import FacetResult
 from repro.targets.base import run_shell
 from repro.text import one_line

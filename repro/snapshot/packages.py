@@ -26,7 +26,8 @@ import json
 import re
 from typing import Any
 
-from repro.snapshot.base import CaptureContext, Option
+from repro.profile.facets import Option
+from repro.snapshot.base import CaptureContext
 from repro.snapshot.model import FacetResult
 from repro.targets.base import run_shell
 

@@ -1,4 +1,7 @@
-"""Every facet, in one place. Adding a facet: one module, one line here."""
+"""Every facet, in one place. Adding a facet: one module, one line here.
+
+A profile that lists no facets captures all of them, in this order (repro.profile.file).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,3 @@ FACETS: dict[str, Facet] = {
     "runtime": runtime_facet.FACET,
     "schedules": schedules_facet.FACET,
 }
-
-# Captured when a profile does not list its facets.
-DEFAULT_FACETS: tuple[str, ...] = tuple(FACETS)

@@ -38,7 +38,8 @@ import shlex
 from typing import Any
 
 from repro.errors import CaptureError
-from repro.snapshot.base import CaptureContext, Option
+from repro.profile.facets import Option
+from repro.snapshot.base import CaptureContext
 from repro.snapshot.env import scan_processes
 from repro.snapshot.model import FacetResult
 from repro.targets.base import run_shell

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from repro.errors import ProfileError, ReproError, UsageError
-from repro.profile import parse_profile, resolve_profile
+from repro.errors import ReproError, UsageError
+from repro.profile.file import resolve_profile
+from repro.profile.sandbox import SandboxApp, parse_sandbox
 from repro.replay.sandbox_env import (
     app_env,
     app_user,
@@ -18,7 +19,7 @@ from repro.replay.sandbox_env import (
     load_secrets_file,
     placeholder,
 )
-from repro.replay.spec import SandboxApp, parse_sandbox
+from repro.snapshot.registry import FACETS
 from repro.snapshot.store import load_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,44 +126,6 @@ def test_config_file_not_in_snapshot_and_changed_content(tmp_path: Path) -> None
         file_archive(PROD, _app(files={SETTINGS: "nope.yaml"}), tmp_path)
 
 
-def test_profiles_parse_sandbox_sections() -> None:
-    prod = resolve_profile("prod")
-    assert prod.sandbox is not None and prod.sandbox.app is not None
-    assert prod.sandbox.app.image == "repro/demo-shop:2.1.0" and prod.sandbox.app.port == 8000
-    assert prod.sandbox.database.env == "DATABASE_URL"
-
-
-@pytest.mark.parametrize(
-    ("raw", "message"),
-    [
-        ({"app": {"port": 8000}}, "sandbox.app.image: required"),
-        ({"app": {"image": "x", "port": "eighty"}}, "sandbox.app.port: expected an integer"),
-        ({"app": {"image": "x", "health": "health"}}, "starting with /"),
-        ({"app": {"image": "x", "files": {"relative": "a"}}}, "must be absolute"),
-        ({"app": {"image": "x", "colour": "red"}}, "sandbox.app.colour: unknown key"),
-        ({"database": {"image": "postgres:15"}}, "must contain {major}"),
-        ({"stand_ins": {"password": "x"}}, "must name header:X"),
-        ({"stand_ins": {"header:X": 3}}, "expected a string or {env: VARIABLE}"),
-        ([], "expected a mapping"),
-    ],
-)
-def test_bad_sandbox_sections_fail_with_one_line(raw: object, message: str) -> None:
-    with pytest.raises(ProfileError) as info:
-        parse_sandbox("p.yaml", raw)
-    assert message in info.value.one_line() and "\n" not in info.value.one_line()
-    with pytest.raises(ProfileError):
-        parse_profile({"sandbox": raw}, where="p.yaml", default_name="p")
-
-
-def test_stand_in_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = parse_sandbox("p.yaml", {"stand_ins": {"header:Authorization": {"env": "TOKEN_X"}}})
-    monkeypatch.delenv("TOKEN_X", raising=False)
-    with pytest.raises(ProfileError, match="TOKEN_X is not set"):
-        spec.stand_ins["header:Authorization"].resolve("header:Authorization")
-    monkeypatch.setenv("TOKEN_X", "Bearer t")
-    assert spec.stand_ins["header:Authorization"].resolve("header:Authorization") == "Bearer t"
-
-
 def test_capture_gaps_are_named() -> None:
     from dataclasses import replace
 
@@ -183,7 +146,7 @@ def test_capture_gaps_are_named() -> None:
 def test_stand_ins_command_line_over_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     from repro.commands.replay import ReplayArgs, _stand_ins
 
-    profile = resolve_profile("prod")
+    profile = resolve_profile("prod", FACETS)
     assert profile.sandbox is not None
     profile.sandbox.stand_ins = parse_sandbox(
         "p.yaml",

@@ -18,9 +18,10 @@ import pytest
 from psycopg import sql
 
 from repro.errors import ReproError
-from repro.profile import DatabaseSpec, Profile
+from repro.profile.facets import validate_options
+from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.base import CaptureContext, sorted_tree, validate_options
+from repro.snapshot.base import CaptureContext, sorted_tree
 from repro.snapshot.database import FACET
 from repro.snapshot.model import FacetResult
 from tests.helpers.pg import PgServer, fresh_database, with_dbname

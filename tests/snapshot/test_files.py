@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 
 from repro.errors import ReproError
-from repro.profile import AppSpec, Profile
+from repro.profile.facets import validate_options
+from repro.profile.file import AppSpec, Profile
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.base import CaptureContext, sorted_tree, validate_options
+from repro.snapshot.base import CaptureContext, sorted_tree
 from repro.snapshot.files import FACET, AppUser, Stat, allowed, ancestors
 from repro.snapshot.model import FacetResult
 from repro.targets.base import Target

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from repro.errors import ReproError
-from repro.profile import Profile
+from repro.profile.facets import validate_options
+from repro.profile.file import Profile
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.base import CaptureContext, sorted_tree, validate_options
+from repro.snapshot.base import CaptureContext, sorted_tree
 from repro.snapshot.model import FacetResult
 from repro.snapshot.schedules import (
     FACET,

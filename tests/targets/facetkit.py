@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from repro.profile import parse_profile
+from repro.profile.facets import validate_options
+from repro.profile.file import parse_profile
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.base import CaptureContext, validate_options
+from repro.snapshot.base import CaptureContext
 from repro.snapshot.capture import capture_facet
 from repro.snapshot.model import FacetResult
 from repro.snapshot.registry import FACETS
@@ -27,6 +28,7 @@ def run_facet(
         {"app": app or {}, "secrets": secrets or [], "facets": [name]},
         where="test",
         default_name="test",
+        catalog=FACETS,
     )
     redactor = Redactor(
         key=RedactionKey.from_bytes(b"team-key", "test"), extra_secret_names=profile.secrets

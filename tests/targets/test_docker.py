@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from repro.errors import TargetError
-from repro.profile import parse_profile
+from repro.profile.file import parse_profile
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.capture import capture_snapshot
+from repro.snapshot.registry import FACETS
 from repro.targets.docker import DockerTarget
 from tests.helpers import session_labels
 from tests.helpers.dockerutil import require_image
@@ -96,6 +97,7 @@ def test_snapshot_through_a_profile(container: Any) -> None:
         {"target": {"kind": "docker", "container": container.name}},
         where="test",
         default_name="container",
+        catalog=FACETS,
     )
     redactor = Redactor(key=RedactionKey.from_bytes(b"team", "test"))
     snapshot = capture_snapshot(profile, redactor, facets=["env", "packages", "runtime"])

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from repro.errors import ProfileError, TargetError
-from repro.profile import parse_profile
+from repro.profile.file import parse_profile
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.capture import capture_snapshot
+from repro.snapshot.registry import FACETS
 from repro.targets.ssh import SshSpec, SshTarget, spec_from_options, ssh_argv, ssh_error_line
 from tests.targets.contract import check_contract
 
@@ -151,7 +152,9 @@ def test_without_multiplexing(sshd_server: Any) -> None:
 
 def test_snapshot_through_a_profile(sshd_server: Any) -> None:
     options = options_for(sshd_server)
-    profile = parse_profile({"target": {"kind": "ssh", **options}}, where="t", default_name="h")
+    profile = parse_profile(
+        {"target": {"kind": "ssh", **options}}, where="t", default_name="h", catalog=FACETS
+    )
     redactor = Redactor(key=RedactionKey.from_bytes(b"team", "test"))
     snapshot = capture_snapshot(profile, redactor, facets=["env", "runtime", "files"])
     statuses = {name: (f.status, f.message, f.problems) for name, f in snapshot.facets.items()}

@@ -1,7 +1,10 @@
-"""Profiles: how to reach an environment and what to capture (``profiles/<name>.yaml``).
+"""The profile file (``profiles/<name>.yaml``): how to reach an environment and what to capture.
 
 Validation errors name the file, the key and the problem, e.g.
 ``profiles/prod.yaml: facets.files.paths: expected a list of strings, got int``.
+
+Reading one needs the facet catalog (``repro.snapshot.registry.FACETS``) to check the
+``facets:`` section: the caller hands it in, so profiles sit below the snapshot that uses them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import yaml
 from repro.errors import ProfileError
 from repro.fields import expect, string_list, unknown_keys
 from repro.inputfile import read_text
-from repro.replay.spec import SandboxSpec, parse_sandbox
+from repro.profile.facets import FacetCatalog, parse_facets, validate_options
+from repro.profile.sandbox import SandboxSpec, parse_sandbox
+from repro.targets.registry import validate_target_options
 
 PROFILE_DIR_ENV = "REPRO_PROFILES_DIR"
 TARGET_KINDS = ("local", "docker", "ssh", "kubectl")
@@ -97,7 +102,7 @@ class Profile:
     secrets: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     redaction_key_file: str | None = None
-    sandbox: SandboxSpec | None = None  # how `repro replay` runs the app (repro.replay.spec)
+    sandbox: SandboxSpec | None = None  # how `repro replay` runs the app
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -105,19 +110,17 @@ class Profile:
         return self.path or f"built-in profile {self.name!r}"
 
 
-def builtin_local_profile() -> Profile:
-    """What ``repro snapshot local`` captures on a machine with no configuration at all."""
-    from repro.snapshot.base import validate_options
-    from repro.snapshot.registry import DEFAULT_FACETS, FACETS
-
+def builtin_local_profile(catalog: FacetCatalog) -> Profile:
+    """What ``repro snapshot local`` captures on a machine with no configuration at all:
+    every facet of the catalog, with its defaults."""
     return Profile(
         name="local",
         path=None,
         target_kind="local",
         database=DatabaseSpec(dsn_env="DATABASE_URL", optional=True),
         facets={
-            name: validate_options(FACETS[name], {}, f"built-in profile: facets.{name}")
-            for name in DEFAULT_FACETS
+            name: validate_options(facet, {}, f"built-in profile: facets.{name}")
+            for name, facet in catalog.items()
         },
     )
 
@@ -153,29 +156,9 @@ def _parse_database(where: str, raw: Any) -> DatabaseSpec:
     return spec
 
 
-def _parse_facets(where: str, raw: Any) -> dict[str, dict[str, Any]]:
-    from repro.snapshot.base import validate_options
-    from repro.snapshot.registry import FACETS
-
-    if isinstance(raw, list):
-        raw = {name: {} for name in string_list(where, "facets", raw)}
-    expect(where, "facets", raw, dict, "a list of facet names or a mapping")
-    facets: dict[str, dict[str, Any]] = {}
-    for name, options in raw.items():
-        if name not in FACETS:
-            raise ProfileError(
-                f"{where}: facets.{name}: unknown facet (known: {', '.join(sorted(FACETS))})"
-            )
-        if options is None or options is True:
-            options = {}
-        if options is False:
-            continue
-        expect(where, f"facets.{name}", options, dict, "a mapping of options")
-        facets[name] = validate_options(FACETS[name], options, f"{where}: facets.{name}")
-    return facets
-
-
-def parse_profile(raw: Any, *, where: str, default_name: str) -> Profile:
+def parse_profile(raw: Any, *, where: str, default_name: str, catalog: FacetCatalog) -> Profile:
+    """A profile from its parsed YAML; ``catalog``: the facets it may name (every one of
+    them when it names none)."""
     if raw is None:
         raw = {}
     expect(where, "(top level)", raw, dict, "a mapping")
@@ -192,8 +175,6 @@ def parse_profile(raw: Any, *, where: str, default_name: str) -> Profile:
         raise ProfileError(
             f"{where}: target.kind: unknown target {kind!r} (known: {', '.join(TARGET_KINDS)})"
         )
-    from repro.targets.registry import validate_target_options
-
     profile.target_kind = kind
     profile.target_options = validate_target_options(
         kind, {k: v for k, v in target.items() if k != "kind"}, f"{where}: target"
@@ -209,9 +190,7 @@ def parse_profile(raw: Any, *, where: str, default_name: str) -> Profile:
         if key in app:
             setattr(profile.app, key, expect(where, f"app.{key}", app[key], str, "a string"))
 
-    from repro.snapshot.registry import DEFAULT_FACETS
-
-    profile.facets = _parse_facets(where, raw.get("facets", list(DEFAULT_FACETS)))
+    profile.facets = parse_facets(where, raw.get("facets", list(catalog)), catalog)
     profile.secrets = string_list(where, "secrets", raw.get("secrets", []))
     profile.ignore = string_list(where, "ignore", raw.get("ignore", []))
     if raw.get("sandbox") is not None:
@@ -226,7 +205,7 @@ def parse_profile(raw: Any, *, where: str, default_name: str) -> Profile:
     return profile
 
 
-def load_profile_file(path: Path) -> Profile:
+def load_profile_file(path: Path, catalog: FacetCatalog) -> Profile:
     where = str(path)
     text = read_text(path, ProfileError, noun="profile file")
     try:
@@ -236,7 +215,7 @@ def load_profile_file(path: Path) -> Profile:
         problem = getattr(exc, "problem", None) or "invalid YAML"
         at = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise ProfileError(f"{where}: malformed YAML{at}: {problem}") from None
-    return parse_profile(raw, where=where, default_name=path.stem)
+    return parse_profile(raw, where=where, default_name=path.stem, catalog=catalog)
 
 
 def profile_dirs() -> list[Path]:
@@ -256,15 +235,15 @@ def find_profile_path(name: str) -> Path | None:
     return None
 
 
-def resolve_profile(name_or_path: str) -> Profile:
+def resolve_profile(name_or_path: str, catalog: FacetCatalog) -> Profile:
     """A profile by file path or by name (``prod`` -> ``profiles/prod.yaml``)."""
     as_path = Path(name_or_path)
     if name_or_path.endswith((".yaml", ".yml")) or os.sep in name_or_path:
-        return load_profile_file(as_path)
+        return load_profile_file(as_path, catalog)
     found = find_profile_path(name_or_path)
     if found is not None:
-        return load_profile_file(found)
+        return load_profile_file(found, catalog)
     if name_or_path == "local":
-        return builtin_local_profile()
+        return builtin_local_profile(catalog)
     looked = ", ".join(str(d) for d in profile_dirs())
     raise ProfileError(f"no profile named {name_or_path!r} (looked in {looked})")

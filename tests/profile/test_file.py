@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 
 from repro.errors import ProfileError
-from repro.profile import load_profile_file, resolve_profile
+from repro.profile.file import load_profile_file, resolve_profile
+from repro.snapshot.registry import FACETS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", ["local", "prod", "staging"])
 def test_shipped_profiles_are_valid(name: str) -> None:
-    profile = load_profile_file(ROOT / "profiles" / f"{name}.yaml")
+    profile = load_profile_file(ROOT / "profiles" / f"{name}.yaml", FACETS)
     assert profile.name == name
     assert profile.facets
 
@@ -22,7 +23,7 @@ def test_shipped_profiles_are_valid(name: str) -> None:
 def test_builtin_local_without_any_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("REPRO_PROFILES_DIR", raising=False)
-    profile = resolve_profile("local")
+    profile = resolve_profile("local", FACETS)
     assert profile.path is None and profile.target_kind == "local"
     assert "env" in profile.facets
 
@@ -54,7 +55,7 @@ def test_invalid_profiles_name_file_key_and_problem(
     tmp_path: Path, text: str, expected: str
 ) -> None:
     with pytest.raises(ProfileError) as info:
-        load_profile_file(write(tmp_path, text))
+        load_profile_file(write(tmp_path, text), FACETS)
     message = info.value.one_line()
     assert str(tmp_path / "p.yaml") in message or "p.yaml" in message
     assert expected in message
@@ -67,21 +68,21 @@ def test_missing_profile_names_where_it_looked(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ProfileError, match="no profile named 'nope'"):
-        resolve_profile("nope")
+        resolve_profile("nope", FACETS)
 
 
 def test_dsn_from_env_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_DSN", "postgresql://u:p@h/db")
-    profile = load_profile_file(write(tmp_path, "database: {dsn_env: MY_DSN}"))
+    profile = load_profile_file(write(tmp_path, "database: {dsn_env: MY_DSN}"), FACETS)
     assert profile.database is not None
     assert profile.database.resolve_dsn() == "postgresql://u:p@h/db"
     dsn_file = tmp_path / "dsn"
     dsn_file.write_text("postgresql://u:q@h/db\n")
-    profile = load_profile_file(write(tmp_path, f"database: {{dsn_file: {dsn_file}}}"))
+    profile = load_profile_file(write(tmp_path, f"database: {{dsn_file: {dsn_file}}}"), FACETS)
     assert profile.database is not None
     assert profile.database.resolve_dsn() == "postgresql://u:q@h/db"
     monkeypatch.delenv("MY_DSN")
-    profile = load_profile_file(write(tmp_path, "database: {dsn_env: MY_DSN}"))
+    profile = load_profile_file(write(tmp_path, "database: {dsn_env: MY_DSN}"), FACETS)
     assert profile.database is not None
     with pytest.raises(ProfileError, match="MY_DSN is not set"):
         profile.database.resolve_dsn()
