@@ -14,12 +14,12 @@ from rich.text import Text
 
 from repro.console import is_interactive, log, stderr_console, stdout_console
 from repro.data.anonymize import AnonymizeOptions, AnonymizeReport, anonymize, check_rules
-from repro.data.model import build_model
 from repro.data.rules import load_rules
 from repro.data.scan import scan
 from repro.data.source import connect_source, read_schema
-from repro.data.target import connect_target
 from repro.data.verify import VerifyResult, verify_databases
+from repro.pg.tables import build_model
+from repro.pg.target_db import connect_target
 from repro.progress import RichProgress
 from repro.redaction import Redactor, scrub_redactor
 

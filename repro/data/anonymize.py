@@ -20,24 +20,26 @@ import psycopg
 from psycopg import sql
 
 from repro.data import transform as transforms
-from repro.data.ddl import SchemaScript, schema_script
-from repro.data.generate import (
-    execute_script,
-    finish_schema,
-    merge_table_constraints,
-    set_sequences,
-)
-from repro.data.model import DataModel, Table, build_model
 from repro.data.rules import Rules, load_rules
 from repro.data.source import connect_source, read_schema
 from repro.data.stream import Counts, batched, transform_rows
 from repro.data.subset import Selection, full_copy, parse_seed, subset
-from repro.data.target import connect_target, qualified, user_relations
 from repro.data.verify import Leaks, VerifyResult, verify_copy
 from repro.errors import DataGenerationError, UsageError
+from repro.pg.ddl import SchemaScript, schema_script
+from repro.pg.tables import DataModel, Table, build_model
+from repro.pg.target_db import (
+    all_or_nothing,
+    connect_target,
+    execute_script,
+    finish_schema,
+    merge_table_constraints,
+    qualified,
+    set_sequences,
+    user_relations,
+)
 from repro.progress import Progress, QuietProgress
 from repro.redaction import Redactor
-from repro.text import one_line
 
 REPORT_SCHEMA = "repro.data-anonymize/v1"
 
@@ -376,32 +378,25 @@ def anonymize(
     check_rules(model, rules)
     script = schema_script(schema)
     report.skipped = list(script.skipped)
-    src = connect_source(options.source, redactor)
-    try:
-        with src.transaction():
-            progress.stage("masks")
-            masks, report.collisions_resolved = build_masks(model, rules, key, src)
-            if scan_findings is not None:
-                fail_safe(scan_findings(src), rules, masks, options.allow_unmasked)
-            excluded = {k for k, r in rules.tables.items() if r.action in ("skip", "truncate")}
-            filters = {k: r.where for k, r in rules.tables.items() if r.where}
-            seeds = [parse_seed(s, model, include=False) for s in options.subset]
-            seeds += [parse_seed(s, model, include=True) for s in options.include]
-            if seeds:
-                selection = subset(src, model, seeds, filters, options.children_limit)
-                for key_ in excluded:
-                    selection.where[key_] = sql.SQL("false")
-            else:
-                selection = full_copy(model, filters, excluded)
-            report.notes += selection.notes
-            report.timings["prepare"] = time.perf_counter() - started
-            _copy_all(src, options, model, script, masks, selection, report, progress, redactor)
-    except psycopg.Error as exc:
-        raise DataGenerationError(
-            redactor.scrub(f"copy failed, nothing was kept: {one_line(str(exc))}")
-        ) from None
-    finally:
-        src.close()
+    source = connect_source(options.source, redactor)
+    with all_or_nothing(source, "copy", redactor) as src, src.transaction():
+        progress.stage("masks")
+        masks, report.collisions_resolved = build_masks(model, rules, key, src)
+        if scan_findings is not None:
+            fail_safe(scan_findings(src), rules, masks, options.allow_unmasked)
+        excluded = {k for k, r in rules.tables.items() if r.action in ("skip", "truncate")}
+        filters = {k: r.where for k, r in rules.tables.items() if r.where}
+        seeds = [parse_seed(s, model, include=False) for s in options.subset]
+        seeds += [parse_seed(s, model, include=True) for s in options.include]
+        if seeds:
+            selection = subset(src, model, seeds, filters, options.children_limit)
+            for key_ in excluded:
+                selection.where[key_] = sql.SQL("false")
+        else:
+            selection = full_copy(model, filters, excluded)
+        report.notes += selection.notes
+        report.timings["prepare"] = time.perf_counter() - started
+        _copy_all(src, options, model, script, masks, selection, report, progress, redactor)
     report.timings["total"] = time.perf_counter() - started
     return report
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from repro.data.model import ColumnStats
 from repro.data.spaces import NULL, Floats, Ints, Ordered, Space
+from repro.pg.tables import ColumnStats
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from repro.data.model import Column, Table
+from repro.pg.tables import Column, Table
 
 NULL_FRAC_TOLERANCE = 0.02
 DISTINCT_TOLERANCE = 0.10

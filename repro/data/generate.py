@@ -17,13 +17,22 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from repro.data.ddl import SchemaScript, Statement, schema_script
 from repro.data.fidelity import TableFidelity, measure
-from repro.data.model import DataModel, Table, build_model, scaled
 from repro.data.plan import Existing, Options, TablePlan, build_plans
-from repro.data.target import check_ready, connect_target, existing_tables, qualified
-from repro.data.types import ORDERED_KINDS
 from repro.errors import DataGenerationError, SnapshotFormatError, UsageError
+from repro.pg.ddl import SchemaScript, schema_script
+from repro.pg.tables import DataModel, build_model, scaled
+from repro.pg.target_db import (
+    all_or_nothing,
+    check_ready,
+    connect_target,
+    execute_script,
+    existing_tables,
+    finish_schema,
+    qualified,
+    set_sequences,
+)
+from repro.pg.types import ORDERED_KINDS
 from repro.progress import Progress, QuietProgress
 from repro.redaction import Redactor
 from repro.snapshot.model import Snapshot
@@ -138,8 +147,7 @@ def generate(
     )
     report = Report(snapshot.source or snapshot.profile, options)
     report.timings["plan"] = time.perf_counter() - started
-    conn = connect_target(dsn, redactor)
-    try:
+    with all_or_nothing(connect_target(dsn, redactor), "loading", redactor) as conn:
         with conn.transaction():
             _run(conn, model, plans, script, load, report, progress)
         progress.stage("analyze")
@@ -167,12 +175,6 @@ def generate(
             {(p.table.key, c): limit for p in plans for c, limit in p.limits.items()},
         )
         report.timings["fidelity"] = time.perf_counter() - mark
-    except psycopg.Error as exc:
-        raise DataGenerationError(
-            redactor.scrub(f"loading failed, nothing was kept: {one_line(str(exc))}")
-        ) from None
-    finally:
-        conn.close()
     report.timings["total"] = time.perf_counter() - started
     return report
 
@@ -268,58 +270,6 @@ def _expected(model: DataModel, plan: TablePlan, options: Options) -> int:
     if plan.table.partitions and not estimate:
         estimate = sum(model.tables[p].rows_estimate or 0 for p in plan.table.partitions)
     return scaled(estimate, options.scale)
-
-
-def execute_script(conn: psycopg.Connection[Any], statements: list[Statement]) -> None:
-    for statement in statements:
-        if statement.preferred is not None:
-            try:
-                with conn.transaction():  # a savepoint: a failure leaves the rest intact
-                    conn.execute(statement.preferred.encode())
-                continue
-            except psycopg.Error:
-                pass  # not installable here: the portable form below
-        try:
-            conn.execute(statement.sql.encode())
-        except psycopg.Error as exc:
-            raise DataGenerationError(
-                f"creating {statement.kind} {statement.target} failed: {one_line(str(exc))}",
-                hint="nothing was kept",
-            ) from None
-
-
-_MERGEABLE = frozenset({"primary_key", "unique", "check", "exclusion"})
-_ADD = " ADD CONSTRAINT "
-
-
-def finish_schema(conn: psycopg.Connection[Any], script: SchemaScript) -> None:
-    """The after-load half of a schema script: keys, checks and foreign keys validated,
-    indexes built, one ALTER TABLE per table for its keys and checks."""
-    # Index builds sort in memory when they can; the default 64 MB spills to disk early.
-    conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    execute_script(conn, merge_table_constraints(script.after_load))
-
-
-def merge_table_constraints(statements: list[Statement]) -> list[Statement]:
-    """One ALTER TABLE per table for its keys and checks: PostgreSQL then validates all of
-    a table's new CHECKs in one scan instead of one scan each. Foreign keys and indexes
-    keep their own statements (and their order after the keys)."""
-    out: list[Statement] = []
-    merged: dict[str, int] = {}
-    for statement in statements:
-        head, sep, clause = statement.sql.partition(_ADD)
-        if statement.kind not in _MERGEABLE or not sep or not head.startswith("ALTER TABLE "):
-            out.append(statement)
-            continue
-        if head in merged:
-            first = out[merged[head]]
-            out[merged[head]] = Statement(
-                f"{first.sql},{_ADD.rstrip()} {clause}", first.kind, first.target
-            )
-        else:
-            merged[head] = len(out)
-            out.append(statement)
-    return out
 
 
 def _run(
@@ -427,40 +377,3 @@ def _load_order(plans: list[TablePlan]) -> list[TablePlan]:
     for key in sorted(by_key):
         visit(key, [])
     return order
-
-
-def set_sequences(
-    conn: psycopg.Connection[Any], model: DataModel, tables: list[tuple[Table, list[str]]]
-) -> None:
-    """Identity and serial columns continue past the largest value written (``tables``:
-    each table with the columns written); other sequences resume where production's were."""
-    owned: set[str] = set()
-    for table, written in tables:
-        for column in table.columns.values():
-            if not (column.identity or (column.default or "").startswith("nextval(")):
-                continue
-            if column.name not in written:
-                continue
-            row = conn.execute(
-                "SELECT pg_catalog.pg_get_serial_sequence(%s, %s)",
-                (qualified(table.schema, table.name).as_string(conn), column.name),
-            ).fetchone()
-            if not row or not row[0]:
-                continue
-            owned.add(row[0])
-            conn.execute(
-                sql.SQL(
-                    "SELECT pg_catalog.setval(%s, COALESCE((SELECT max({}) FROM {}), 0) + 1, false)"
-                ).format(sql.Identifier(column.name), qualified(table.schema, table.name)),
-                (row[0],),
-            )
-    for seq in model.sequences.values():
-        last = seq.get("last_value")
-        if last is None or seq.get("owned_by") or seq.get("identity"):
-            continue
-        name = qualified(str(seq.get("schema")), str(seq.get("name"))).as_string(conn)
-        if name in owned:
-            continue
-        exists = conn.execute("SELECT pg_catalog.to_regclass(%s)", (name,)).fetchone()
-        if exists and exists[0]:
-            conn.execute("SELECT pg_catalog.setval(%s, %s)", (name, int(last)))

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from repro.data.columns import Shuffle
-from repro.data.meaning import seed_of
-from repro.data.model import ForeignKey
 from repro.data.spaces import Ints
+from repro.pg.meaning import seed_of
+from repro.pg.tables import ForeignKey
 
 
 @dataclass

@@ -23,11 +23,11 @@ from repro.data.checks import (
 from repro.data.columns import ColumnPlan, Shuffle, split_rows
 from repro.data.derived import Derived
 from repro.data.keys import Group, coprime_stride, digit, digit_radix, parent_rows_of, spread
-from repro.data.meaning import seed_of
-from repro.data.model import Column, ColumnStats, DataModel, ForeignKey, Table, UniqueKey, scaled
 from repro.data.spaces import NULL, Ints, Listed, Ordered, Space, copy_escape
 from repro.data.table_rules import table_rules
 from repro.errors import DataGenerationError
+from repro.pg.meaning import seed_of
+from repro.pg.tables import Column, ColumnStats, DataModel, ForeignKey, Table, UniqueKey, scaled
 
 Renderer = Callable[[Ints], list[str]]
 # Distinct values a column without statistics gets, as a share of its rows.

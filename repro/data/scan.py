@@ -1,7 +1,7 @@
 """Which columns of a live database hold personal data, and how to anonymize each.
 
 A column is judged by its name and type first (the rules snapshots use, in
-:mod:`repro.snapshot.db.personal`), then by a small sample of its values: emails, phone
+:mod:`repro.pg.personal`), then by a small sample of its values: emails, phone
 numbers, card numbers (Luhn), IBANs (mod 97), US SSNs, IP addresses, person names (Faker's
 name lists), street addresses, dates of birth and free text. Sampling is one cheap query per
 table (TABLESAMPLE on big tables), read-only, under a statement timeout.
@@ -24,9 +24,9 @@ import psycopg
 from faker.providers.address.en_US import Provider as AddressProvider
 from psycopg import sql
 
-from repro.data.meaning import FIRST_NAMES, LAST_NAMES, meaning_of
+from repro.pg.meaning import FIRST_NAMES, LAST_NAMES, meaning_of
+from repro.pg.personal import PersonalRules, Verdict, name_tokens
 from repro.redaction import RedactionKey, Redactor, value_looks_secret
-from repro.snapshot.db.personal import PersonalRules, Verdict, name_tokens
 from repro.text import one_line
 
 THRESHOLD = 0.30  # share of non-null sampled values matching a detector that flags a column

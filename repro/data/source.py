@@ -9,8 +9,8 @@ from typing import Any
 
 import psycopg
 
-from repro.data.target import connect_target
 from repro.errors import DatabaseError
+from repro.pg.target_db import connect_target
 from repro.profile.facets import validate_options
 from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import Redactor

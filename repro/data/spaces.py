@@ -24,8 +24,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from repro.data import meaning as meanings
-from repro.data.types import TypeInfo
+from repro.pg import meaning as meanings
+from repro.pg.types import TypeInfo
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]

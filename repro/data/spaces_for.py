@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from repro.data import meaning as meanings
 from repro.data.checks import ColumnRule, admits
-from repro.data.model import Column
 from repro.data.spaces import (
     Array,
     Listed,
@@ -20,8 +18,10 @@ from repro.data.spaces import (
     default_bounds,
     unit_of,
 )
-from repro.data.types import ORDERED_KINDS, TypeInfo
-from repro.snapshot.db.personal import name_tokens
+from repro.pg import meaning as meanings
+from repro.pg.personal import name_tokens
+from repro.pg.tables import Column
+from repro.pg.types import ORDERED_KINDS, TypeInfo
 
 _STRUCTURED = ("json", "bytea", "inet", "macaddr", "tsvector", "hstore", "xml", "point", "range")
 _NUMERIC_KINDS = ("int", "numeric", "float")

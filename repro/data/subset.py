@@ -17,9 +17,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from repro.data.model import DataModel, ForeignKey, Table
-from repro.data.target import qualified
 from repro.errors import UsageError
+from repro.pg.tables import DataModel, ForeignKey, Table
+from repro.pg.target_db import qualified
 from repro.text import one_line
 
 TRUE = sql.SQL("true")

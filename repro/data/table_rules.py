@@ -8,7 +8,7 @@ import re
 from repro.data.checks import Bound, ColumnRule, ParsedCheck, UnsupportedCheck, merge
 from repro.data.checks import parse_check as _parse_check
 from repro.data.derived import Derived, parse_with_derived
-from repro.data.model import DataModel, Table
+from repro.pg.tables import DataModel, Table
 
 
 def _rename(parsed: ParsedCheck, column: str) -> ParsedCheck:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from repro.data.meaning import FIRST_NAMES, LAST_NAMES, base_pool, country_codes, text_value
-from repro.data.types import INT_RANGES, TypeInfo, resolve_type
 from repro.errors import DataGenerationError, UsageError
+from repro.pg.meaning import FIRST_NAMES, LAST_NAMES, base_pool, country_codes, text_value
+from repro.pg.types import INT_RANGES, TypeInfo, resolve_type
 
 MEANING_KINDS = (
     "email",

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
-from repro.data.model import DataModel
 from repro.data.stream import Tracking
-from repro.data.target import qualified
+from repro.pg.tables import DataModel
+from repro.pg.target_db import qualified
 
 LEAK_CHECK = "no source value of a masked column in the target"
 _SALT = os.urandom(16)  # per process: digests mean nothing outside this run

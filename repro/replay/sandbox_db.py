@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from repro.data.ddl import Statement, quote_ident, quote_literal
-from repro.data.generate import LoadOptions, Report, database_of, execute_script, generate
+from repro.data.generate import LoadOptions, Report, database_of, generate
 from repro.data.plan import Options
-from repro.data.target import connect_target
 from repro.errors import DockerUnavailableError, ReproError
+from repro.pg.ddl import Statement, quote_ident, quote_literal
+from repro.pg.target_db import connect_target, execute_script
 from repro.progress import Progress
 from repro.redaction import Redactor
 from repro.replay.prune import MANAGED_LABEL

@@ -94,20 +94,20 @@ from typing import Any
 import psycopg
 
 from repro.errors import ReproError
-from repro.profile.facets import Option
-from repro.profile.file import DatabaseSpec
-from repro.snapshot.base import CaptureContext
-from repro.snapshot.db.constraints import ConstraintReader
-from repro.snapshot.db.objects import ObjectReader
-from repro.snapshot.db.personal import PersonalRules
-from repro.snapshot.db.relations import Catalog, RelationReader
-from repro.snapshot.db.server import ServerReader
-from repro.snapshot.db.session import (
+from repro.pg.personal import PersonalRules
+from repro.pg.session import (
     Session,
     connect,
     provenance,
     run_with_snapshot,
 )
+from repro.profile.facets import Option
+from repro.profile.file import DatabaseSpec
+from repro.snapshot.base import CaptureContext
+from repro.snapshot.db.constraints import ConstraintReader
+from repro.snapshot.db.objects import ObjectReader
+from repro.snapshot.db.relations import Catalog, RelationReader
+from repro.snapshot.db.server import ServerReader
 from repro.snapshot.db.stats import StatsReader
 from repro.snapshot.model import FacetResult
 from repro.text import one_line

@@ -11,12 +11,12 @@ import pytest
 
 from repro.data.columns import ColumnPlan, Shuffle, split_rows
 from repro.data.derived import Derived, parse_derived, parse_with_derived, split_conjuncts
-from repro.data.meaning import meaning_of, text_value
-from repro.data.model import ColumnStats, build_model
 from repro.data.plan import Options, build_plans
 from repro.data.spaces import NULL, Listed, Ordered, Structured, Text, Uuid, copy_escape
-from repro.data.types import resolve_type
 from repro.errors import DataGenerationError
+from repro.pg.meaning import meaning_of, text_value
+from repro.pg.tables import ColumnStats, build_model
+from repro.pg.types import resolve_type
 
 
 def stats(**values: Any) -> ColumnStats:

@@ -25,9 +25,9 @@ from repro.data.plan import Options
 from repro.errors import DataGenerationError, UsageError
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.model import FacetResult, Snapshot, write_snapshot
-from tests.data.test_ddl import differences, schema_part
+from tests.helpers.capture import capture
 from tests.helpers.pg import PgServer, fresh_database
-from tests.snapshot.test_database import capture
+from tests.helpers.schema import differences, schema_part
 
 SHOP_SQL = """
 CREATE SCHEMA app;

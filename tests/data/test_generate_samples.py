@@ -24,8 +24,8 @@ from repro.data.plan import Options
 from repro.errors import DataGenerationError
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.model import Snapshot
+from tests.helpers.capture import capture
 from tests.helpers.pg import PgServer, fresh_database
-from tests.snapshot.test_database import capture
 
 # --------------------------------------------------------------------------------- pagila
 

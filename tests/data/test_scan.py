@@ -20,8 +20,8 @@ import yaml
 from faker import Faker
 
 from repro.data import scan as scan_module
-from repro.data.meaning import FIRST_NAMES, LAST_NAMES
 from repro.data.scan import ScanResult, classify_text, luhn_ok, rules_yaml, scan
+from repro.pg.meaning import FIRST_NAMES, LAST_NAMES
 from tests.helpers.pg import PgServer, fresh_database
 
 TODAY = date(2026, 6, 1)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from repro.pg.session import Part, Rows
 from repro.snapshot.db.relations import Catalog, unless_locked
-from repro.snapshot.db.session import Part, Rows
 
 CONSTRAINT_TYPES = {
     "p": "primary_key",

@@ -10,9 +10,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from repro.pg.session import Part, Rows, Session
 from repro.snapshot.db.relations import Catalog, not_extension_member
 from repro.snapshot.db.server import setting_value
-from repro.snapshot.db.session import Part, Rows, Session
 
 VOLATILITY = {"i": "immutable", "s": "stable", "v": "volatile"}
 FUNCTION_KINDS = {"f": "function", "p": "procedure", "a": "aggregate", "w": "window"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from repro.snapshot.db.session import Part, Rows, Session
+from repro.pg.session import Part, Rows, Session
 
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 KINDS = {

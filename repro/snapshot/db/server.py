@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from repro.pg.session import Part, Rows, Session
 from repro.redaction import Redactor
-from repro.snapshot.db.session import Part, Rows, Session
 
 # Sources that say nothing about the server: the value is PostgreSQL's built-in default, or
 # was chosen by this very connection (application_name, client_encoding...) or is a

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
-from repro.snapshot.db.personal import PersonalRules
+from repro.pg.personal import PersonalRules
+from repro.pg.session import Part, Rows, Session
 from repro.snapshot.db.relations import Catalog
-from repro.snapshot.db.session import Part, Rows, Session
 
 STATS_KINDS = ("table", "partitioned_table", "foreign_table", "materialized_view")
 

@@ -1,18 +1,18 @@
-"""repro.data.ddl: literal snapshot data for the rules, and a round trip on real PostgreSQL
+"""repro.pg.ddl: literal snapshot data for the rules, and a round trip on real PostgreSQL
 13, 15 and 17 (capture X, recreate in empty Y, capture Y, compare everything schema-related).
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import psycopg
 import pytest
 
-from repro.data.ddl import SchemaScript, Statement, quote_ident, schema_script, table_order
+from repro.pg.ddl import SchemaScript, Statement, quote_ident, schema_script, table_order
+from tests.helpers.capture import capture
 from tests.helpers.pg import PgServer, fresh_database
-from tests.snapshot.test_database import SCHEMA_SQL, capture
+from tests.helpers.schema import SCHEMA_SQL, differences, schema_part
 
 
 def col(position: int, type_: str = "integer", **extra: Any) -> dict[str, Any]:
@@ -491,19 +491,6 @@ COMMENT ON DOMAIN app.email IS 'an address';
 ALTER TABLE app.customers FORCE ROW LEVEL SECURITY;
 """
 
-COMPARED = (
-    "schemas",
-    "extensions",
-    "tables",
-    "views",
-    "enums",
-    "domains",
-    "composite_types",
-    "range_types",
-    "sequences",
-)
-
-
 def run(dsn: str, statements: list[Statement]) -> None:
     with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
         for statement in statements:
@@ -511,33 +498,6 @@ def run(dsn: str, statements: list[Statement]) -> None:
                 conn.execute(statement.sql.encode())
             except psycopg.Error as exc:
                 pytest.fail(f"{statement.kind} {statement.target}: {exc}\n{statement.sql}")
-
-
-def schema_part(data: dict[str, Any]) -> dict[str, Any]:
-    """What a schema round trip must preserve: volumes, sequence positions, and what the
-    script deliberately skips (triggers, policies: asserted separately) left out."""
-    out: dict[str, Any] = copy.deepcopy({s: data.get(s) for s in COMPARED})
-    for entry in [*out["tables"].values(), *out["views"].values()]:
-        for volatile in ("rows_estimate", "size_bytes", "triggers", "policies"):
-            entry.pop(volatile, None)
-    for sequence in out["sequences"].values():
-        sequence.pop("last_value")
-    return out
-
-
-def differences(left: Any, right: Any, path: str = "") -> list[str]:
-    if isinstance(left, dict) and isinstance(right, dict):
-        out = []
-        for key in sorted(set(left) | set(right), key=str):
-            where = f"{path}.{key}" if path else str(key)
-            if key not in right:
-                out.append(f"{where}: only in original")
-            elif key not in left:
-                out.append(f"{where}: only in recreated")
-            else:
-                out += differences(left[key], right[key], where)
-        return out
-    return [] if left == right else [f"{path}: original {left!r} != recreated {right!r}"]
 
 
 def test_round_trip(postgres_any: PgServer) -> None:

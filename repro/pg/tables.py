@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from repro.data.types import TypeInfo, resolve_type
 from repro.errors import DataGenerationError
+from repro.pg.types import TypeInfo, resolve_type
 
 GENERATABLE_KINDS = ("table", "partitioned_table")
 

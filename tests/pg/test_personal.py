@@ -1,4 +1,5 @@
-"""Which columns the database facet treats as personal, and how it shapes statistics."""
+"""Which columns look personal: by name, type, cardinality and values (the database facet
+and the data features judge columns with these rules)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ import math
 
 import pytest
 
+from repro.pg.personal import PersonalRules, name_tokens, value_looks_personal
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.db.personal import PersonalRules, name_tokens, value_looks_personal
-from repro.snapshot.db.stats import distinct_count, typed_bound
 
 
 def rules(personal: tuple[str, ...] = (), public: tuple[str, ...] = ()) -> PersonalRules:
@@ -86,28 +86,3 @@ def test_profile_overrides() -> None:
 )
 def test_value_looks_personal(value: str, personal: bool) -> None:
     assert value_looks_personal(value) is personal
-
-
-@pytest.mark.parametrize(
-    ("text", "typed"),
-    [
-        ("1", 1),
-        ("-5", -5),
-        ("1.50", 1.5),
-        ("0.001", 0.001),
-        ("123456789012345678901234567890", 123456789012345678901234567890),
-        ("1234567890.123456789", "1234567890.123456789"),  # a double would round it
-        ("NaN", "NaN"),
-        ("Infinity", "Infinity"),
-    ],
-)
-def test_typed_bound(text: str, typed: object) -> None:
-    assert typed_bound(text) == typed
-    assert type(typed_bound(text)) is type(typed)
-
-
-def test_distinct_count() -> None:
-    assert distinct_count(12.0, 1000.0) == 12.0
-    assert distinct_count(-0.5, 1000.0) == 500.0
-    assert distinct_count(-0.5, None) == math.inf  # unknown size: assume many
-    assert distinct_count(None, 1000.0) is None

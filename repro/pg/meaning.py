@@ -19,7 +19,7 @@ from faker.providers.address.en_US import Provider as AddressProvider
 from faker.providers.lorem.en_US import Provider as LoremProvider
 from faker.providers.person.en_US import Provider as PersonProvider
 
-from repro.snapshot.db.personal import name_tokens
+from repro.pg.personal import name_tokens
 
 # meaning -> name tokens; the whole name is tried first, then its words from the last
 # (billing_city is a city, city_name is... a city too, through "city").

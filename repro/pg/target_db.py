@@ -1,16 +1,24 @@
-"""The database rows are loaded into: connecting, and what it already holds."""
+"""The target database: the one a data job loads rows into (generate, anonymize, the replay
+sandbox). Connecting (also to the databases those jobs read), what it already holds, and the
+steps around a bulk load: the schema script's halves, keys merged per table, sequences after.
+
+Not to be confused with :mod:`repro.targets`, which reaches the environment a snapshot reads.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from repro.errors import DatabaseError, DataGenerationError
+from repro.pg.ddl import SchemaScript, Statement
+from repro.pg.session import describe_endpoint, parse_dsn
+from repro.pg.tables import DataModel, Table
 from repro.redaction import Redactor
-from repro.snapshot.db.session import describe_endpoint, parse_dsn
 from repro.text import one_line
 
 APPLICATION_NAME = "repro data"
@@ -36,6 +44,23 @@ def connect_target(
         reason = one_line(str(exc)).removeprefix("connection failed: ")
         message = f"cannot connect to {what} {describe_endpoint(params)}: {reason}"
         raise DatabaseError(redactor.scrub(message)) from None
+
+
+@contextmanager
+def all_or_nothing(
+    conn: psycopg.Connection[Any], what: str, redactor: Redactor
+) -> Iterator[psycopg.Connection[Any]]:
+    """Use ``conn`` for a job whose writes are one transaction, and close it after. A
+    PostgreSQL error on the way rolled that transaction back: it becomes one scrubbed line,
+    ``{what} failed, nothing was kept: ...``."""
+    try:
+        yield conn
+    except psycopg.Error as exc:
+        raise DataGenerationError(
+            redactor.scrub(f"{what} failed, nothing was kept: {one_line(str(exc))}")
+        ) from None
+    finally:
+        conn.close()
 
 
 def qualified(schema: str, name: str) -> sql.Composed:
@@ -133,3 +158,92 @@ def check_ready(
                 f"the target already holds rows in {', '.join(full[:8])}",
                 hint="add --truncate to replace them, or --append to add to them",
             )
+
+
+def execute_script(conn: psycopg.Connection[Any], statements: list[Statement]) -> None:
+    for statement in statements:
+        if statement.preferred is not None:
+            try:
+                with conn.transaction():  # a savepoint: a failure leaves the rest intact
+                    conn.execute(statement.preferred.encode())
+                continue
+            except psycopg.Error:
+                pass  # not installable here: the portable form below
+        try:
+            conn.execute(statement.sql.encode())
+        except psycopg.Error as exc:
+            raise DataGenerationError(
+                f"creating {statement.kind} {statement.target} failed: {one_line(str(exc))}",
+                hint="nothing was kept",
+            ) from None
+
+
+_MERGEABLE = frozenset({"primary_key", "unique", "check", "exclusion"})
+_ADD = " ADD CONSTRAINT "
+
+
+def finish_schema(conn: psycopg.Connection[Any], script: SchemaScript) -> None:
+    """The after-load half of a schema script: keys, checks and foreign keys validated,
+    indexes built, one ALTER TABLE per table for its keys and checks."""
+    # Index builds sort in memory when they can; the default 64 MB spills to disk early.
+    conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    execute_script(conn, merge_table_constraints(script.after_load))
+
+
+def merge_table_constraints(statements: list[Statement]) -> list[Statement]:
+    """One ALTER TABLE per table for its keys and checks: PostgreSQL then validates all of
+    a table's new CHECKs in one scan instead of one scan each. Foreign keys and indexes
+    keep their own statements (and their order after the keys)."""
+    out: list[Statement] = []
+    merged: dict[str, int] = {}
+    for statement in statements:
+        head, sep, clause = statement.sql.partition(_ADD)
+        if statement.kind not in _MERGEABLE or not sep or not head.startswith("ALTER TABLE "):
+            out.append(statement)
+            continue
+        if head in merged:
+            first = out[merged[head]]
+            out[merged[head]] = Statement(
+                f"{first.sql},{_ADD.rstrip()} {clause}", first.kind, first.target
+            )
+        else:
+            merged[head] = len(out)
+            out.append(statement)
+    return out
+
+
+def set_sequences(
+    conn: psycopg.Connection[Any], model: DataModel, tables: list[tuple[Table, list[str]]]
+) -> None:
+    """Identity and serial columns continue past the largest value written (``tables``:
+    each table with the columns written); other sequences resume where production's were."""
+    owned: set[str] = set()
+    for table, written in tables:
+        for column in table.columns.values():
+            if not (column.identity or (column.default or "").startswith("nextval(")):
+                continue
+            if column.name not in written:
+                continue
+            row = conn.execute(
+                "SELECT pg_catalog.pg_get_serial_sequence(%s, %s)",
+                (qualified(table.schema, table.name).as_string(conn), column.name),
+            ).fetchone()
+            if not row or not row[0]:
+                continue
+            owned.add(row[0])
+            conn.execute(
+                sql.SQL(
+                    "SELECT pg_catalog.setval(%s, COALESCE((SELECT max({}) FROM {}), 0) + 1, false)"
+                ).format(sql.Identifier(column.name), qualified(table.schema, table.name)),
+                (row[0],),
+            )
+    for seq in model.sequences.values():
+        last = seq.get("last_value")
+        if last is None or seq.get("owned_by") or seq.get("identity"):
+            continue
+        name = qualified(str(seq.get("schema")), str(seq.get("name"))).as_string(conn)
+        if name in owned:
+            continue
+        exists = conn.execute("SELECT pg_catalog.to_regclass(%s)", (name,)).fetchone()
+        if exists and exists[0]:
+            conn.execute("SELECT pg_catalog.setval(%s, %s)", (name, int(last)))
