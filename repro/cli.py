@@ -316,7 +316,7 @@ def data_anonymize(
     (nothing kept).
     """
     from repro.commands.anonymize import run_anonymize
-    from repro.data.anonymize import AnonymizeOptions
+    from repro.mask.anonymize import AnonymizeOptions
 
     with handle_errors(_scrub):
         code = run_anonymize(

@@ -13,11 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from repro.console import is_interactive, log, stderr_console, stdout_console
-from repro.data.anonymize import AnonymizeOptions, AnonymizeReport, anonymize, check_rules
-from repro.data.rules import load_rules
-from repro.data.scan import scan
-from repro.data.source import connect_source, read_schema
-from repro.data.verify import VerifyResult, verify_databases
+from repro.mask.anonymize import AnonymizeOptions, AnonymizeReport, anonymize, check_rules
+from repro.mask.rules_file import load_rules
+from repro.mask.scan import scan
+from repro.mask.source import connect_source, read_schema
+from repro.mask.verify import VerifyResult, verify_databases
 from repro.pg.tables import build_model
 from repro.pg.target_db import connect_target
 from repro.progress import RichProgress

@@ -11,12 +11,12 @@ from rich.table import Table
 from rich.text import Text
 
 from repro.console import is_interactive, log, stderr_console, stdout_console
-from repro.data.generate import LoadOptions, Report, generate
-from repro.data.plan import Options
 from repro.errors import UsageError
 from repro.progress import RichProgress
 from repro.redaction import Redactor, scrub_redactor
 from repro.snapshot.store import resolve_snapshot
+from repro.synth.generate import LoadOptions, Report, generate
+from repro.synth.plan import Options
 
 
 @dataclass

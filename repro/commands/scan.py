@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from repro.console import log, stdout_console
-from repro.data.scan import ScanResult, rules_yaml, scan
 from repro.errors import DatabaseError, UsageError
+from repro.mask.scan import ScanResult, rules_yaml, scan
 from repro.pg.target_db import connect_target
 from repro.redaction import Redactor, scrub_redactor
 from repro.text import one_line

@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from repro.data.generate import LoadOptions, Report, database_of, generate
-from repro.data.plan import Options
 from repro.errors import DockerUnavailableError, ReproError
 from repro.pg.ddl import Statement, quote_ident, quote_literal
 from repro.pg.target_db import connect_target, execute_script
@@ -29,6 +27,8 @@ from repro.redaction import Redactor
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_dump import load_dump
 from repro.snapshot.model import Snapshot
+from repro.synth.generate import LoadOptions, Report, database_of, generate
+from repro.synth.plan import Options
 
 # Settings that describe the machine or the cluster's files, not behaviour a bug depends on,
 # or that cannot be set at server start.

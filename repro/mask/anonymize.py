@@ -19,13 +19,13 @@ from typing import IO, Any, Protocol, cast
 import psycopg
 from psycopg import sql
 
-from repro.data import transform as transforms
-from repro.data.rules import Rules, load_rules
-from repro.data.source import connect_source, read_schema
-from repro.data.stream import Counts, batched, transform_rows
-from repro.data.subset import Selection, full_copy, parse_seed, subset
-from repro.data.verify import Leaks, VerifyResult, verify_copy
 from repro.errors import DataGenerationError, UsageError
+from repro.mask import transforms
+from repro.mask.copy_stream import Counts, batched, transform_rows
+from repro.mask.rules_file import Rules, load_rules
+from repro.mask.source import connect_source, read_schema
+from repro.mask.subset import Selection, full_copy, parse_seed, subset
+from repro.mask.verify import Leaks, VerifyResult, verify_copy
 from repro.pg.ddl import SchemaScript, schema_script
 from repro.pg.tables import DataModel, Table, build_model
 from repro.pg.target_db import (

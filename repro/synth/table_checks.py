@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from repro.data.checks import Bound, ColumnRule, ParsedCheck, UnsupportedCheck, merge
-from repro.data.checks import parse_check as _parse_check
-from repro.data.derived import Derived, parse_with_derived
 from repro.pg.tables import DataModel, Table
+from repro.synth.check_parser import Bound, ColumnRule, ParsedCheck, UnsupportedCheck, merge
+from repro.synth.check_parser import parse_check as _parse_check
+from repro.synth.derived import Derived, parse_with_derived
 
 
 def _rename(parsed: ParsedCheck, column: str) -> ParsedCheck:

@@ -1,4 +1,4 @@
-"""repro.data.checks: CHECK definitions parsed into generator rules.
+"""repro.synth.check_parser: CHECK definitions parsed into generator rules.
 
 Literal cases cover each construct; the PostgreSQL tests (13, 15, 17) create real check
 constraints, parse what ``pg_get_constraintdef`` returns, and verify ``admits`` against
@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from repro.data.checks import (
+from repro.synth.check_parser import (
     Bound,
     ColumnRule,
     PairRule,

@@ -13,21 +13,21 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from repro.data import spaces_for
-from repro.data.checks import (
+from repro.errors import DataGenerationError
+from repro.pg.meaning import seed_of
+from repro.pg.tables import Column, ColumnStats, DataModel, ForeignKey, Table, UniqueKey, scaled
+from repro.synth import column_space
+from repro.synth.check_parser import (
     ColumnRule,
     PairRule,
     ParsedCheck,
     admits,
 )
-from repro.data.columns import ColumnPlan, Shuffle, split_rows
-from repro.data.derived import Derived
-from repro.data.keys import Group, coprime_stride, digit, digit_radix, parent_rows_of, spread
-from repro.data.spaces import NULL, Ints, Listed, Ordered, Space, copy_escape
-from repro.data.table_rules import table_rules
-from repro.errors import DataGenerationError
-from repro.pg.meaning import seed_of
-from repro.pg.tables import Column, ColumnStats, DataModel, ForeignKey, Table, UniqueKey, scaled
+from repro.synth.columns import ColumnPlan, Shuffle, split_rows
+from repro.synth.derived import Derived
+from repro.synth.keys import Group, coprime_stride, digit, digit_radix, parent_rows_of, spread
+from repro.synth.table_checks import table_rules
+from repro.synth.value_spaces import NULL, Ints, Listed, Ordered, Space, copy_escape
 
 Renderer = Callable[[Ints], list[str]]
 # Distinct values a column without statistics gets, as a share of its rows.
@@ -489,8 +489,8 @@ class Planner:
         self, table: Table, column: Column, rule: ColumnRule | None, *, key_space: bool = False
     ) -> Space | None:
         offset = seed_of(self.options.seed, table.key, column.name) % 1_000_000
-        space = spaces_for.space_for(column, column.type, rule, offset)
-        if isinstance(space, spaces_for.Unsupported):
+        space = column_space.space_for(column, column.type, rule, offset)
+        if isinstance(space, column_space.Unsupported):
             self.problems.append(f"{table.key}.{column.name}: {space.reason}")
             return None
         if key_space and isinstance(space, Ordered):
@@ -552,8 +552,8 @@ class Planner:
             _widen(
                 space,
                 min(round(wanted), n),
-                spaces_for.type_limit(column.type, rule),
-                spaces_for.type_floor(column.type, rule),
+                column_space.type_limit(column.type, rule),
+                column_space.type_floor(column.type, rule),
             )
         space_size = getattr(space, "size", None)
         default_distinct = max(1, int(n * DEFAULT_DISTINCT_SHARE))
@@ -573,7 +573,7 @@ class Planner:
             if space_size < needed:
                 # more rows than the captured range holds: extend it upwards (ids keep
                 # counting), within the type's own limits
-                limit = spaces_for.type_limit(column.type, rule)
+                limit = column_space.type_limit(column.type, rule)
                 top = space.bounds[0] + (needed - 1) * space.unit
                 if top <= limit:
                     space.bounds[-1] = top

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from repro.data.transform import Transformer, UniqueMapping, _Hmac, build, parse_spec
 from repro.errors import DataGenerationError, UsageError
+from repro.mask.transforms import Transformer, UniqueMapping, _Hmac, build, parse_spec
 
 KEY = b"test-key-one-Xk29Pq"
 OTHER_KEY = b"another-key-Lm73Zt"

@@ -3,7 +3,7 @@
 The file says, per table, which columns are transformed and how; where the secret key comes
 from (an environment variable or a file, never the key itself); and optional row filters.
 Spec strings are checked against the grammar here; whether a spec fits a column's type is
-checked when the transformer is built (:func:`repro.data.transform.build`).
+checked when the transformer is built (:func:`repro.mask.transforms.build`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from repro.data.transform import parse_spec
 from repro.errors import UsageError
+from repro.mask.transforms import parse_spec
 from repro.text import one_line
 
 SCHEMA = "repro.anonymize/v1"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from repro.data.checks import ParsedCheck, UnsupportedCheck, merge, parse_check
+from repro.synth.check_parser import ParsedCheck, UnsupportedCheck, merge, parse_check
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 _OPERAND = rf"\(?\(?({_IDENT})\)?(?:::[a-z ]+)?\)?"

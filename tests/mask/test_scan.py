@@ -3,7 +3,6 @@ look-alikes are not, and no sampled value ever reaches the output."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import random
@@ -19,8 +18,9 @@ import pytest
 import yaml
 from faker import Faker
 
-from repro.data import scan as scan_module
-from repro.data.scan import ScanResult, classify_text, luhn_ok, rules_yaml, scan
+from repro.mask import scan as scan_module
+from repro.mask.rules_file import load_rules
+from repro.mask.scan import ScanResult, classify_text, luhn_ok, rules_yaml, scan
 from repro.pg.meaning import FIRST_NAMES, LAST_NAMES
 from tests.helpers.pg import PgServer, fresh_database
 
@@ -348,18 +348,9 @@ def repro(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def load_rules_file(path: Path) -> dict[str, dict[str, str | None]]:
-    """tables -> column -> spec, through repro.data.rules when it exists."""
-    try:
-        rules_module: Any = importlib.import_module("repro.data.rules")
-    except ModuleNotFoundError:
-        rules_module = None
-    if rules_module is not None:
-        loaded: Any = rules_module.load_rules(str(path))
-        return {k: dict(t.columns) for k, t in loaded.tables.items()}
-    data = yaml.safe_load(path.read_text())
-    assert data["schema"] == "repro.anonymize/v1"
-    assert data["key"] == {"env": "REPRO_ANON_KEY"}
-    return {k: t["columns"] for k, t in data["tables"].items()}
+    """tables -> column -> spec, as anonymize reads the file."""
+    loaded = load_rules(str(path))
+    return {k: dict(t.columns) for k, t in loaded.tables.items()}
 
 
 def test_cli_outputs_and_canary(shop: tuple[PgServer, str], tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
-from repro.data.stream import Tracking
+from repro.mask.copy_stream import Tracking
 from repro.pg.tables import DataModel
 from repro.pg.target_db import qualified
 
@@ -45,7 +45,7 @@ class _Copied(Protocol):
 
 @dataclass
 class Leaks:
-    """Per masked column, what the copy tracked (see :class:`repro.data.stream.Tracking`)."""
+    """Per masked column, what the copy tracked (see :class:`repro.mask.copy_stream.Tracking`)."""
 
     tracked: dict[tuple[str, str], Tracking] = field(default_factory=dict)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from repro.data.rules import Rules, TableRules, dump_rules, load_rules, parse_rules
 from repro.errors import UsageError
+from repro.mask.rules_file import Rules, TableRules, dump_rules, load_rules, parse_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,14 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from repro.data.columns import ColumnPlan, Shuffle, split_rows
-from repro.data.derived import Derived, parse_derived, parse_with_derived, split_conjuncts
-from repro.data.plan import Options, build_plans
-from repro.data.spaces import NULL, Listed, Ordered, Structured, Text, Uuid, copy_escape
 from repro.errors import DataGenerationError
 from repro.pg.meaning import meaning_of, text_value
 from repro.pg.tables import ColumnStats, build_model
 from repro.pg.types import resolve_type
+from repro.synth.columns import ColumnPlan, Shuffle, split_rows
+from repro.synth.derived import Derived, parse_derived, parse_with_derived, split_conjuncts
+from repro.synth.plan import Options, build_plans
+from repro.synth.value_spaces import NULL, Listed, Ordered, Structured, Text, Uuid, copy_escape
 
 
 def stats(**values: Any) -> ColumnStats:
@@ -307,7 +307,7 @@ def test_unique_column_with_too_few_values_is_refused() -> None:
 
 
 def test_code_shapes_are_recognised() -> None:
-    from repro.data.spaces import Code, code_of
+    from repro.synth.value_spaces import Code, code_of
 
     assert code_of(["SKU-0001", "SKU-0040"]) == Code("SKU-", 4)
     assert code_of(["INV2024001", "INV2024950"]) == Code("INV", 0)

@@ -17,8 +17,6 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from repro.data.fidelity import TableFidelity, measure
-from repro.data.plan import Existing, Options, TablePlan, build_plans
 from repro.errors import DataGenerationError, SnapshotFormatError, UsageError
 from repro.pg.ddl import SchemaScript, schema_script
 from repro.pg.tables import DataModel, build_model, scaled
@@ -36,6 +34,8 @@ from repro.pg.types import ORDERED_KINDS
 from repro.progress import Progress, QuietProgress
 from repro.redaction import Redactor
 from repro.snapshot.model import Snapshot
+from repro.synth.fidelity import TableFidelity, measure
+from repro.synth.plan import Existing, Options, TablePlan, build_plans
 from repro.text import one_line
 
 CHUNK_ROWS = 50_000

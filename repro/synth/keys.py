@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from repro.data.columns import Shuffle
-from repro.data.spaces import Ints
 from repro.pg.meaning import seed_of
 from repro.pg.tables import ForeignKey
+from repro.synth.columns import Shuffle
+from repro.synth.value_spaces import Ints
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from repro.data.spaces import NULL, Floats, Ints, Ordered, Space
 from repro.pg.tables import ColumnStats
+from repro.synth.value_spaces import NULL, Floats, Ints, Ordered, Space
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from repro.data.checks import ColumnRule, admits
-from repro.data.spaces import (
+from repro.pg import meaning as meanings
+from repro.pg.personal import name_tokens
+from repro.pg.tables import Column
+from repro.pg.types import ORDERED_KINDS, TypeInfo
+from repro.synth.check_parser import ColumnRule, admits
+from repro.synth.value_spaces import (
     Array,
     Listed,
     Ordered,
@@ -18,10 +22,6 @@ from repro.data.spaces import (
     default_bounds,
     unit_of,
 )
-from repro.pg import meaning as meanings
-from repro.pg.personal import name_tokens
-from repro.pg.tables import Column
-from repro.pg.types import ORDERED_KINDS, TypeInfo
 
 _STRUCTURED = ("json", "bytea", "inet", "macaddr", "tsvector", "hstore", "xml", "point", "range")
 _NUMERIC_KINDS = ("int", "numeric", "float")

@@ -19,11 +19,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from repro.data.generate import LoadOptions, Report, generate
-from repro.data.plan import Options
 from repro.errors import DataGenerationError
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.model import Snapshot
+from repro.synth.generate import LoadOptions, Report, generate
+from repro.synth.plan import Options
 from tests.helpers.capture import capture
 from tests.helpers.pg import PgServer, fresh_database
 

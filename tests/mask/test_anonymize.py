@@ -18,8 +18,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from repro.data.anonymize import AnonymizeOptions, AnonymizeReport, anonymize
 from repro.errors import DataGenerationError
+from repro.mask.anonymize import AnonymizeOptions, AnonymizeReport, anonymize
 from repro.redaction import RedactionKey, Redactor
 from tests.helpers.pg import PgServer, fresh_database
 

@@ -20,11 +20,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from repro.data.generate import LoadOptions, Report, generate
-from repro.data.plan import Options
 from repro.errors import DataGenerationError, UsageError
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.model import FacetResult, Snapshot, write_snapshot
+from repro.synth.generate import LoadOptions, Report, generate
+from repro.synth.plan import Options
 from tests.helpers.capture import capture
 from tests.helpers.pg import PgServer, fresh_database
 from tests.helpers.schema import differences, schema_part

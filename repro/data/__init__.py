@@ -1,1 +1,0 @@
-"""Data generation support: understanding schema constraints that generated rows must satisfy."""
