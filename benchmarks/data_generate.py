@@ -48,7 +48,7 @@ from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.base import CaptureContext, sorted_tree
 from repro.snapshot.database import FACET
-from repro.snapshot.model import FacetResult, Snapshot, write_snapshot
+from repro.snapshot.file import FacetResult, Snapshot, write_snapshot
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from snapshot_database import throwaway_postgres  # a sibling benchmark module

@@ -244,7 +244,7 @@ def write_pair(directory: Path, *, with_statistics: bool = True) -> tuple[Path, 
 
 def time_in_process(left: Path, right: Path) -> tuple[float, int, int]:
     from repro.diff import diff_snapshots, render
-    from repro.snapshot.model import load_snapshot
+    from repro.snapshot.file import load_snapshot
 
     best = float("inf")
     found = ignored = 0
@@ -328,7 +328,7 @@ def time_test_data_staging() -> tuple[float, int, int]:
     """Staging filled with a few test rows: every statistic of every column differs (the
     diff's worst realistic case; nearly all of it is noise to hide, with reasons)."""
     from repro.diff import diff_snapshots
-    from repro.snapshot.model import Snapshot
+    from repro.snapshot.file import Snapshot
 
     prod, staging = snapshot("prod"), snapshot("staging")
     data = staging["facets"]["database"]["data"]

@@ -231,7 +231,7 @@ def data_generate(
     Valid by construction (keys, foreign keys, checks), deterministic for a seed, loaded
     with COPY in one transaction; prints how close the result's statistics are.
     """
-    from repro.commands.data import GenerateArgs, run_generate
+    from repro.commands.generate import GenerateArgs, run_generate
 
     with handle_errors(_scrub):
         code = run_generate(

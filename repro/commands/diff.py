@@ -12,7 +12,7 @@ from repro.diff import diff_snapshots, exit_code, read_waivers, render, render_f
 from repro.errors import ProfileError
 from repro.profile.file import find_profile_path, load_profile_file
 from repro.redaction import Redactor
-from repro.snapshot.model import Snapshot
+from repro.snapshot.file import Snapshot
 from repro.snapshot.registry import FACETS
 from repro.snapshot.store import resolve_snapshot
 

@@ -28,7 +28,7 @@ from repro.replay.request import parse_stand_in
 from repro.replay.runner import ReplayOptions, replay
 from repro.replay.sandbox_dump import check_dump
 from repro.replay.sandbox_env import load_secrets_file
-from repro.snapshot.model import Snapshot
+from repro.snapshot.file import Snapshot
 from repro.snapshot.registry import FACETS
 from repro.snapshot.store import resolve_snapshot
 

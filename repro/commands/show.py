@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from repro.errors import UsageError
-from repro.snapshot.model import FacetResult, Snapshot
+from repro.snapshot.file import FacetResult, Snapshot
 
 STATUS_STYLE = {"ok": "green", "partial": "yellow", "error": "red", "skipped": "dim"}
 

@@ -15,7 +15,7 @@ from repro.console import is_interactive, stderr_console
 from repro.profile.file import Profile, resolve_profile
 from repro.redaction import Redactor, load_key
 from repro.snapshot.capture import capture_snapshot, select_facets, with_dsn
-from repro.snapshot.model import FacetResult, Snapshot, write_snapshot
+from repro.snapshot.file import FacetResult, Snapshot, write_snapshot
 from repro.snapshot.registry import FACETS
 from repro.snapshot.store import save_to_store
 

@@ -43,7 +43,7 @@ from repro.diff.rules import DEFAULT_RULES
 from repro.diff.rules.base import Assessment, Rule, SideName
 from repro.diff.shapes import EMPTY, SHAPES, Shape
 from repro.redaction import fingerprint_key_id, is_redacted
-from repro.snapshot.model import FacetResult, Snapshot
+from repro.snapshot.file import FacetResult, Snapshot
 
 DEFAULT_LEFT_LABEL = "prod"
 DEFAULT_RIGHT_LABEL = "staging"

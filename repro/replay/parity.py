@@ -21,7 +21,7 @@ from repro.replay.outcome import Parity, ParityItem
 from repro.replay.sandbox_db import USER
 from repro.replay.sandbox_env import SENTRY_ENV
 from repro.snapshot.capture import capture_snapshot, with_dsn
-from repro.snapshot.model import Snapshot
+from repro.snapshot.file import Snapshot
 from repro.targets.registry import validate_target_options
 
 TOP_ITEMS = 10

@@ -26,7 +26,7 @@ from repro.replay.sandbox import Sandbox, SandboxError, SandboxOptions, open_san
 from repro.replay.sentry_sink import signature_from_event
 from repro.replay.tracebacks import parse_tracebacks
 from repro.replay.verdict import Attempt, Decision, Verdict, decide
-from repro.snapshot.model import Snapshot
+from repro.snapshot.file import Snapshot
 
 # How long to wait for the app's Sentry event after a failing answer; SDKs send from a
 # background thread within milliseconds, so this bounds a slow machine, not the normal case.

@@ -36,7 +36,7 @@ from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_db import SandboxDatabase, sandbox_database
 from repro.replay.sandbox_env import app_env, app_user, capture_gaps, file_archive
 from repro.replay.sentry_sink import SentrySink
-from repro.snapshot.model import Snapshot
+from repro.snapshot.file import Snapshot
 from repro.targets.docker import engine_client
 
 SANDBOX_LABEL = "repro.sandbox.id"

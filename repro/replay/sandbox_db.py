@@ -26,7 +26,7 @@ from repro.progress import Progress
 from repro.redaction import Redactor
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_dump import load_dump
-from repro.snapshot.model import Snapshot
+from repro.snapshot.file import Snapshot
 from repro.synth.generate import LoadOptions, Report, database_of, generate
 from repro.synth.plan import Options
 

@@ -23,7 +23,7 @@ from repro.errors import ReproError, UsageError
 from repro.inputfile import read_bytes, read_text
 from repro.profile.sandbox import SandboxApp
 from repro.replay.outcome import EnvSource, FileMount
-from repro.snapshot.model import Snapshot
+from repro.snapshot.file import Snapshot
 
 SENTRY_ENV = "SENTRY_DSN"
 # Describe the machine or the container, not the app: Docker sets them itself.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from repro.profile.facets import Option
 from repro.redaction import Redactor
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 
 if TYPE_CHECKING:
     from repro.profile.file import Profile

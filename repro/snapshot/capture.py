@@ -13,7 +13,7 @@ from repro.profile.facets import validate_options
 from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import Redactor
 from repro.snapshot.base import CaptureContext, sorted_tree
-from repro.snapshot.model import FacetResult, Snapshot
+from repro.snapshot.file import FacetResult, Snapshot
 from repro.snapshot.registry import FACETS
 from repro.targets.base import Target
 from repro.targets.registry import open_target

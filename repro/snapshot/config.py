@@ -44,8 +44,8 @@ from repro.errors import CaptureError
 from repro.profile.facets import Option
 from repro.redaction import Redactor
 from repro.snapshot.base import CaptureContext
+from repro.snapshot.file import FacetResult
 from repro.snapshot.files import is_glob
-from repro.snapshot.model import FacetResult
 from repro.targets.base import Target, read_file, run_shell
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024

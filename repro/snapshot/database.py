@@ -109,7 +109,7 @@ from repro.snapshot.db.objects import ObjectReader
 from repro.snapshot.db.relations import Catalog, RelationReader
 from repro.snapshot.db.server import ServerReader
 from repro.snapshot.db.stats import StatsReader
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 from repro.text import one_line
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from repro.errors import CaptureError
 from repro.profile.facets import Option
 from repro.snapshot.base import CaptureContext
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 from repro.targets.base import NativeEnvironment, Target, read_file, run_shell
 
 # Per-login, per-terminal or per-instance values: never a cause of a prod-only bug, always a

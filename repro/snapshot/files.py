@@ -44,7 +44,7 @@ from typing import Any
 from repro.errors import CaptureError
 from repro.profile.facets import Option
 from repro.snapshot.base import CaptureContext
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 from repro.targets.base import run_shell
 from repro.text import one_line
 

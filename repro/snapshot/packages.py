@@ -28,7 +28,7 @@ from typing import Any
 
 from repro.profile.facets import Option
 from repro.snapshot.base import CaptureContext
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 from repro.targets.base import run_shell
 
 MANAGERS = ("python", "os")

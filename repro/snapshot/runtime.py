@@ -41,7 +41,7 @@ from repro.errors import CaptureError
 from repro.profile.facets import Option
 from repro.snapshot.base import CaptureContext
 from repro.snapshot.env import scan_processes
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 from repro.targets.base import run_shell
 
 # "$1": the app's pid or empty (then the shell's own), "$2": the user to describe or empty.

@@ -47,7 +47,7 @@ from repro.errors import CaptureError
 from repro.profile.facets import Option
 from repro.redaction import MASK, Redactor
 from repro.snapshot.base import CaptureContext
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 from repro.targets.base import run_shell
 from repro.text import one_line
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from repro.errors import SnapshotFormatError
-from repro.snapshot.model import Snapshot, load_snapshot, write_snapshot
+from repro.snapshot.file import Snapshot, load_snapshot, write_snapshot
 
 HOME_ENV = "REPRO_HOME"
 LATEST = "latest"

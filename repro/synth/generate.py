@@ -33,7 +33,7 @@ from repro.pg.target_db import (
 from repro.pg.types import ORDERED_KINDS
 from repro.progress import Progress, QuietProgress
 from repro.redaction import Redactor
-from repro.snapshot.model import Snapshot
+from repro.snapshot.file import Snapshot
 from repro.synth.fidelity import TableFidelity, measure
 from repro.synth.plan import Existing, Options, TablePlan, build_plans
 from repro.text import one_line

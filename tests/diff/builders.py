@@ -15,7 +15,7 @@ from typing import Any
 
 from repro.diff.engine import diff_snapshots
 from repro.diff.model import DiffResult, Discrepancy
-from repro.snapshot.model import FacetResult, Snapshot
+from repro.snapshot.file import FacetResult, Snapshot
 
 TEAM_KEY = "0123456789ab"
 TODAY = date(2025, 6, 1)

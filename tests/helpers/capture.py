@@ -10,7 +10,7 @@ from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.base import CaptureContext, sorted_tree
 from repro.snapshot.database import FACET
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 
 
 def redactor(secret: bytes = b"test-team-key") -> Redactor:

@@ -10,7 +10,7 @@ import pytest
 
 from repro.redaction import RedactionKey, Redactor
 from repro.replay.sandbox_db import sandbox_database, server_settings
-from repro.snapshot.model import load_snapshot
+from repro.snapshot.file import load_snapshot
 from tests.helpers.dockerutil import require_image
 from tests.helpers.pg import IMAGE_TEMPLATE
 

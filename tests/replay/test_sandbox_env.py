@@ -130,7 +130,7 @@ def test_capture_gaps_are_named() -> None:
     from dataclasses import replace
 
     from repro.replay.sandbox_env import capture_gaps
-    from repro.snapshot.model import FacetResult
+    from repro.snapshot.file import FacetResult
 
     assert capture_gaps(PROD, _app()) == []
     facets = dict(PROD.facets)

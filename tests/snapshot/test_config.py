@@ -27,7 +27,7 @@ from repro.snapshot.config import (
     parse_yaml,
     sniff_format,
 )
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 from repro.targets.base import Target
 from repro.targets.local import LocalTarget
 

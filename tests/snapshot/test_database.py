@@ -21,7 +21,7 @@ from repro.profile.facets import validate_options
 from repro.profile.file import DatabaseSpec, Profile
 from repro.snapshot.base import CaptureContext
 from repro.snapshot.database import FACET
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 from tests.helpers.capture import capture, context, redactor
 from tests.helpers.pg import PgServer, fresh_database, with_dbname
 from tests.helpers.schema import SCHEMA_SQL

@@ -26,8 +26,8 @@ from repro.profile.facets import validate_options
 from repro.profile.file import AppSpec, Profile
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.base import CaptureContext, sorted_tree
+from repro.snapshot.file import FacetResult
 from repro.snapshot.files import FACET, AppUser, Stat, allowed, ancestors
-from repro.snapshot.model import FacetResult
 from repro.targets.base import Target
 from repro.targets.local import LocalTarget
 

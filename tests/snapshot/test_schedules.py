@@ -17,7 +17,7 @@ from repro.profile.facets import validate_options
 from repro.profile.file import Profile
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.base import CaptureContext, sorted_tree
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 from repro.snapshot.schedules import (
     FACET,
     is_enabled,

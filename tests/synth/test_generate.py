@@ -22,7 +22,7 @@ import pytest
 
 from repro.errors import DataGenerationError, UsageError
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.model import FacetResult, Snapshot, write_snapshot
+from repro.snapshot.file import FacetResult, Snapshot, write_snapshot
 from repro.synth.generate import LoadOptions, Report, generate
 from repro.synth.plan import Options
 from tests.helpers.capture import capture

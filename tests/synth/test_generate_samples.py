@@ -21,7 +21,7 @@ from psycopg import sql
 
 from repro.errors import DataGenerationError
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.model import Snapshot
+from repro.snapshot.file import Snapshot
 from repro.synth.generate import LoadOptions, Report, generate
 from repro.synth.plan import Options
 from tests.helpers.capture import capture

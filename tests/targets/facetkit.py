@@ -10,7 +10,7 @@ from repro.profile.file import parse_profile
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.base import CaptureContext
 from repro.snapshot.capture import capture_facet
-from repro.snapshot.model import FacetResult
+from repro.snapshot.file import FacetResult
 from repro.snapshot.registry import FACETS
 from repro.targets.base import Target
 

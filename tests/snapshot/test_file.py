@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from repro.errors import SnapshotFormatError
-from repro.snapshot.model import SCHEMA, FacetResult, Snapshot, load_snapshot, write_snapshot
+from repro.snapshot.file import SCHEMA, FacetResult, Snapshot, load_snapshot, write_snapshot
 
 
 def sample() -> Snapshot:
