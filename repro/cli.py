@@ -512,7 +512,8 @@ def replay_command(
     failed). Exit codes: 0 reproduced, 1 not reproduced or a different failure, 2 error.
     Every container and network is labelled and removed afterwards, also on Ctrl-C.
     """
-    from repro.commands.replay import ReplayArgs, run_replay
+    from repro.commands.replay import run_replay
+    from repro.replay.options import ReplayOptions
 
     with handle_errors(_scrub):
         if as_json and markdown:
@@ -520,7 +521,7 @@ def replay_command(
 
             raise UsageError("--json and --markdown: pick one")
         code = run_replay(
-            ReplayArgs(
+            ReplayOptions(
                 incident=incident,
                 snapshot=snapshot,
                 profile=profile,

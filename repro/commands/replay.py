@@ -12,7 +12,6 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
@@ -22,10 +21,13 @@ from repro.profile.file import Profile, resolve_profile
 from repro.progress import RichProgress
 from repro.redaction import Redactor, load_key
 from repro.replay.incident import load_incident
+from repro.replay.options import ReplayInputs, ReplayOptions
 from repro.replay.outcome import ReplayOutcome
-from repro.replay.report import render_json, render_markdown, render_rich
+from repro.replay.renderers.json_format import render_json
+from repro.replay.renderers.markdown import render_markdown
+from repro.replay.renderers.terminal import render_rich
 from repro.replay.request import parse_stand_in
-from repro.replay.runner import ReplayOptions, replay
+from repro.replay.runner import replay
 from repro.replay.sandbox_dump import check_dump
 from repro.replay.sandbox_env import load_secrets_file
 from repro.snapshot.file import Snapshot
@@ -35,24 +37,7 @@ from repro.snapshot.store import resolve_snapshot
 AUTH_WHERE = "header:Authorization"
 
 
-@dataclass
-class ReplayArgs:
-    incident: str
-    snapshot: str | None = None
-    profile: str | None = None
-    repeat: int = 1
-    auth: str | None = None
-    stand_ins: list[str] = field(default_factory=list)
-    secrets_file: str | None = None
-    rows: int | None = None
-    data_dump: str | None = None
-    seed: int = 0
-    timeout_s: float = 30.0
-    parity: bool = True
-    output_format: str | None = None  # "json" | "markdown" | None (rich on a terminal)
-
-
-def _production(args: ReplayArgs) -> tuple[Snapshot, str, Profile]:
+def _production(args: ReplayOptions) -> tuple[Snapshot, str, Profile]:
     if args.snapshot is None and args.profile is None:
         raise UsageError("say which production to copy: --snapshot FILE and/or --profile NAME")
     snapshot_ref = args.snapshot or str(args.profile)
@@ -69,7 +54,7 @@ def _production(args: ReplayArgs) -> tuple[Snapshot, str, Profile]:
     return snapshot, snapshot_ref, profile
 
 
-def _stand_ins(args: ReplayArgs, profile: Profile) -> dict[str, tuple[str, str]]:
+def _stand_ins(args: ReplayOptions, profile: Profile) -> dict[str, tuple[str, str]]:
     stand_ins: dict[str, tuple[str, str]] = {}
     assert profile.sandbox is not None
     for where, source in profile.sandbox.stand_ins.items():
@@ -100,59 +85,52 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def run_replay(args: ReplayArgs, redactors: list[Redactor]) -> int:
-    if args.repeat < 1:
+def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
+    if options.repeat < 1:
         raise UsageError("--repeat must be at least 1")
-    if args.timeout_s <= 0:
+    if options.timeout_s <= 0:
         raise UsageError("--timeout must be greater than 0")
-    if args.rows is not None and args.rows < 0:
+    if options.rows is not None and options.rows < 0:
         raise UsageError("--rows must be 0 (schema only) or more")
-    if args.data_dump is not None and args.rows is not None:
+    if options.data_dump is not None and options.rows is not None:
         raise UsageError("--data loads a masked copy; --rows sizes generated data: pick one")
-    dump = check_dump(args.data_dump) if args.data_dump is not None else None
-    incident = load_incident(args.incident)
-    snapshot, snapshot_ref, profile = _production(args)
+    dump = check_dump(options.data_dump) if options.data_dump is not None else None
+    incident = load_incident(options.incident)
+    snapshot, snapshot_ref, profile = _production(options)
     redactor = Redactor(load_key(profile.redaction_key_file))
     redactors.append(redactor)
-    secrets = load_secrets_file(args.secrets_file) if args.secrets_file else {}
+    secrets = load_secrets_file(options.secrets_file) if options.secrets_file else {}
     for value in secrets.values():
         redactor.remember(value)
-    stand_ins = _stand_ins(args, profile)
+    stand_ins = _stand_ins(options, profile)
     for value, _source in stand_ins.values():
         redactor.remember(value)
         for part in value.split():
             redactor.remember(part)
-    options = ReplayOptions(
-        repeat=args.repeat,
-        timeout_s=args.timeout_s,
+    inputs = ReplayInputs(
+        incident=incident,
+        snapshot=snapshot,
+        snapshot_ref=snapshot_ref,
+        profile=profile,
         stand_ins=stand_ins,
         secrets=secrets,
-        max_rows=args.rows,
-        seed=args.seed,
-        parity=args.parity,
-        base_dir=Path.cwd(),
         data_dump=dump,
+        base_dir=Path.cwd(),
     )
-    interactive = is_interactive() and args.output_format is None
+    interactive = is_interactive() and options.output_format is None
     with _sigterm_unwinds():
         if interactive:
             with RichProgress(stderr_console()) as progress:
-                options.progress = progress
                 outcome = replay(
-                    incident,
-                    args.incident,
-                    snapshot,
-                    snapshot_ref,
-                    profile,
-                    redactor,
                     options,
+                    inputs,
+                    redactor,
+                    progress=progress,
                     on_stage=lambda name: progress.stage(_STAGE_NAMES.get(name, name)),
                 )
         else:
-            outcome = replay(
-                incident, args.incident, snapshot, snapshot_ref, profile, redactor, options
-            )
-    _render(outcome, args.output_format, redactor)
+            outcome = replay(options, inputs, redactor)
+    _render(outcome, options.output_format, redactor)
     return outcome.exit_code
 
 

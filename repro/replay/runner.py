@@ -1,5 +1,6 @@
 """``repro replay``'s core: build the sandbox, send the request N times, collect evidence,
-decide. Plain data in (incident, snapshot, profile), a :class:`ReplayOutcome` out; the command
+decide. Plain data in (the options and the inputs they name, :mod:`repro.replay.options`), a
+:class:`ReplayOutcome` out; the command
 module renders it.
 
 Evidence per attempt, best first: the Sentry event the app sent to repro's sink (the same shape
@@ -11,22 +12,19 @@ a verdict about the bug.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
 
-from repro.profile.file import Profile
 from repro.progress import Progress
 from repro.redaction import Redactor
-from repro.replay.incident import Incident, Signature
+from repro.replay.incident import Signature
+from repro.replay.options import ReplayInputs, ReplayOptions
 from repro.replay.outcome import Evidence, ReplayOutcome, Stage
 from repro.replay.parity import measure_parity
 from repro.replay.request import PreparedRequest, prepare, send
-from repro.replay.sandbox import Sandbox, SandboxError, SandboxOptions, open_sandbox
+from repro.replay.sandbox import Sandbox, SandboxError, open_sandbox
 from repro.replay.sentry_sink import signature_from_event
 from repro.replay.tracebacks import parse_tracebacks
 from repro.replay.verdict import Attempt, Decision, Verdict, decide
-from repro.snapshot.file import Snapshot
 
 # How long to wait for the app's Sentry event after a failing answer; SDKs send from a
 # background thread within milliseconds, so this bounds a slow machine, not the normal case.
@@ -36,53 +34,27 @@ EVENT_WAIT_FAILED_S = 5.0
 EVENT_WAIT_OK_S = 0.3
 
 
-@dataclass
-class ReplayOptions:
-    repeat: int = 1
-    timeout_s: float = 30.0
-    stand_ins: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # where -> (value, src)
-    secrets: Mapping[str, str] = field(default_factory=dict)
-    max_rows: int | None = None
-    seed: int = 0
-    parity: bool = True
-    base_dir: Path = field(default_factory=Path.cwd)
-    progress: Progress | None = None  # rows/s while the sandbox's data loads
-    data_dump: Path | None = None  # a masked copy to load instead of generated rows
-
-
 def replay(
-    incident: Incident,
-    incident_file: str,
-    snapshot: Snapshot,
-    snapshot_name: str,
-    profile: Profile,
-    redactor: Redactor,
     options: ReplayOptions,
+    inputs: ReplayInputs,
+    redactor: Redactor,
+    *,
+    progress: Progress | None = None,  # rows/s while the sandbox's data loads
     on_stage: Callable[[str], None] = lambda name: None,
 ) -> ReplayOutcome:
-    assert profile.sandbox is not None
-    request, used, unfilled = prepare(incident, options.stand_ins)
+    incident, snapshot, profile = inputs.incident, inputs.snapshot, inputs.profile
+    request, used, unfilled = prepare(incident, inputs.stand_ins)
     outcome = ReplayOutcome(
         incident=incident,
-        incident_file=incident_file,
-        snapshot=snapshot_name,
+        incident_file=options.incident,
+        snapshot=inputs.snapshot_ref,
         decision=Decision(Verdict.ENV_ERROR, "not run", 0, 0, 0.0),
         stand_ins=used,
         unfilled=unfilled,
     )
-    sandbox_options = SandboxOptions(
-        profile.sandbox,
-        secrets=options.secrets,
-        max_rows=options.max_rows,
-        seed=options.seed,
-        base_dir=options.base_dir,
-        progress=options.progress,
-        app_role=profile.database.role if profile.database else None,
-        data_dump=options.data_dump,
-    )
     on_stage("sandbox")
     try:
-        with open_sandbox(snapshot, redactor, sandbox_options) as sandbox:
+        with open_sandbox(inputs, redactor, options, progress) as sandbox:
             outcome.sandbox = sandbox.facts
             outcome.stages = sandbox.stages
             on_stage("replay")

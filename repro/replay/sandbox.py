@@ -7,8 +7,8 @@ Everything is labelled ``repro.managed=true`` plus ``repro.sandbox.id=<id>`` and
 the ``with`` block ends: normally, on an error and on Ctrl-C (KeyboardInterrupt unwinds through
 here). What a killed process leaves, ``repro sandbox prune`` finds by label.
 
-Where production conditions slot in (a later issue): :class:`SandboxOptions` grows fields
-(memory limit, failing third parties as extra containers on the network) and
+Where production conditions slot in (a later issue): :class:`~repro.replay.options.ReplayOptions`
+grows fields (memory limit, failing third parties as extra containers on the network) and
 :meth:`Sandbox._app_create_kwargs` / :meth:`Sandbox._start_extras` apply them.
 """
 
@@ -20,23 +20,22 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 from repro.errors import DockerUnavailableError, ReproError
-from repro.profile.sandbox import SandboxApp, SandboxSpec
+from repro.profile.sandbox import SandboxApp
 from repro.progress import Progress
 from repro.redaction import Redactor
+from repro.replay.options import ReplayInputs, ReplayOptions
 from repro.replay.outcome import SandboxFacts, Stage
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_db import SandboxDatabase, sandbox_database
 from repro.replay.sandbox_env import app_env, app_user, capture_gaps, file_archive
 from repro.replay.sentry_sink import SentrySink
-from repro.snapshot.file import Snapshot
 from repro.targets.docker import engine_client
 
 SANDBOX_LABEL = "repro.sandbox.id"
@@ -50,18 +49,6 @@ class SandboxError(ReproError):
         super().__init__(message)
         self.log_tail = log_tail or []
         self.stages: list[Stage] = []  # what was timed before it failed
-
-
-@dataclass
-class SandboxOptions:
-    spec: SandboxSpec
-    secrets: Mapping[str, str] = field(default_factory=dict)
-    max_rows: int | None = None  # None: the profile's sandbox.database.rows
-    seed: int = 0
-    base_dir: Path = field(default_factory=Path.cwd)  # where sandbox.app.files are relative to
-    progress: Progress | None = None
-    app_role: str | None = None  # production's database role for the app (profile database.role)
-    data_dump: Path | None = None  # a masked copy (repro data anonymize --to FILE.sql) instead
 
 
 @dataclass
@@ -116,14 +103,17 @@ def _timed(stages: list[Stage], name: str, detail: str = "") -> Callable[[], Non
 
 @contextmanager
 def open_sandbox(
-    snapshot: Snapshot, redactor: Redactor, options: SandboxOptions
+    inputs: ReplayInputs,
+    redactor: Redactor,
+    options: ReplayOptions,
+    progress: Progress | None = None,
 ) -> Iterator[Sandbox]:
     """Start the sandbox; yields once the app answers its health check. Raises
     :class:`SandboxError` when the sandbox cannot be made to work (image missing, app exits,
     health check times out); no Docker engine is a TargetError (``engine_client``)."""
     import docker
 
-    app_spec = options.spec.app
+    app_spec = inputs.sandbox.app
     if app_spec is None:
         raise ReproError(
             "the profile has no sandbox.app section: repro cannot know which image runs the app",
@@ -136,7 +126,7 @@ def open_sandbox(
         raise SandboxError(
             f"no image {app_spec.image} on this Docker engine (sandbox.app.image)"
         ) from None
-    builder = _Builder(snapshot, redactor, options, app_spec, client)
+    builder = _Builder(inputs, redactor, options, progress, app_spec, client)
     try:
         with ExitStack() as stack:
             stack.enter_context(_second_interrupt_waits())
@@ -151,22 +141,24 @@ class _Builder:
 
     def __init__(
         self,
-        snapshot: Snapshot,
+        inputs: ReplayInputs,
         redactor: Redactor,
-        options: SandboxOptions,
+        options: ReplayOptions,
+        progress: Progress | None,
         app_spec: SandboxApp,
         client: Any,
     ) -> None:
-        self.snapshot, self.redactor, self.options = snapshot, redactor, options
+        self.inputs, self.snapshot, self.redactor = inputs, inputs.snapshot, redactor
+        self.options, self.progress = options, progress
         self.app_spec, self.client = app_spec, client
-        self.files = file_archive(snapshot, app_spec, options.base_dir)
+        self.files = file_archive(self.snapshot, app_spec, inputs.base_dir)
         self.id = uuid.uuid4().hex[:10]
         self.labels = {MANAGED_LABEL: "true", SANDBOX_LABEL: self.id}
         self.stages: list[Stage] = []
         self.facts = SandboxFacts(
             app_image=app_spec.image,
             files=self.files.mounts,
-            warnings=capture_gaps(snapshot, app_spec),
+            warnings=capture_gaps(self.snapshot, app_spec),
         )
 
     def build(self, stack: ExitStack) -> Sandbox:
@@ -205,20 +197,20 @@ class _Builder:
             return network, sink, "host.docker.internal", {"host.docker.internal": "host-gateway"}
 
     def _database(self, stack: ExitStack, network: str) -> SandboxDatabase:
-        options, spec = self.options, self.options.spec.database
+        inputs, options, spec = self.inputs, self.options, self.inputs.sandbox.database
         try:
             database = stack.enter_context(
                 sandbox_database(
                     self.snapshot,
                     self.redactor,
                     image_template=spec.image,
-                    max_rows=spec.rows if options.max_rows is None else options.max_rows,
+                    rows=spec.rows if options.rows is None else options.rows,
                     seed=options.seed,
                     labels=self.labels,
                     network=network,
-                    progress=options.progress,
-                    app_role=options.app_role,
-                    data_dump=options.data_dump,
+                    progress=self.progress,
+                    app_role=inputs.app_role,
+                    data_dump=inputs.data_dump,
                 )
             )
         except DockerUnavailableError:
@@ -226,7 +218,7 @@ class _Builder:
         except ReproError as exc:
             raise SandboxError(f"the sandbox database failed: {exc.one_line()}") from None
         rows = database.rows
-        how = f"from {options.data_dump.name}" if options.data_dump else "generated"
+        how = f"from {inputs.data_dump.name}" if inputs.data_dump else "generated"
         self.stages.append(
             Stage("database", database.start_seconds, f"{database.image}, ready to connect")
         )
@@ -238,9 +230,9 @@ class _Builder:
         facts.settings_applied = dict(database.settings)
         facts.settings_skipped = list(database.skipped_settings)
         facts.rows, facts.data_source = rows, how
-        if options.app_role and database.app_role is None:
+        if inputs.app_role and database.app_role is None:
             facts.warnings.append(
-                f"production's database role {options.app_role} is not in the snapshot: "
+                f"production's database role {inputs.app_role} is not in the snapshot: "
                 "the app connects as the sandbox's superuser"
             )
         return database
@@ -258,10 +250,10 @@ class _Builder:
         env, self.facts.env = app_env(
             self.snapshot,
             spec,
-            database_env=self.options.spec.database.env,
+            database_env=self.inputs.sandbox.database.env,
             database_dsn=database.network_dsn,
             sentry_dsn=sentry_dsn,
-            secrets=self.options.secrets,
+            secrets=self.inputs.secrets,
         )
         user = app_user(self.snapshot, spec)
         self.facts.app_user = user or "the image's user"

@@ -279,7 +279,7 @@ def sandbox_database(
     redactor: Redactor,
     *,
     image_template: str = "postgres:{major}",
-    max_rows: int = 100_000,
+    rows: int = 100_000,
     seed: int = 0,
     labels: Mapping[str, str] | None = None,
     network: str | None = None,
@@ -288,7 +288,7 @@ def sandbox_database(
     app_role: str | None = None,
     data_dump: Path | None = None,
 ) -> Iterator[SandboxDatabase]:
-    """A running sandbox database with production-shaped data (at most about ``max_rows``
+    """A running sandbox database with production-shaped data (at most about ``rows``
     rows in all, scaled down evenly from production's counts; 0: schema only), or the masked
     copy in ``data_dump`` (``repro data anonymize --to FILE.sql``). With ``network``, it also
     joins that Docker network as ``alias``."""
@@ -357,7 +357,7 @@ def sandbox_database(
             sandbox.data = generate(
                 snapshot,
                 dsn,
-                Options(seed=seed, rows=sandbox_rows(database, max_rows)),
+                Options(seed=seed, rows=sandbox_rows(database, rows)),
                 LoadOptions(create_schema=True),
                 redactor,
                 progress,

@@ -35,7 +35,7 @@ def test_prod_like_database_then_nothing_left(docker_client: Any) -> None:
     redactor = Redactor(RedactionKey.from_bytes(b"sandbox-test", "test"))
     labels = {"repro.test": "true"}
     with sandbox_database(
-        snapshot, redactor, image_template=IMAGE_TEMPLATE, max_rows=5000, labels=labels
+        snapshot, redactor, image_template=IMAGE_TEMPLATE, rows=5000, labels=labels
     ) as sandbox:
         assert sandbox.major == 13
         with psycopg.connect(sandbox.dsn) as conn:
@@ -55,7 +55,7 @@ def test_prod_like_database_then_nothing_left(docker_client: Any) -> None:
     with (
         pytest.raises(Interrupt),
         sandbox_database(
-            snapshot, redactor, image_template=IMAGE_TEMPLATE, max_rows=500, labels=labels
+            snapshot, redactor, image_template=IMAGE_TEMPLATE, rows=500, labels=labels
         ) as sandbox,
     ):
         name = sandbox.container_name

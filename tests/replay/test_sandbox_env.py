@@ -144,7 +144,8 @@ def test_capture_gaps_are_named() -> None:
 
 
 def test_stand_ins_command_line_over_profile(monkeypatch: pytest.MonkeyPatch) -> None:
-    from repro.commands.replay import ReplayArgs, _stand_ins
+    from repro.commands.replay import _stand_ins
+    from repro.replay.options import ReplayOptions
 
     profile = resolve_profile("prod", FACETS)
     assert profile.sandbox is not None
@@ -152,7 +153,7 @@ def test_stand_ins_command_line_over_profile(monkeypatch: pytest.MonkeyPatch) ->
         "p.yaml",
         {"stand_ins": {"header:Authorization": "Bearer from-profile", "cookie:sid": "s1"}},
     ).stand_ins
-    args = ReplayArgs(incident="i.yaml", stand_ins=["cookie:sid=s2", "query:key=a=b"])
+    args = ReplayOptions(incident="i.yaml", stand_ins=["cookie:sid=s2", "query:key=a=b"])
     got = _stand_ins(args, profile)
     assert got["header:Authorization"] == ("Bearer from-profile", "profile sandbox.stand_ins")
     assert got["cookie:sid"] == ("s2", "--stand-in")

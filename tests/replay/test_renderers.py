@@ -33,14 +33,10 @@ from repro.replay.outcome import (
     Stage,
     StandIn,
 )
-from repro.replay.report import (
-    MAX_VALUE,
-    render_json,
-    render_markdown,
-    render_rich,
-    to_json,
-    unfilled_warning,
-)
+from repro.replay.renderers.json_format import render_json, to_json
+from repro.replay.renderers.markdown import render_markdown
+from repro.replay.renderers.terminal import render_rich
+from repro.replay.renderers.views import MAX_VALUE, unfilled_warning
 from repro.replay.verdict import Attempt, decide
 
 FAKE_SECRET = "sk_test_FAKE0123456789abcdef"
