@@ -7,7 +7,8 @@ target is one module and one line in :mod:`repro.targets.registry`.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -15,6 +16,7 @@ from repro.errors import CaptureError
 from repro.text import one_line
 
 COMMAND_NOT_FOUND = 127
+TIMED_OUT = 124  # as timeout(1) reports it
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -63,6 +65,34 @@ class NativeEnvironment(Protocol):
     """Targets that know the app's environment without reading /proc (a container's config)."""
 
     def native_environment(self) -> dict[str, str] | None: ...
+
+
+def run_command(
+    command: Sequence[str],
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    stdin: bytes | None,
+    env: Mapping[str, str] | None = None,
+) -> CommandResult:
+    """Run ``command``, the local command line that runs ``argv`` on a target (argv itself,
+    ``ssh ... -- argv``, ``kubectl exec ... -- argv``), without a shell, reading ``stdin`` or
+    nothing. The result speaks of ``argv``; a timeout is exit code 124. A missing or
+    unexecutable program raises (FileNotFoundError, PermissionError): what that means is each
+    target's to say."""
+    try:
+        proc = subprocess.run(
+            command,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return CommandResult(tuple(argv), TIMED_OUT, b"", f"timed out after {timeout:g}s".encode())
+    return CommandResult(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
 
 
 def run_shell(

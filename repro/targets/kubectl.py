@@ -11,13 +11,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from repro.errors import ProfileError, TargetError
-from repro.targets.base import COMMAND_NOT_FOUND, DEFAULT_TIMEOUT, CommandResult
+from repro.targets.base import (
+    COMMAND_NOT_FOUND,
+    DEFAULT_TIMEOUT,
+    CommandResult,
+    run_command,
+)
 
 # kubectl passes the remote exit code through, so only its own messages tell "could not reach
 # the pod" apart from "the command failed". These are the prefixes kubectl and the API use.
@@ -135,30 +139,20 @@ class KubectlTarget:
     ) -> CommandResult:
         full = kubectl_argv(self.spec, argv, stdin=stdin is not None, binary=self.binary)
         try:
-            proc = subprocess.run(
-                full,
-                input=stdin,
-                stdin=None if stdin is not None else subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
+            result = run_command(full, argv, timeout=timeout, stdin=stdin)
         except FileNotFoundError:
             self.check_binary()
             raise TargetError(f"kubectl target: cannot run {self.binary!r}") from None
-        except subprocess.TimeoutExpired:
-            return CommandResult(tuple(argv), 124, b"", f"timed out after {timeout:g}s".encode())
-        code = proc.returncode
-        if code != 0:
-            stderr = proc.stderr.decode("utf-8", "replace")
+        if not result.ok:  # a timeout's own message ("timed out after") is no kubectl failure
+            stderr = result.stderr.decode("utf-8", "replace")
             if _NOT_FOUND.search(stderr):
-                return CommandResult(tuple(argv), COMMAND_NOT_FOUND, proc.stdout, proc.stderr)
+                return CommandResult(tuple(argv), COMMAND_NOT_FOUND, result.stdout, result.stderr)
             # kubectl adds this line when the remote command ran and failed: not our failure.
             ran = "command terminated with exit code" in stderr
-            failure = None if ran else kubectl_failure(proc.stderr)
+            failure = None if ran else kubectl_failure(result.stderr)
             if failure is not None:
                 raise TargetError(f"kubectl {self.spec.identity}: {failure}")
-        return CommandResult(tuple(argv), code, proc.stdout, proc.stderr)
+        return result
 
     def close(self) -> None:
         return None

@@ -6,12 +6,11 @@ from __future__ import annotations
 import getpass
 import os
 import socket
-import subprocess
 from collections.abc import Sequence
 from typing import Any
 
 from repro.errors import TargetError
-from repro.targets.base import COMMAND_NOT_FOUND, DEFAULT_TIMEOUT, CommandResult
+from repro.targets.base import COMMAND_NOT_FOUND, DEFAULT_TIMEOUT, CommandResult, run_command
 
 
 class LocalTarget:
@@ -43,21 +42,11 @@ class LocalTarget:
     ) -> CommandResult:
         full = self._argv(argv)
         try:
-            proc = subprocess.run(
-                full,
-                input=stdin,
-                stdin=None if stdin is not None else subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
+            return run_command(full, argv, timeout=timeout, stdin=stdin)
         except FileNotFoundError:
             return CommandResult(tuple(argv), COMMAND_NOT_FOUND, b"", b"command not found")
         except PermissionError:
             return CommandResult(tuple(argv), 126, b"", b"Permission denied")
-        except subprocess.TimeoutExpired:
-            return CommandResult(tuple(argv), 124, b"", f"timed out after {timeout:g}s".encode())
-        return CommandResult(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
 
     def close(self) -> None:
         return None

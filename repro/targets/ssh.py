@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from repro.errors import ProfileError, TargetError
-from repro.targets.base import DEFAULT_TIMEOUT, CommandResult, quote_argv
+from repro.targets.base import DEFAULT_TIMEOUT, CommandResult, quote_argv, run_command
 
 SSH_FAILED = 255  # ssh's own exit code when it could not connect or authenticate
 CONNECT_TIMEOUT = 10
@@ -203,24 +203,14 @@ class SshTarget:
             self.connect()
         full = ssh_argv(self.spec, argv, control_path=self._control_path)
         try:
-            proc = subprocess.run(
-                full,
-                input=stdin,
-                stdin=None if stdin is not None else subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                env=_client_env(),
-                check=False,
-            )
+            result = run_command(full, argv, timeout=timeout, stdin=stdin, env=_client_env())
         except FileNotFoundError:
             raise TargetError("ssh target: the OpenSSH client (ssh) is not installed") from None
-        except subprocess.TimeoutExpired:
-            return CommandResult(tuple(argv), 124, b"", f"timed out after {timeout:g}s".encode())
-        if proc.returncode == SSH_FAILED:
+        if result.returncode == SSH_FAILED:
             # Also what a remote command exiting 255 looks like; ssh cannot tell them apart,
             # and no command repro runs exits 255 on purpose.
-            raise TargetError(f"ssh {self.spec.destination}: {ssh_error_line(proc.stderr)}")
-        return CommandResult(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+            raise TargetError(f"ssh {self.spec.destination}: {ssh_error_line(result.stderr)}")
+        return result
 
     def close(self) -> None:
         if self._control_dir is None:
