@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from typing import Any
 
 from rich.console import Console
 
@@ -23,3 +25,9 @@ def stderr_console() -> Console:
 def log(message: str) -> None:
     """A log line on stderr (never stdout, which carries data)."""
     print(f"repro: {message}", file=sys.stderr)
+
+
+def print_json(data: Any) -> None:
+    """A command's machine-readable result on stdout: indented, keys sorted, so two runs
+    compare line by line."""
+    print(json.dumps(data, indent=2, sort_keys=True))

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from repro.console import is_interactive, log, stderr_console, stdout_console
+from repro.console import is_interactive, log, print_json, stderr_console, stdout_console
 from repro.mask.anonymize import AnonymizeOptions, AnonymizeReport, anonymize, check_rules
 from repro.mask.rules_file import load_rules
 from repro.mask.scan import scan
@@ -42,7 +42,7 @@ def run_anonymize(options: AnonymizeOptions, as_json: bool, redactors: list[Reda
     else:
         report = anonymize(options, redactor, scan_findings=findings)
     if as_json:
-        print(json.dumps(report.to_json(), indent=2, sort_keys=True))
+        print_json(report.to_json())
     else:
         render_anonymize(report, stdout_console())
         log(

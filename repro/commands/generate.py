@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
@@ -10,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from repro.console import is_interactive, log, stderr_console, stdout_console
+from repro.console import is_interactive, log, print_json, stderr_console, stdout_console
 from repro.errors import UsageError
 from repro.progress import RichProgress
 from repro.redaction import Redactor, scrub_redactor
@@ -67,7 +66,7 @@ def run_generate(args: GenerateArgs, redactors: list[Redactor]) -> int:
     else:
         report = generate(snapshot, args.dsn, options, load, redactor)
     if args.as_json:
-        print(json.dumps(report.to_json(), indent=2, sort_keys=True))
+        print_json(report.to_json())
     else:
         render_report(report, stdout_console())
         log(

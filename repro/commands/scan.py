@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from repro.console import log, stdout_console
+from repro.console import log, print_json, stdout_console
 from repro.errors import DatabaseError, UsageError
 from repro.mask.scan import ScanResult, rules_yaml, scan
 from repro.pg.target_db import connect_target
@@ -47,7 +46,7 @@ def run_scan(
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror}") from None
     if as_json:
-        print(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        print_json(result.to_json())
     else:
         render_scan(result, stdout_console())
     log(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from repro.console import is_interactive, stderr_console
+from repro.console import is_interactive, print_json, stderr_console
 from repro.profile.file import Profile, resolve_profile
 from repro.redaction import Redactor, load_key
 from repro.snapshot.capture import capture_snapshot, select_facets, with_dsn
@@ -103,7 +102,7 @@ def run_snapshot(
 
 def print_outcome(outcome: SnapshotOutcome, *, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(outcome.summary_json(), indent=2, sort_keys=True))
+        print_json(outcome.summary_json())
         return
     console = stderr_console()
     for name, facet in sorted(outcome.snapshot.facets.items()):

@@ -18,6 +18,21 @@ from dataclasses import dataclass, field
 
 from repro.redaction import Redactor, value_looks_secret
 
+# References to a person: their distribution is fine, their values are ids of people.
+PERSON_REFERENCES = frozenset(
+    {
+        "user",
+        "customer",
+        "person",
+        "owner",
+        "patient",
+        "employee",
+        "member",
+        "contact",
+        "account",
+        "client",
+    }
+)
 # Name tokens that mean "this identifies or describes a person" (or free text about one).
 PERSONAL_TOKENS = frozenset(
     {
@@ -79,18 +94,8 @@ PERSONAL_TOKENS = frozenset(
         "bio",
         "salary",
         "income",
-        # References to a person: their distribution is fine, their values are ids of people.
-        "user",
-        "customer",
-        "person",
-        "owner",
-        "patient",
-        "employee",
-        "member",
-        "contact",
-        "account",
-        "client",
     }
+    | PERSON_REFERENCES
 )
 # Tokens that, as the last word of a name, mean a code with a handful of values even when
 # another word is personal: account_status, user_type, customer_country_code.
@@ -126,18 +131,7 @@ CODE_TOKENS = frozenset(
     }
 )
 # Tokens that identify a person on their own: never overridden by a code-like last word.
-STRONG_TOKENS = PERSONAL_TOKENS - {
-    "user",
-    "customer",
-    "person",
-    "owner",
-    "patient",
-    "employee",
-    "member",
-    "contact",
-    "account",
-    "client",
-}
+STRONG_TOKENS = PERSONAL_TOKENS - PERSON_REFERENCES
 # Substrings for names written without separators (customeremail, homeAddress is split).
 PERSONAL_SUBSTRINGS = (
     "email",
