@@ -1,5 +1,6 @@
 """Fixtures giving tests real resources: PostgreSQL 13/15/17 in Docker, a local PostgreSQL,
-an sshd, a Docker client. Mock only what cannot run here (DESIGN.md).
+an sshd, a Docker client. Mock only what cannot run here, and say so where you do (README,
+"Development").
 
 Missing resources skip the tests that need them, except under REPRO_REQUIRE_DOCKER=1 (CI),
 where they fail: CI provisions everything, so a skip there would hide a broken setup.
@@ -11,7 +12,13 @@ Fixtures:
   postgres_any    session  PgServer, parametrized over 13, 15, 17 (ids pg13, pg15, pg17)
   local_postgres  session  PgServer from the machine's PostgreSQL binaries (no Docker)
   sshd_server     session  SshServer: root login by key on 127.0.0.1
-Helpers: tests.helpers.pg.fresh_database(dsn) -> temporary empty database.
+Helpers live once in tests/helpers/ (a test module is never imported by another):
+  pg.fresh_database(dsn)       a temporary empty database
+  cli.run_repro(*args)         `python -m repro` in a subprocess, from the repo root
+  schema, capture              a rich schema SQL; facets run as `repro snapshot` runs them
+  builders                     literal snapshots and diffs
+  containers, target_contract  throw-away containers; what every target must do
+  sentry                       a failing app reporting with the real sentry-sdk
 Tests using a Docker fixture are marked `docker` automatically.
 """
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.cli import run_repro
 
 CANARY = "canary-cli-Hq7Lm3Pz9Xw"
 
@@ -19,15 +20,7 @@ def repro(
     full_env = {**os.environ, "REPRO_HOME": str(cwd / ".repro"), "REPRO_LOG_DIR": str(cwd / "logs")}
     full_env.pop("DATABASE_URL", None)
     full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "repro", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_repro(*args, cwd=cwd, env=full_env, timeout=120)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:

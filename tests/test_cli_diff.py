@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers.cli import run_repro
 
 CANARY = "canary-diff-Rt5Wq8Nm"
 
@@ -17,15 +18,7 @@ def repro(
     full = {**os.environ, "REPRO_HOME": str(cwd / ".repro"), "REPRO_REDACTION_KEY": "k"}
     full.pop("DATABASE_URL", None)
     full.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "repro", *args],
-        cwd=cwd,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_repro(*args, cwd=cwd, env=full, timeout=120)
 
 
 def snap(tmp_path: Path, name: str, env: dict[str, str]) -> Path:

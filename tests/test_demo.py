@@ -18,7 +18,6 @@ import fnmatch
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.cli import run_repro
 from tests.helpers.dockerutil import require_image
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -171,7 +171,7 @@ def run(
 
 
 def repro(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return run([sys.executable, "-m", "repro", *args], env=env)
+    return run_repro(*args, env=env, timeout=180)
 
 
 def secret_values() -> dict[str, str]:

@@ -124,3 +124,19 @@ def test_a_planted_circle_is_found() -> None:
     modules = sources()
     plant(modules, "repro.targets.base", "import repro.profile.file")
     assert set(circle(packages(imports(modules)))) == {"repro.targets", "repro.profile"}
+
+
+def test_no_test_module_is_imported_as_a_library() -> None:
+    """Shared test code lives in tests/helpers/, never in a module pytest also collects."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            if any(n.startswith("tests.") and n.split(".")[-1].startswith("test_") for n in names):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []

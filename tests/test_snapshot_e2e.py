@@ -12,13 +12,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from tests.helpers.cli import run_repro
 from tests.helpers.pg import fresh_database
 
 ENV_CANARY = "canary-env-Mx4Kp9Qz"
@@ -29,15 +29,7 @@ CANARIES = (ENV_CANARY, CONFIG_CANARY, DSN_CANARY, GUC_CANARY)
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "repro", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_repro(*args, cwd=cwd, env=env, timeout=120)
 
 
 def base_env(tmp_path: Path) -> dict[str, str]:

@@ -10,7 +10,7 @@ import pytest
 
 from repro.diff import FORMATS, render, render_fix_script
 from repro.redaction import RedactionKey, Redactor
-from tests.diff.builders import Side, baseline, diff
+from tests.helpers.builders import Side, baseline, diff
 
 CANARIES = {
     "prod": {

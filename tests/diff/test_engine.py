@@ -8,7 +8,7 @@ import pytest
 
 from repro.diff.engine import KEY_MISMATCH, list_delta
 from repro.diff.model import MISSING, SEVERITIES, rank
-from tests.diff.builders import diff, find, pair, paths, secret
+from tests.helpers.builders import diff, find, pair, paths, secret
 
 
 def test_identical_snapshots_have_no_discrepancies() -> None:

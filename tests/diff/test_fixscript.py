@@ -10,7 +10,7 @@ import pytest
 
 from repro.diff import render_fix_script
 from repro.diff.fixscript import sql_identifier, sql_literal
-from tests.diff.builders import Side, diff, pair, secret
+from tests.helpers.builders import Side, diff, pair, secret
 
 
 def script_for(edit: object) -> str:
@@ -178,7 +178,7 @@ def test_sql_quoting() -> None:
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
 def test_script_is_valid_bash_and_refuses_to_run_unreviewed(tmp_path: object) -> None:
-    from tests.diff.test_render import demo_result
+    from tests.helpers.builders import demo_result
 
     text = render_fix_script(demo_result())
     assert subprocess.run(["bash", "-n"], input=text, text=True, check=False).returncode == 0

@@ -10,7 +10,7 @@ import pytest
 
 from repro.diff.noise import BUILTIN_IGNORES, Waiver, WaiverFileError, load_waivers, read_waivers
 from repro.errors import ReproError
-from tests.diff.builders import diff, find, pair, paths
+from tests.helpers.builders import diff, find, pair, paths
 
 
 def ignored(result: object, path: str) -> tuple[str, str]:

@@ -10,18 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from repro.diff import exit_code, load_waivers, render, render_fix_script, render_table
-from repro.diff.model import DiffResult
+from repro.diff import exit_code, render, render_fix_script, render_table
 from repro.errors import UsageError
-from tests.diff.builders import DEMO_IGNORE, DEMO_WAIVERS_YAML, demo_pair, diff, pair
+from tests.helpers.builders import demo_result, diff, pair
 
 GOLDEN = Path(__file__).parent / "golden"
-
-
-def demo_result() -> DiffResult:
-    prod, staging = demo_pair()
-    waivers = load_waivers(DEMO_WAIVERS_YAML, "waivers.yaml")
-    return diff(prod, staging, ignore=DEMO_IGNORE, waivers=waivers)
 
 
 def check_golden(name: str, text: str) -> None:

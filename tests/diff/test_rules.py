@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from repro.diff.rules import DEFAULT_RULES
-from tests.diff.builders import Side, diff, find, secret
+from tests.helpers.builders import Side, diff, find, secret
 
 Edit = Callable[[Side, Side], object]
 
@@ -1185,7 +1185,7 @@ CASES += [
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule(case: Case) -> None:
-    from tests.diff.builders import pair
+    from tests.helpers.builders import pair
 
     prod, staging = pair()
     case.edit(prod, staging)
@@ -1236,7 +1236,7 @@ def test_every_rule_is_covered() -> None:
     ],
 )
 def test_statistics_within_tolerance_are_hidden_with_a_reason(path: str, edit: Edit) -> None:
-    from tests.diff.builders import pair
+    from tests.helpers.builders import pair
 
     prod, staging = pair()
     edit(prod, staging)
@@ -1250,7 +1250,7 @@ def test_statistics_within_tolerance_are_hidden_with_a_reason(path: str, edit: E
 def test_rules_survive_any_shape() -> None:
     """Facets are written by others and shapes drift: a rule must never crash on a value of
     an unexpected type, whatever the path."""
-    from tests.diff.builders import baseline, pair
+    from tests.helpers.builders import baseline, pair
 
     def scramble(node: object, flip: int) -> object:
         if isinstance(node, dict):
@@ -1266,7 +1266,7 @@ def test_rules_survive_any_shape() -> None:
 
 @pytest.mark.parametrize("what", ["columns.id.n_distinct", "size_bytes"])
 def test_what_follows_the_row_count_is_reported_once(what: str) -> None:
-    from tests.diff.builders import pair
+    from tests.helpers.builders import pair
 
     prod, staging = pair()
     staging.put("database", "statistics", TABLE, "rows_estimate", 3)

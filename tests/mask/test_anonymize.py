@@ -8,9 +8,7 @@ of them deliberately collision-prone) and foreign keys must all survive, determi
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import pytest
 from repro.errors import DataGenerationError
 from repro.mask.anonymize import AnonymizeOptions, AnonymizeReport, anonymize
 from repro.redaction import RedactionKey, Redactor
+from tests.helpers.cli import run_repro
 from tests.helpers.pg import PgServer, fresh_database
 
 CANARY_EMAIL = "zebulon.canary@corp-canary.example"
@@ -275,14 +274,7 @@ def test_dump_file_loads_elsewhere_and_holds_no_canary(
 
 
 def repro(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "repro.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-        check=False,
-    )
+    return run_repro(*args)
 
 
 def test_cli_copy_verify_and_canaries_in_every_output(

@@ -7,7 +7,6 @@ import json
 import os
 import random
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from repro.mask import scan as scan_module
 from repro.mask.rules_file import load_rules
 from repro.mask.scan import ScanResult, classify_text, luhn_ok, rules_yaml, scan
 from repro.pg.meaning import FIRST_NAMES, LAST_NAMES
+from tests.helpers.cli import run_repro
 from tests.helpers.pg import PgServer, fresh_database
 
 TODAY = date(2026, 6, 1)
@@ -337,14 +337,7 @@ def test_rules_yaml_quotes_awkward_names() -> None:
 
 
 def repro(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "repro.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-        check=False,
-    )
+    return run_repro(*args, env={**os.environ, "COLUMNS": "200"})
 
 
 def load_rules_file(path: Path) -> dict[str, dict[str, str | None]]:

@@ -491,6 +491,7 @@ COMMENT ON DOMAIN app.email IS 'an address';
 ALTER TABLE app.customers FORCE ROW LEVEL SECURITY;
 """
 
+
 def run(dsn: str, statements: list[Statement]) -> None:
     with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
         for statement in statements:

@@ -8,7 +8,6 @@ import json
 import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from repro.errors import IncidentError
 from repro.redaction import RedactionKey, Redactor
 from repro.replay.importers import IMPORTERS, ImportOptions
 from repro.replay.incident import STANDIN, Incident, Lost
+from tests.helpers.cli import run_repro
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "fixtures" / "incidents" / "samples"
@@ -540,15 +540,7 @@ def test_error_names_the_place() -> None:
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "REPRO_REDACTION_KEY": KEY, "REPRO_LOG_DIR": "/nonexistent-dir-x"}
-    return subprocess.run(
-        [sys.executable, "-m", "repro.cli", "import", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        timeout=60,
-    )
+    return run_repro("import", *args, env=env, stdin=stdin, timeout=60)
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.helpers.cli import run_repro
 from tests.helpers.dockerutil import require_image
 from tests.helpers.pg import fresh_database
 
@@ -73,15 +74,11 @@ BUGS = [
 ]
 
 
-def repro(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "repro.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,  # the profiles' sandbox.app.files are relative to the repo root
-        check=False,
-    )
+def repro(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    # from the repo root: the profiles' sandbox.app.files are relative to it
+    return run_repro(*args, env=env, timeout=timeout)
 
 
 def leftovers(client: Any) -> list[str]:
@@ -225,27 +222,17 @@ def test_masked_copy_brings_productions_data_to_a_staging_sandbox(
     with fresh_database(postgres_13.dsn) as source:
         made = repro("data", "generate", PROD, "--dsn", source, "--create-schema", "--json")
         assert made.returncode == 0, made.stderr
-        copied = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "repro.cli",
-                "data",
-                "anonymize",
-                "--from",
-                source,
-                "--to",
-                str(dump),
-                "--rules",
-                str(rules_file),
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
+        copied = repro(
+            "data",
+            "anonymize",
+            "--from",
+            source,
+            "--to",
+            str(dump),
+            "--rules",
+            str(rules_file),
+            "--json",
             env={**os.environ, **env_key},
-            timeout=300,
-            check=False,
         )
         assert copied.returncode == 0, copied.stderr
     args = ["replay", str(incidents["null-email"]), "--snapshot", STAGING, "--json", "--no-parity"]

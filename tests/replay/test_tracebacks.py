@@ -10,7 +10,7 @@ import pytest
 from repro.replay.incident import ExceptionInfo, Frame, Signature
 from repro.replay.sentry_sink import SentrySink, signature_from_event
 from repro.replay.tracebacks import module_from_filename, parse_tracebacks
-from tests.replay.test_sentry_sink import EVENT_TIMEOUT, needs_sdk, run_app, write_app
+from tests.helpers.sentry import EVENT_TIMEOUT, needs_sdk, run_app, write_app
 
 
 @pytest.fixture(scope="module")

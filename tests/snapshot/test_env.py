@@ -18,8 +18,8 @@ from repro.snapshot.env import (
 from repro.targets.docker import DockerTarget
 from repro.targets.local import LocalTarget
 from repro.targets.ssh import SshTarget
-from tests.targets.containers import APP_ENV, CANARIES, app_container, busybox_container
-from tests.targets.facetkit import AppProcess, run_facet
+from tests.helpers.capture import AppProcess, run_facet
+from tests.helpers.containers import APP_ENV, CANARIES, app_container, busybox_container
 
 CANARY = "canary-local-Tq8Wv3Xe"
 LOCAL_APP_ENV = {

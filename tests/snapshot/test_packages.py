@@ -18,8 +18,8 @@ from repro.snapshot.packages import (
 )
 from repro.targets.docker import DockerTarget
 from repro.targets.local import LocalTarget
-from tests.targets.containers import app_container, busybox_container
-from tests.targets.facetkit import run_facet
+from tests.helpers.capture import run_facet
+from tests.helpers.containers import app_container, busybox_container
 
 # --- parsers ------------------------------------------------------------------------------
 

@@ -22,8 +22,8 @@ from repro.snapshot.runtime import (
 from repro.targets.docker import DockerTarget
 from repro.targets.local import LocalTarget
 from repro.targets.ssh import SshTarget
-from tests.targets.containers import MEMORY_LIMIT, app_container, busybox_container
-from tests.targets.facetkit import AppProcess, run_facet
+from tests.helpers.capture import AppProcess, run_facet
+from tests.helpers.containers import MEMORY_LIMIT, app_container, busybox_container
 
 KEYS = {
     "source",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from repro.snapshot.file import FacetResult, Snapshot, write_snapshot
 from repro.synth.generate import LoadOptions, Report, generate
 from repro.synth.plan import Options
 from tests.helpers.capture import capture
+from tests.helpers.cli import run_repro
 from tests.helpers.pg import PgServer, fresh_database
 from tests.helpers.schema import differences, schema_part
 
@@ -428,14 +428,7 @@ def test_problems_are_found_before_anything_is_loaded(shop: tuple[PgServer, str,
 
 
 def repro(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "repro.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+    return run_repro(*args, env={**os.environ, **(env or {})})
 
 
 @pytest.fixture

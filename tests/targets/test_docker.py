@@ -15,9 +15,9 @@ from repro.snapshot.capture import capture_snapshot
 from repro.snapshot.registry import FACETS
 from repro.targets.docker import DockerTarget
 from tests.helpers import session_labels
+from tests.helpers.containers import APP_ENV, APP_IMAGE, CANARIES, app_container
 from tests.helpers.dockerutil import require_image
-from tests.targets.containers import APP_ENV, APP_IMAGE, CANARIES, app_container
-from tests.targets.contract import check_contract
+from tests.helpers.target_contract import check_contract
 
 
 @pytest.fixture(scope="module")

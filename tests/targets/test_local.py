@@ -12,7 +12,7 @@ import pytest
 from repro.errors import CaptureError
 from repro.targets.base import read_file, which
 from repro.targets.local import LocalTarget
-from tests.targets.contract import check_contract
+from tests.helpers.target_contract import check_contract
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="runuser needs root")
 

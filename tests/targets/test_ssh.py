@@ -12,7 +12,7 @@ from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.capture import capture_snapshot
 from repro.snapshot.registry import FACETS
 from repro.targets.ssh import SshSpec, SshTarget, spec_from_options, ssh_argv, ssh_error_line
-from tests.targets.contract import check_contract
+from tests.helpers.target_contract import check_contract
 
 
 def options_for(server: Any) -> dict[str, Any]:

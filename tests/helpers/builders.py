@@ -15,6 +15,7 @@ from typing import Any
 
 from repro.diff.engine import diff_snapshots
 from repro.diff.model import DiffResult, Discrepancy
+from repro.diff.noise import load_waivers
 from repro.snapshot.file import FacetResult, Snapshot
 
 TEAM_KEY = "0123456789ab"
@@ -500,3 +501,9 @@ DEMO_WAIVERS_YAML = """\
   reason: SSD migration in progress (OPS-7)
   expires: 2025-05-01
 """
+
+
+def demo_result() -> DiffResult:
+    prod, staging = demo_pair()
+    waivers = load_waivers(DEMO_WAIVERS_YAML, "waivers.yaml")
+    return diff(prod, staging, ignore=DEMO_IGNORE, waivers=waivers)
