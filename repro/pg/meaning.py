@@ -5,6 +5,8 @@ row. Instead the k-th value of a column is *composed* from Faker's own word list
 names x last names gives 690,000 distinct full names and emails), or taken from a small pool
 Faker fills once per process; past the end a numeric suffix keeps values distinct. So
 ``value(k)`` is deterministic, distinct for distinct k, and costs a string format.
+
+The generator fills columns with these values; masking fakes values with the same lists.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""The generator's view of a captured database: tables, columns, keys and statistics.
+"""A captured database as typed objects: tables, columns, keys and statistics.
 
-Built once from a snapshot's ``database`` facet; everything downstream (planning, value
-generation, the fidelity report) reads this instead of the raw snapshot dict.
+Built once from a snapshot's ``database`` facet data (or a live source's, for a masked copy);
+everything downstream (the generator's plan and fidelity report, the masked copy's subset,
+copy and checks) reads this instead of the raw snapshot dict.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What a column's declared type means to the generator.
+"""What a column's declared type means to the data jobs (its kind, bounds, labels).
 
 The snapshot holds ``format_type`` text ("character varying(40)", "numeric(12,2)",
 "public.mood[]"); this turns it into a :class:`TypeInfo` once, resolving domains to their
