@@ -21,6 +21,7 @@ SENTRY_DSN pointing at a repro.replay.sentry_sink.SentrySink bound on the networ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import subprocess
@@ -315,8 +316,17 @@ def test_bug_fails_in_prod_with_its_traceback(
     prod = environments["prod"]
     status, body, _ = prod.request(bug.method, bug.path, bug.body)
     assert status == 500, f"prod {bug.method} {bug.path}: {status} {body[:300]}"
-    seen = _app_frame_lines(prod.stderr())
-    assert (bug.exception, bug.function, bug.context_line) in seen, (
+    expected = (bug.exception, bug.function, bug.context_line)
+    # The 500 can reach us before the traceback reaches the container's log: poll briefly.
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    def logged() -> bool:
+        seen[:] = _app_frame_lines(prod.stderr())
+        return expected in seen
+
+    with contextlib.suppress(TimeoutError):
+        wait_until(logged, timeout=10, what="the traceback in prod's log")
+    assert expected in seen, (
         f"no {bug.exception} in {bug.function} at `{bug.context_line}` in prod's log; "
         f"tracebacks found: {seen}"
     )
