@@ -12,6 +12,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from repro.errors import ReproError
+from repro.redaction import scrub_shapes
+
+WITHHELD = "[message withheld: it could not be checked for secrets]"
 
 UNEXPECTED_EXIT = 2  # like GNU diff: 2 means "trouble", whatever its cause
 
@@ -24,9 +27,32 @@ def _log_dir() -> Path:
     return Path(state) / "repro"
 
 
+def safe_scrub(scrub: Callable[[str], str], text: str) -> str:
+    """``scrub(text)``, then the shapes of secrets out of it again; never raises and never
+    returns text that was not checked (a failing scrubber withholds the whole text)."""
+    try:
+        return scrub_shapes(scrub(text))
+    except BaseException:  # a KeyboardInterrupt mid-scrub must not print the secret either
+        return WITHHELD
+
+
+def scrubbed_traceback(exc: BaseException, scrub: Callable[[str], str]) -> str:
+    """The traceback of ``exc`` and of every exception chained to it, each message scrubbed
+    on its own (so one secret cannot straddle two scrubbed pieces) and the whole scrubbed
+    again. Frames' locals are never formatted."""
+    try:
+        parts = traceback.TracebackException.from_exception(exc, capture_locals=False)
+        lines: list[str] = []
+        for line in parts.format(chain=True):
+            lines.append(safe_scrub(scrub, line))
+        return safe_scrub(scrub, "".join(lines))
+    except BaseException:
+        return f"{type(exc).__name__}: {WITHHELD}\n"
+
+
 def write_crash_log(exc: BaseException, scrub: Callable[[str], str]) -> Path:
     """Write the traceback (scrubbed of known secrets) and return where it went."""
-    text = scrub("".join(traceback.format_exception(exc)))
+    text = scrubbed_traceback(exc, scrub)
     directory = _log_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -49,7 +75,11 @@ def handle_errors(scrub: Callable[[str], str] = lambda s: s) -> Iterator[None]:
     try:
         yield
     except ReproError as exc:
-        print(f"repro: error: {scrub(exc.one_line())}", file=sys.stderr)
+        try:
+            line = exc.one_line()
+        except Exception:
+            line = WITHHELD
+        print(f"repro: error: {safe_scrub(scrub, line)}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         print("repro: interrupted", file=sys.stderr)
@@ -57,7 +87,15 @@ def handle_errors(scrub: Callable[[str], str] = lambda s: s) -> Iterator[None]:
     except (SystemExit, GeneratorExit):
         raise
     except Exception as exc:
-        path = write_crash_log(exc, scrub)
+        try:
+            path = write_crash_log(exc, scrub)
+        except Exception:  # no place to write it: say so, never print the traceback
+            print(
+                f"repro: unexpected error ({type(exc).__name__}); this is a bug in repro "
+                "(the crash log could not be written)",
+                file=sys.stderr,
+            )
+            raise SystemExit(UNEXPECTED_EXIT) from None
         print(
             f"repro: unexpected error ({type(exc).__name__}); this is a bug in repro. "
             f"Traceback written to {path}",
