@@ -20,14 +20,15 @@ import re
 import socket
 import string
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode
+from typing import Any, TypeVar
+from urllib.parse import quote, quote_plus
 
 from repro.errors import UsageError
+from repro.replay import formbody
 from repro.replay.credentials import content_type
-from repro.replay.incident import STANDIN, Incident, Lost
+from repro.replay.incident import STANDIN, Incident, Lost, encode_query
 from repro.replay.outcome import StandIn
 
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -48,7 +49,8 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _KINDS = ("header", "cookie", "query", "body")
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
-_FORM = re.compile(r"[\w.\-~%+\[\]]+=[^&\s]*(&[\w.\-~%+\[\]]+=[^&\s]*)*")
+_FORM = formbody.FORM_SHAPE
+_V = TypeVar("_V", str, str | None)
 # Only what http.client refuses in a request line (controls, space) and non-ASCII is encoded:
 # the rest of the path is sent exactly as production received it.
 _PATH_SAFE = string.punctuation
@@ -188,7 +190,7 @@ def prepare(
     query = _pairs(request.query, "query", plan)
     target = quote(request.path, safe=_PATH_SAFE)
     if query:
-        target += "?" + urlencode(query)
+        target += "?" + encode_query(query)
     body = _body(incident, plan)
     prepared = PreparedRequest(request.method, target, headers, body)
     return prepared, list(plan.used.values()), _unfilled(incident, plan)
@@ -231,16 +233,16 @@ def _unfilled(incident: Incident, plan: _Plan) -> list[Lost]:
     return unique
 
 
-def _pairs(pairs: list[tuple[str, str]], kind: str, plan: _Plan) -> list[tuple[str, str]]:
+def _pairs(pairs: Sequence[tuple[str, _V]], kind: str, plan: _Plan) -> list[tuple[str, _V]]:
     """Headers, cookies, query parameters or form fields, in order: stand-ins put in place
     (or added at the end), parts lost without one left out."""
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, _V]] = []
     for name, value in pairs:
         key = canonical(f"{kind}:{name}")
         filled = plan.fill(key)
         if filled is not None:
             out.append((name, filled))
-        elif not plan.left_out(key, f"{kind}:{name}", value):
+        elif not plan.left_out(key, f"{kind}:{name}", value or ""):
             out.append((name, value))
     present = {canonical(f"{kind}:{name}") for name, _ in pairs}
     for key, (where, _value, _source) in plan.values.items():
@@ -371,9 +373,27 @@ def _json_node(node: Any, keys: tuple[str, ...], plan: _Plan, changed: _Changed)
 
 
 def _form_body(body: str, plan: _Plan) -> str:
-    pairs = parse_qsl(body, keep_blank_values=True)
-    new = _pairs(pairs, "body", plan)
-    return body if new == pairs else urlencode(new)
+    """Stand-ins into their fields and lost fields out, every other field byte for byte."""
+    present: set[str] = set()
+
+    def decide(item: formbody.Field) -> str | bool:
+        key = canonical(f"body:{item.name}")
+        present.add(key)
+        filled = plan.fill(key)
+        if filled is not None:
+            return filled
+        return not plan.left_out(key, f"body:{item.name}", item.value or "")
+
+    kept = formbody.fields(body)
+    for item in kept:
+        present.add(canonical(f"body:{item.name}"))
+    extra: list[tuple[str, str]] = []
+    for key, (where, _value, _source) in plan.values.items():
+        if key.startswith("body:") and key not in present and key != "body:$":
+            filled = plan.fill(key)
+            assert filled is not None
+            extra.append((where.partition(":")[2], filled))
+    return formbody.edit(body, decide, extra)
 
 
 def _has_marker(text: str) -> bool:

@@ -370,7 +370,7 @@ def test_curl_options() -> None:
     )
     r = incident.request
     assert r.method == "PUT"
-    assert r.body == "a=1&q=a%20b%26c"
+    assert r.body is None  # one piece is read from a file: the body curl sends is not known
     assert ("Content-Type", "application/x-www-form-urlencoded") in r.headers
     assert ("X-Empty", "") in r.headers and ("Authorization", STANDIN) in r.headers
     assert wheres(incident)["header:Authorization"] == CREDENTIAL
@@ -393,7 +393,7 @@ def test_curl_options() -> None:
     ("command", "message"),
     [
         ("curl 'http://h/x", "unterminated ' quote"),
-        ("curl --frobnicate http://h/", "unknown option --frobnicate"),
+        ("curl --frobnicate http://h/", "option --frobnicate: is unknown"),
         ("curl -H", "needs a value"),
         ("wget http://h/", "not a curl command"),
         ("curl -s", "no URL"),
