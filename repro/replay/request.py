@@ -46,7 +46,7 @@ HOP_BY_HOP = frozenset(
     }
 )
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_KINDS = ("header", "cookie", "query", "body")
+_KINDS = ("header", "cookie", "query", "body", "path")
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
 _FORM = formbody.FORM_SHAPE
@@ -57,7 +57,7 @@ _PATH_SAFE = string.punctuation
 # The marker as it may sit in a text body that was URL-encoded after it was put there.
 _MARKER_FORMS = (STANDIN, quote_plus(STANDIN), quote(STANDIN))
 UNLISTED = "stand-in marker in the request, not listed in lost"
-_USAGE = "WHERE=VALUE, WHERE one of header:NAME, cookie:NAME, query:NAME, body, body:FIELD"
+_USAGE = "WHERE=VALUE, WHERE one of header:NAME, cookie:NAME, query:NAME, body, body:FIELD, path"
 
 
 @dataclass
@@ -100,6 +100,8 @@ def where_problem(where: str) -> str | None:
     kind = kind.lower()
     if kind not in _KINDS:
         return "the place must start with header:, cookie:, query: or body"
+    if kind == "path":
+        return "path takes no name (path=/the/real/path)" if sep else None
     if kind == "body":
         return "an empty field name after body:" if sep and not name else None
     if not sep or not name:
@@ -118,6 +120,8 @@ def _normal_kind(where: str) -> str:
 
 def _value_problem(where: str, value: str) -> str | None:
     kind = where.partition(":")[0]
+    if kind == "path" and (not value.startswith("/") or re.search(r"[\s?#]", value)):
+        return "a path starts with '/' and holds no space, '?' or '#'"
     if kind in ("header", "cookie") and _LINE_BREAK.search(value):
         return "the value holds a line break or NUL, which cannot be sent in a header"
     if kind == "cookie" and ";" in value:
@@ -188,7 +192,13 @@ def prepare(
     if cookies:
         headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in cookies)))
     query = _pairs(request.query, "query", plan)
-    target = quote(request.path, safe=_PATH_SAFE)
+    path = plan.fill("path") or request.path
+    if STANDIN in path:
+        raise UsageError(
+            "the incident's path holds a credential (lost: path): give the real path with "
+            "--stand-in path=/..."
+        )
+    target = quote(path, safe=_PATH_SAFE)
     if query:
         target += "?" + encode_query(query)
     body = _body(incident, plan)
