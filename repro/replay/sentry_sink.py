@@ -33,7 +33,13 @@ from types import TracebackType
 from typing import Any
 
 from repro.replay.incident import ExceptionInfo, Frame, Signature
-from repro.replay.tracebacks import module_from_filename, qualified_type_name, sentry_in_app
+from repro.replay.tracebacks import (
+    SENTRY_MESSAGE_TYPE,
+    SENTRY_THREAD_TYPE,
+    module_from_filename,
+    qualified_type_name,
+    sentry_in_app,
+)
 
 log = logging.getLogger(__name__)
 
@@ -339,7 +345,46 @@ def signature_from_event(event: Mapping[str, Any], status: int | None) -> Signat
     exceptions = tuple(
         _exception_info(value) for value in _exception_values(event) if isinstance(value, dict)
     )
+    if not exceptions:
+        exceptions = _stack_alone(event)
     return Signature(status=status, exceptions=exceptions)
+
+
+def _stack_alone(event: Mapping[str, Any]) -> tuple[ExceptionInfo, ...]:
+    """No exception: the top-level stack trace or the crashed thread's, named as the importer
+    names it (a message event with attach_stacktrace, a .NET/Java thread)."""
+    message = _event_message(event)
+    stack = event.get("stacktrace")
+    kind = SENTRY_MESSAGE_TYPE
+    if not isinstance(stack, dict):
+        threads = event.get("threads")
+        values = threads.get("values") if isinstance(threads, dict) else threads
+        candidates = [
+            t for t in values or () if isinstance(t, dict) and isinstance(t.get("stacktrace"), dict)
+        ]
+        chosen = (
+            [t for t in candidates if t.get("crashed") is True]
+            or [t for t in candidates if t.get("current") is True]
+            or (candidates if len(candidates) == 1 else [])
+        )
+        if not chosen:
+            return ()
+        stack = chosen[0]["stacktrace"]
+        kind = SENTRY_MESSAGE_TYPE if message else SENTRY_THREAD_TYPE
+    info = _exception_info({"type": kind, "stacktrace": stack})
+    return (ExceptionInfo(type=kind, value=message, frames=info.frames),)
+
+
+def _event_message(event: Mapping[str, Any]) -> str | None:
+    for key in ("logentry", "message"):
+        value = event.get(key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, dict):
+            text = value.get("formatted") or value.get("message")
+            if isinstance(text, str) and text:
+                return text
+    return None
 
 
 def _exception_values(event: Mapping[str, Any]) -> list[Any]:

@@ -50,6 +50,10 @@ _LOG_RECORD_RE = re.compile(
 _PSEUDO_FILE_RE = re.compile(r"^<(?:string|stdin|console|input)>$")
 
 Chain = tuple[ExceptionInfo, ...]
+# The "exception type" of a Sentry event that failed without one: a message event with a stack
+# trace, or a crashed thread. The importer and the sandbox's sink name them alike.
+SENTRY_MESSAGE_TYPE = "(message)"
+SENTRY_THREAD_TYPE = "(thread)"
 
 
 def is_library_path(filename: str) -> bool:
