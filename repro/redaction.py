@@ -261,8 +261,8 @@ class Redactor:
         """Whether a value judged secret elsewhere is this text, or distinctive and in it."""
         if text in self._seen:
             return True
-        pattern = self._known_pattern()
-        return pattern is not None and pattern.search(text) is not None
+        # ``in`` runs at C speed; a regex alternation over a 50 MB body would take seconds
+        return any(secret in text for secret in self._seen if _distinctive(secret))
 
     def replace_known(self, text: str, marker: str = MASK) -> str:
         if text in self._seen:

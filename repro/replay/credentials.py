@@ -22,7 +22,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from repro.detector import secret_spans, url_password
+from repro.detector import NameVerdict, secret_spans, url_password, value_looks_secret
 from repro.redaction import Redactor
 from repro.replay import formbody
 from repro.replay.incident import STANDIN, Lost, Request, encode_query, parse_query
@@ -163,6 +163,10 @@ class Protector:
             self.filtered("body")
             return None
         # Sniff rather than trust Content-Type: curl labels a JSON --data-raw as a form.
+        if len(body) > _LARGE and body.lstrip()[:1] in ("{", "["):
+            verdict = self._json_may_hold_secrets(body)
+            if verdict is False:
+                return body  # valid JSON, nothing in it to hide: no walk, no copy
         tree = _json_or_none(body)
         if tree is not _NOT_JSON:
             before = len(self.lost)
@@ -175,6 +179,42 @@ class Protector:
         if "multipart/" in ctype:
             return self._multipart(body)
         return self._text(body)
+
+    def _json_may_hold_secrets(self, body: str) -> bool | None:
+        """A cheap first look at a large JSON body (tens of MB): does any key name a secret, or
+        any string value look like one? Walking it value by value costs seconds."""
+        redactor = self.redactor
+        found = False
+        plain: set[str] = set()
+
+        def suspicious(value: str) -> bool:
+            return (len(value) >= 20 or " " in value[:16]) and (
+                value_looks_secret(value) or redactor.knows(value)
+            )
+
+        def hook(pairs: list[tuple[str, Any]]) -> None:
+            # returns None: the tree itself is not needed, only the look at each pair
+            nonlocal found
+            if found:
+                return
+            for key, value in pairs:
+                if key not in plain:
+                    if redactor.verdict(key) is not NameVerdict.PLAIN:
+                        found = True
+                        return
+                    plain.add(key)
+                kind = type(value)
+                if (kind is str and suspicious(value)) or (
+                    kind is list and any(type(v) is str and suspicious(v) for v in value)
+                ):
+                    found = True
+                    return
+
+        try:
+            json.loads(body, object_pairs_hook=hook)
+        except (ValueError, RecursionError):
+            return None  # not JSON after all
+        return found
 
     def _form_field(self, field: formbody.Field) -> str | bool:
         if field.value is None:
@@ -286,6 +326,7 @@ class Protector:
 
 
 _NOT_JSON = object()
+_LARGE = 256 * 1024
 
 
 def _json_or_none(body: str) -> Any:
