@@ -237,6 +237,7 @@ _URL_KEYS = [
     "httpRequest.requestUrl",
     "url.full",
     "url.original",
+    "url.path",
     "request_uri",
     "requestUri",
     "uri",
@@ -321,7 +322,9 @@ def _json_line(text: str) -> LogRecord | None:
         value = _first(flat, keys)
         if value not in (None, "", "-") and name.lower() not in names:
             headers.append((name, str(value)))
-    host = _first(flat, _HOST_KEYS)
+    host = _first(flat, _HOST_KEYS) or next(
+        (value for name, value in headers if name.lower() == "host"), None
+    )
     return LogRecord(
         "json",
         str(method),

@@ -47,11 +47,12 @@ from repro.replay.tracebacks import (
     SENTRY_MESSAGE_TYPE,
     SENTRY_THREAD_TYPE,
     module_from_filename,
+    paths_are_modules,
+    qualified_type_name,
     sentry_in_app,
 )
 
 LABEL = "sentry event"
-_BUILTIN_MODULES = frozenset({"builtins", "__builtin__", "exceptions"})
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
 MESSAGE_TYPE = SENTRY_MESSAGE_TYPE
 THREAD_TYPE = SENTRY_THREAD_TYPE
@@ -123,9 +124,10 @@ def _parse_ingest(root: Node, options: ImportOptions) -> Incident:
     meta = root["_meta"]["request"].value
     sdk = _sdk(root)
     request, lost = _request(req_node, meta, sdk)
-    exceptions = _exceptions(exc_node, _threads(root["threads"]))
+    py = _paths_are_modules(root)
+    exceptions = _exceptions(exc_node, _threads(root["threads"]), py)
     if not exceptions:
-        exceptions = _stack_alone(root["stacktrace"], root["threads"], _message(root))
+        exceptions = _stack_alone(root["stacktrace"], root["threads"], _message(root), py)
     return _finish(request, status, exceptions, provenance, lost, options)
 
 
@@ -163,12 +165,14 @@ def _parse_api(root: Node, options: ImportOptions) -> Incident:
     meta = root["_meta"]["entries"][str(req_index)]["data"].value
     request, lost = _request(req_node, meta, _sdk(root))
     threads = _threads(others.get("threads", Node(None, "threads", LABEL)))
-    exceptions = _exceptions(exc_node, threads) if exc_node is not None else ()
+    py = _paths_are_modules(root)
+    exceptions = _exceptions(exc_node, threads, py) if exc_node is not None else ()
     if not exceptions:
         exceptions = _stack_alone(
             others.get("stacktrace", Node(None, "stacktrace", LABEL)),
             others.get("threads", Node(None, "threads", LABEL)),
             _message(root, others.get("message")),
+            py,
         )
     return _finish(request, status, exceptions, provenance, lost, options)
 
@@ -390,7 +394,9 @@ def _scalar_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _exceptions(node: Node, threads: list[Node] | None = None) -> tuple[ExceptionInfo, ...]:
+def _exceptions(
+    node: Node, threads: list[Node] | None = None, py: bool = True
+) -> tuple[ExceptionInfo, ...]:
     if node.value is None:
         return ()
     if isinstance(node.value, list):
@@ -398,18 +404,15 @@ def _exceptions(node: Node, threads: list[Node] | None = None) -> tuple[Exceptio
     else:
         obj = node.obj()
         values = node["values"].items() if "values" in obj else [node]
-    return tuple(_exception(item, threads or []) for item in values if item.value is not None)
+    return tuple(_exception(item, threads or [], py) for item in values if item.value is not None)
 
 
-def _exception(node: Node, threads: list[Node] | None = None) -> ExceptionInfo:
+def _exception(node: Node, threads: list[Node] | None = None, py: bool = True) -> ExceptionInfo:
     node.obj()
     name = node["type"].text()
     value = node["value"].text()
     module = node["module"].str_()
-    if not name:
-        name = "Error"
-    elif module and module not in _BUILTIN_MODULES and "." not in name:
-        name = f"{module}.{name}"
+    name = qualified_type_name(module, name or "Error")
     stack = node["stacktrace"]
     if stack.value is None:
         stack = node["rawStacktrace"]
@@ -419,7 +422,7 @@ def _exception(node: Node, threads: list[Node] | None = None) -> ExceptionInfo:
         for thread in threads or []:
             if thread["id"].value == wanted and thread["stacktrace"].value is not None:
                 stack = thread["stacktrace"]
-    frames = [_frame(f) for f in stack["frames"].items()] if stack.value is not None else []
+    frames = [_frame(f, py) for f in stack["frames"].items()] if stack.value is not None else []
     if stack.value is not None:
         stack.obj()
     return ExceptionInfo(type=name, value=value, frames=decide_in_app(frames))
@@ -440,7 +443,7 @@ def _module_of(filename: str | None) -> str | None:
     return module_from_filename(filename) if filename else None
 
 
-def _frame(node: Node) -> tuple[Frame, bool | None]:
+def _frame(node: Node, py: bool = True) -> tuple[Frame, bool | None]:
     """The frame, and the event's own in_app flag (None: not said)."""
     raw = node.obj()
     # The absolute path tells a library's frame from the app's; the relative filename (to
@@ -458,7 +461,7 @@ def _frame(node: Node) -> tuple[Frame, bool | None]:
     in_app_node = node["in_app"] if "in_app" in raw else node["inApp"]
     said = in_app_node.bool_(True) if in_app_node.value is not None else None
     frame = Frame(
-        module=node["module"].str_() or _module_of(relative or filename),
+        module=node["module"].str_() or (_module_of(relative or filename) if py else None),
         function=node["function"].str_() or node["rawFunction"].str_(),
         context_line=context_line.strip() if context_line and context_line.strip() else None,
         filename=filename,
@@ -476,7 +479,9 @@ def _threads(node: Node) -> list[Node]:
     return node["values"].items()
 
 
-def _stack_alone(stack: Node, threads: Node, message: str | None) -> tuple[ExceptionInfo, ...]:
+def _stack_alone(
+    stack: Node, threads: Node, message: str | None, py: bool = True
+) -> tuple[ExceptionInfo, ...]:
     """No exception: the top-level stack trace (a message event with attach_stacktrace, an API
     export's ``stacktrace`` entry) or the crashed thread's (.NET, Java, native) is where it
     failed, named after the message (or the thread)."""
@@ -492,7 +497,7 @@ def _stack_alone(stack: Node, threads: Node, message: str | None) -> tuple[Excep
     else:
         kind = MESSAGE_TYPE
     stack.obj()
-    frames = [_frame(f) for f in stack["frames"].items()]
+    frames = [_frame(f, py) for f in stack["frames"].items()]
     return (ExceptionInfo(type=kind, value=message, frames=decide_in_app(frames)),)
 
 
@@ -507,6 +512,11 @@ def _message(root: Node, entry: Node | None = None) -> str | None:
             if text:
                 return text
     return None
+
+
+def _paths_are_modules(root: Node) -> bool:
+    """Only a Python frame's file path names its module; other platforms say it or not."""
+    return paths_are_modules(root["platform"].str_())
 
 
 def _sdk(root: Node) -> str:
