@@ -481,7 +481,8 @@ def replay_command(
         list[str] | None,
         typer.Option(
             "--stand-in",
-            help="Stand-in for a lost part: WHERE=VALUE, e.g. cookie:session=abc (repeatable).",
+            help="Stand-in for a lost part: WHERE=VALUE, e.g. cookie:session=abc or "
+            "path=/reset/real-token (repeatable).",
         ),
     ] = None,
     secrets_file: Annotated[
