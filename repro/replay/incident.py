@@ -28,7 +28,7 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from yaml.representer import SafeRepresenter
 
 from repro.errors import IncidentError
 from repro.inputfile import read_text
+from repro.redaction import scrub_shapes
 
 SCHEMA_NAME = "repro.incident"
 SCHEMA_MAJOR = 1
@@ -521,9 +522,27 @@ def load_incident(path: str | Path) -> Incident:
     return Incident.from_yaml(text, str(path))
 
 
+def _free_text_scrubbed(incident: Incident) -> Incident:
+    """The last guard before an incident leaves the process: exception messages and source
+    lines are free text from another machine, scrubbed of secret shapes by the one detector
+    (the importers already replaced every credential in the request)."""
+    exceptions = tuple(
+        replace(
+            exc,
+            value=scrub_shapes(exc.value) if exc.value else exc.value,
+            frames=tuple(
+                replace(f, context_line=scrub_shapes(f.context_line)) if f.context_line else f
+                for f in exc.frames
+            ),
+        )
+        for exc in incident.signature.exceptions
+    )
+    return replace(incident, signature=replace(incident.signature, exceptions=exceptions))
+
+
 def write_incident(incident: Incident, path_or_dash: str | Path) -> None:
     """``-`` writes to stdout; a file is written atomically (never half an incident)."""
-    text = incident.to_yaml()
+    text = _free_text_scrubbed(incident).to_yaml()
     if str(path_or_dash) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
