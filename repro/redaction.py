@@ -242,18 +242,21 @@ class Redactor:
         return self.scrub_tree(self.redact_tree(node))
 
     def scrub_tree(self, node: Any) -> Any:
-        """Known secrets out of every string of a tree (already redacted leaves stay)."""
+        """Known distinctive secrets out of every string of a tree (redacted leaves stay)."""
         if is_redacted(node) or not self._seen:
             return node
         if isinstance(node, dict):
             return {k: self.scrub_tree(v) for k, v in node.items()}
         if isinstance(node, list):
             return [self.scrub_tree(v) for v in node]
-        if isinstance(node, str) and self.contains_known(node):
+        # Only distinctive secrets travel: a short password equal to the database's name
+        # must not hide the name (the name is what a diff and a sandbox need).
+        pattern = self._known_pattern()
+        if isinstance(node, str) and pattern is not None and pattern.search(node):
             return {
                 "redacted": True,
                 "fingerprint": self.fingerprint(node),
-                "masked": self.replace_known(node),
+                "masked": pattern.sub(MASK, node),
             }
         return node
 
