@@ -80,7 +80,8 @@ _INNOCENT_LAST = _words(
     "backend engine class handler secure httponly samesite rotation strength hint reset "
     "changed updated created at on lock locked attempts retries label text title level "
     "limit interval days hours minutes seconds ms bits index usage server service region "
-    "realm user username email owner fingerprint hash digest sha md5 checksum"
+    "realm user username email owner fingerprint hash digest sha md5 checksum conf cfg yaml "
+    "yml json txt ini toml xml log properties"
 )
 # Whole names that hold no secret although a word in them sounds like one.
 _INNOCENT_NAMES = _words(
@@ -424,7 +425,8 @@ def _named_values(text: str, lowered: str) -> list[tuple[int, int]]:
             start = at
             while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.-"):
                 start -= 1
-            if start not in starts:
+            if start not in starts and not (start > 0 and text[start - 1] in "/\\"):
+                # (a path's last part, /run/secrets/db_password, names a file, not a value)
                 starts.add(start)
                 name_match = _NAME_CHARS.match(text, at)
                 name_end = name_match.end() if name_match else at
