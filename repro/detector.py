@@ -81,7 +81,7 @@ _INNOCENT_LAST = _words(
     "changed updated created at on lock locked attempts retries label text title level "
     "limit interval days hours minutes seconds ms bits index usage server service region "
     "realm user username email owner fingerprint hash digest sha md5 checksum conf cfg yaml "
-    "yml json txt ini toml xml log properties"
+    "yml json txt ini toml xml log properties seq sequence idx pkey fkey"
 )
 # Whole names that hold no secret although a word in them sounds like one.
 _INNOCENT_NAMES = _words(
@@ -267,8 +267,12 @@ _URL_USERINFO = re.compile(
     r"(?=[^\s@]*(?:[\s/?#]|$))"
 )
 _AUTH_SCHEME = re.compile(
-    r"(?i)\b(?P<scheme>Bearer|Basic|Token|Digest|Negotiate|NTLM|OAuth|ApiKey|Api-Key|"
-    r"AWS4-HMAC-SHA256|SharedKey|SAPISIDHASH)\s+(?P<token>[A-Za-z0-9._~+/=:,\-\"]{6,})"
+    r"\b(?P<scheme>(?i:Bearer|Basic|Token|Digest|Negotiate|NTLM|OAuth|ApiKey|Api-Key|"
+    r"AWS4-HMAC-SHA256|SharedKey|SAPISIDHASH))\s+"
+    # a credential has a digit, base64 punctuation or a capital inside: "Basic authentication
+    # failed" holds none
+    r"(?P<token>(?=[A-Za-z0-9._~+/=:,\-\"]*[0-9+/=]|[A-Za-z0-9._~+/=:,\-\"]+[A-Z])"
+    r"[A-Za-z0-9._~+/=:,\-\"]{6,})"
 )
 # ``password=hunter2``, ``"api_key": "x"``, ``token: abc`` inside free text (a conninfo in an
 # error message, a JSON fragment in a log line).
@@ -290,7 +294,10 @@ _NAMED_KEYWORDS = (
     "credential",
 )
 _NAME_CHARS = re.compile(r"[\w.-]*")
-_NAMED_TAIL = re.compile(r"(?P<sep>[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s\"'&;,<>(){}\[\]]{1,512})")
+# "name=value", "name: value", '"name": "value"' — never "x::regclass" (a SQL cast) or "a::b"
+_NAMED_TAIL = re.compile(
+    r"(?P<sep>[\"']?\s*(?:=|:(?!:))\s*[\"']?)(?P<value>[^\s\"'&;,<>(){}\[\]:][^\s\"'&;,<>(){}\[\]]{0,511})"
+)
 _TOKEN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9+/=_\-.~])[A-Za-z0-9+/=_\-.~]{20,4096}")
 _WHOLE_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_\-.~%]{20,4096}")
 _HEX_ID = re.compile(r"[0-9a-fA-F-]+")
@@ -378,8 +385,12 @@ def url_password(text: str) -> tuple[int, int] | None:
     return match.start("password"), match.end("password")
 
 
-def secret_spans(text: str, *, entropy: bool = True) -> list[tuple[int, int]]:
-    """Every secret-shaped substring of a free text, merged and sorted."""
+def secret_spans(
+    text: str, *, entropy: bool = True, named: bool = True
+) -> list[tuple[int, int]]:
+    """Every secret-shaped substring of a free text, merged and sorted. ``named``: also the
+    values of ``password=...``-like pairs (messages and request bodies; not a snapshot's
+    schema text, where ``CHECK (token = 'x')`` is a definition, not a secret)."""
     spans: list[tuple[int, int]] = []
     for label, pattern in _SHAPES:
         if _present(text, _ANCHORS[label]):
@@ -394,7 +405,7 @@ def secret_spans(text: str, *, entropy: bool = True) -> list[tuple[int, int]]:
     lowered = _lower_same_length(text)
     if _present(lowered, _AUTH_ANCHORS):
         spans.extend((m.start("token"), m.end("token")) for m in _AUTH_SCHEME.finditer(text))
-    if _present(lowered, _NAMED_ANCHORS):
+    if named and _present(lowered, _NAMED_ANCHORS):
         spans.extend(_named_values(text, lowered))
     if entropy:
         for m in _TOKEN_CANDIDATE.finditer(text):

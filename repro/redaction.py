@@ -217,7 +217,7 @@ class Redactor:
     def scrub_embedded(self, text: str) -> Any:
         """A longer text (a command line, a config line) with a secret inside it: the text
         with the secrets masked, fingerprinted as a whole; the text itself when clean."""
-        spans = secret_spans(text, entropy=False)
+        spans = secret_spans(text, entropy=False, named=False)
         if not spans:
             return text
         if any(text[s:e].startswith("-----BEGIN") for s, e in spans):
