@@ -122,7 +122,18 @@ def test_curl_header_values_round_trip(name: str, value: str) -> None:
     incident = attempt(
         "curl", shlex.join(["curl", "https://h.example/x", "-H", f"{name}: {value}"]).encode()
     )
-    if incident is not None:
+    dropped = {
+        "te",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "upgrade",
+        "trailer",
+        "content-length",
+        "proxy-connection",
+        "cookie",
+    }  # hop-by-hop, or the cookie list
+    if incident is not None and name.lower() not in dropped:
         got = [v for k, v in incident.request.headers if k == name]
         assert got in ([value], ["<stand-in needed>"])
 
