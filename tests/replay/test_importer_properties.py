@@ -16,7 +16,9 @@ from repro.replay.importers import IMPORTERS, ImportOptions
 from repro.replay.importers.shellwords import parse_commands
 from repro.replay.incident import Incident
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 TEXT = st.text(max_size=60)
 NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ-_", min_size=1, max_size=20)
 SECRET = st.sampled_from(
