@@ -390,11 +390,19 @@ def _run_import(
 @import_app.command("sentry")
 def import_sentry(
     file: Annotated[str, typer.Argument(metavar="FILE", help="Sentry event JSON ('-' = stdin).")],
+    status: Annotated[
+        int | None,
+        typer.Option(
+            "--status",
+            help="The status production returned (needed for an event with no failure in it, "
+            "such as a transaction).",
+        ),
+    ] = None,
     output: Annotated[str | None, _IMPORT_OUTPUT] = None,
     force: Annotated[bool, _IMPORT_FORCE] = False,
 ) -> None:
     """A Sentry event: SDK/ingest JSON, the event page's JSON or the web API export."""
-    _run_import("sentry", file, output=output, force=force)
+    _run_import("sentry", file, status=status, output=output, force=force)
 
 
 @import_app.command("har")
@@ -424,19 +432,23 @@ def import_curl(
     output: Annotated[str | None, _IMPORT_OUTPUT] = None,
     force: Annotated[bool, _IMPORT_FORCE] = False,
 ) -> None:
-    """A curl command (browser 'Copy as cURL', bash or cmd). Parsed, never run."""
+    """A curl command (browser 'Copy as cURL': bash, cmd or PowerShell). Parsed, never run."""
     _run_import("curl", command, status=status, output=output, force=force)
 
 
 @import_app.command("log")
 def import_log(
     line: Annotated[
-        str, typer.Argument(metavar="LINE", help="An access-log line, quoted ('-' = stdin).")
+        str,
+        typer.Argument(
+            metavar="LINES", help="Access-log lines, quoted ('-' = stdin); the first 5xx is used."
+        ),
     ],
     output: Annotated[str | None, _IMPORT_OUTPUT] = None,
     force: Annotated[bool, _IMPORT_FORCE] = False,
 ) -> None:
-    """An nginx/Apache access-log line (combined or common format)."""
+    """Access-log lines: nginx/Apache combined or common, AWS ALB, Heroku router, JSON lines
+    (also as docker compose logs / kubectl logs --prefix print them)."""
     _run_import("log", line, output=output, force=force)
 
 
@@ -469,7 +481,8 @@ def replay_command(
         list[str] | None,
         typer.Option(
             "--stand-in",
-            help="Stand-in for a lost part: WHERE=VALUE, e.g. cookie:session=abc (repeatable).",
+            help="Stand-in for a lost part: WHERE=VALUE, e.g. cookie:session=abc or "
+            "path=/reset/real-token (repeatable).",
         ),
     ] = None,
     secrets_file: Annotated[

@@ -6,7 +6,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
-from repro.crashlog import write_crash_log
+from repro.crashlog import WITHHELD, safe_scrub, write_crash_log
 from repro.errors import ReproError
 
 UNEXPECTED_EXIT = 2  # like GNU diff: 2 means "trouble", whatever its cause
@@ -18,7 +18,11 @@ def handle_errors(scrub: Callable[[str], str] = lambda s: s) -> Iterator[None]:
     try:
         yield
     except ReproError as exc:
-        print(f"repro: error: {scrub(exc.one_line())}", file=sys.stderr)
+        try:
+            line = exc.one_line()
+        except Exception:
+            line = WITHHELD
+        print(f"repro: error: {safe_scrub(scrub, line)}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         print("repro: interrupted", file=sys.stderr)
@@ -26,7 +30,15 @@ def handle_errors(scrub: Callable[[str], str] = lambda s: s) -> Iterator[None]:
     except (SystemExit, GeneratorExit):
         raise
     except Exception as exc:
-        path = write_crash_log(exc, scrub)
+        try:
+            path = write_crash_log(exc, scrub)
+        except Exception:  # no place to write it: say so, never print the traceback
+            print(
+                f"repro: unexpected error ({type(exc).__name__}); this is a bug in repro "
+                "(the crash log could not be written)",
+                file=sys.stderr,
+            )
+            raise SystemExit(UNEXPECTED_EXIT) from None
         print(
             f"repro: unexpected error ({type(exc).__name__}); this is a bug in repro. "
             f"Traceback written to {path}",

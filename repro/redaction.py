@@ -14,84 +14,47 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import hmac
-import math
 import os
 import re
 import secrets
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from repro.detector import (
+    NameVerdict,
+    auth_parts,
+    judge_name,
+    looks_high_entropy,
+    looks_tokenish,
+    secret_spans,
+    shannon_entropy,
+    url_password,
+    value_looks_secret,
+)
 from repro.errors import ProfileError
+
+__all__ = [
+    "MASK",
+    "RedactionKey",
+    "Redactor",
+    "looks_high_entropy",
+    "scrub_all",
+    "scrub_shapes",
+    "shannon_entropy",
+    "value_looks_secret",
+]
 
 ALGORITHM = "hmac-sha256"
 KEY_ENV = "REPRO_REDACTION_KEY"
 KEY_FILE_ENV = "REPRO_REDACTION_KEY_FILE"
 MASK = "***"
-
-# Key names that mean "the value is a secret". Matched on the last path component, lowercased,
-# as a word inside the name: DB_PASSWORD, apiKey, stripe.secret_key, session-token...
-_SECRET_NAME = re.compile(
-    r"(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
-    r"(^|[_.-])key$|credential|creds|auth|dsn|conninfo|cookie|session[_-]?id|signature|salt|"
-    r"encryption|bearer|client[_-]?secret)",
-    re.IGNORECASE,
-)
-# Names that contain a secret-looking word but hold no secret (avoid hiding useful diffs).
-_NOT_SECRET_NAME = re.compile(
-    r"(^|[_.-])(key_?id|keyid|public[_-]?key|token[_-]?(url|endpoint|ttl|lifetime|expir\w*)|"
-    r"auth[_-]?(url|endpoint|method|type|mode|host|port)|password[_-]?(encryption|min\w*|"
-    r"policy|length)|ssl[_-]?key[_-]?file|keyfile|key[_-]?file|monkey\w*|keys?_?count|"
-    r"hot_?key\w*|primary[_-]?key\w*|sort[_-]?key|foreign[_-]?key\w*)$",
-    re.IGNORECASE,
-)
-
-_AWS_ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
-_PEM_PRIVATE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
-_URL_WITH_PASSWORD = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:[^\s/@]+@[^\s]+")
-_KNOWN_TOKEN_PREFIX = re.compile(
-    r"\b(sk_live_|sk_test_|rk_live_|ghp_|gho_|ghs_|github_pat_|xox[baprs]-|glpat-|AIza)"
-    r"[A-Za-z0-9_\-]{10,}"
-)
-_HIGH_ENTROPY_CANDIDATE = re.compile(r"^[A-Za-z0-9+/=_\-.~]{20,}$")
-# One cheap pass that every secret shape above needs to match: most strings in a snapshot (type
-# names, index definitions, versions) fail it, and skip the nine regexes behind it.
-_SECRET_HINT = re.compile(
-    r"://|AKIA|ASIA|eyJ|-----BEGIN|sk_live_|sk_test_|rk_live_|gh[ops]_|github_pat_|xox[baprs]-|"
-    r"glpat-|AIza"
-)
-
-
-def shannon_entropy(text: str) -> float:
-    counts = Counter(text)
-    total = len(text)
-    return -sum(n / total * math.log2(n / total) for n in counts.values())
-
-
-def looks_high_entropy(text: str) -> bool:
-    """A long token with mixed character classes and high entropy: likely a key or password."""
-    if not _HIGH_ENTROPY_CANDIDATE.match(text) or len(text) > 4096:
-        return False
-    if text.isdigit() or re.fullmatch(r"[0-9a-f-]{36}", text):  # numbers and UUIDs are ids
-        return False
-    classes = sum(bool(re.search(p, text)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[+/=_\-.~]"))
-    if classes < 3:
-        return False
-    return shannon_entropy(text) >= 4.0
-
-
-def value_looks_secret(text: str) -> bool:
-    return bool(
-        _AWS_ACCESS_KEY.search(text)
-        or _JWT.search(text)
-        or _PEM_PRIVATE.search(text)
-        or _KNOWN_TOKEN_PREFIX.search(text)
-        or looks_high_entropy(text.strip())
-    )
+WITHHELD = "[text withheld: it could not be checked for secrets]"
+# A value judged secret is scrubbed from other places of the same document when it is at least
+# this long (shorter ones only where a whole value equals it: "admin" must not mask "admins").
+_PROPAGATE_EXACT = 4
+_PROPAGATE_SUBSTRING = 8
 
 
 def is_redacted(value: Any) -> bool:
@@ -166,56 +129,74 @@ class Redactor:
     key: RedactionKey
     extra_secret_names: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
-    _name_cache: dict[str, bool] = field(default_factory=dict)
+    _name_cache: dict[str, NameVerdict] = field(default_factory=dict)
+    _pattern: re.Pattern[str] | None = None
 
     def fingerprint(self, value: str) -> str:
         digest = hmac.new(self.key.secret, value.encode("utf-8", "surrogatepass"), hashlib.sha256)
         return f"{ALGORITHM}:{self.key.key_id}:{digest.hexdigest()[:32]}"
 
     def remember(self, value: str) -> None:
-        """Known secret text: scrubbed from every message and log from now on."""
-        if len(value) >= 4:
+        """Known secret text: scrubbed from every message and log from now on (and, when it
+        is distinctive enough, from every other place of the document being redacted)."""
+        if len(value) >= _PROPAGATE_EXACT and value not in self._seen:
             self._seen.add(value)
+            self._pattern = None
+            for part in auth_parts(value):  # "Bearer TOKEN": the token alone is secret too
+                if part != value and len(part) >= _PROPAGATE_EXACT and part not in _AUTH_WORDS:
+                    self._seen.add(part)
+
+    def knows(self, value: str) -> bool:
+        return value in self._seen
 
     def redact_value(self, value: str) -> dict[str, Any]:
         self.remember(value)
         return {"redacted": True, "fingerprint": self.fingerprint(value)}
 
-    def name_is_secret(self, name: str) -> bool:
+    def verdict(self, name: str) -> NameVerdict:
         cached = self._name_cache.get(name)
         if cached is None:
             cached = self._name_cache[name] = self._judge_name(name)
         return cached
 
-    def _judge_name(self, name: str) -> bool:
+    def name_is_secret(self, name: str) -> bool:
+        """The name alone makes its value a secret (DB_PASSWORD, api_key, Authorization)."""
+        return self.verdict(name) is NameVerdict.SECRET
+
+    def is_secret(self, name: str, value: str) -> bool:
+        """The verdict for one named value: by its name, by its shape, or because the same
+        value was already judged secret elsewhere in this document."""
+        if not value:
+            return False
+        verdict = self.verdict(name)
+        if verdict is NameVerdict.SECRET or value in self._seen:
+            return True
+        if verdict is NameVerdict.MAYBE and looks_tokenish(value):
+            return True
+        return value_looks_secret(value)
+
+    def _judge_name(self, name: str) -> NameVerdict:
         last = re.split(r"[./\[\]]", name.strip("./[]"))[-1] if name else name
         for pattern in self.extra_secret_names:
             if fnmatch.fnmatchcase(name.lower(), pattern.lower()) or fnmatch.fnmatchcase(
                 last.lower(), pattern.lower()
             ):
-                return True
-        if _NOT_SECRET_NAME.search(last):
-            return False
-        return bool(_SECRET_NAME.search(last))
+                return NameVerdict.SECRET
+        return judge_name(name)
 
     def redact_url(self, text: str) -> dict[str, Any] | None:
-        """Redact only the password of a URL, keeping scheme, user, host and path visible."""
-        match = _URL_WITH_PASSWORD.fullmatch(text.strip())
-        if not match:
+        """Redact only the password of a URL, keeping scheme, user, host and path visible.
+        Never raises: a URL with a bad port or host is masked all the same."""
+        stripped = text.strip()
+        span = url_password(stripped)
+        if span is None or not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://\S*$", stripped):
             return None
-        try:
-            parts = urlsplit(text.strip())
-            password = parts.password
-        except ValueError:
+        start, end = span
+        if stripped.find("@", end) != end:
             return None
-        if not password:
-            return None
+        password = stripped[start:end]
         self.remember(password)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        user = parts.username or ""
-        masked = urlunsplit((parts.scheme, f"{user}:{MASK}@{host}", parts.path, parts.query, ""))
+        masked = stripped[:start] + MASK + stripped[end:]
         return {"redacted": True, "fingerprint": self.fingerprint(password), "masked": masked}
 
     def redact_scalar(self, name: str, value: Any) -> Any:
@@ -224,40 +205,24 @@ class Redactor:
             return value
         if isinstance(value, int | float):
             return self.redact_value(str(value)) if self.name_is_secret(name) else value
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not value:
             return value
-        if not _SECRET_HINT.search(value) and not _HIGH_ENTROPY_CANDIDATE.match(value.strip()):
-            return self.redact_value(value) if value and self.name_is_secret(name) else value
         url = self.redact_url(value)
         if url is not None:
             return url
-        if value and (self.name_is_secret(name) or value_looks_secret(value)):
+        if self.is_secret(name, value.strip()) and not _only_embedded(value):
             return self.redact_value(value)
-        embedded = self.scrub_embedded(value)
-        return embedded
+        return self.scrub_embedded(value)
 
     def scrub_embedded(self, text: str) -> Any:
-        """A longer text (a command line, a config line) with a secret inside it."""
-        found = False
-
-        def url_sub(match: re.Match[str]) -> str:
-            nonlocal found
-            redacted = self.redact_url(match.group(0))
-            if redacted is None:
-                return match.group(0)
-            found = True
-            return str(redacted["masked"])
-
-        out = _URL_WITH_PASSWORD.sub(url_sub, text)
-        for pattern in (_AWS_ACCESS_KEY, _JWT, _KNOWN_TOKEN_PREFIX):
-            for match in pattern.finditer(out):
-                self.remember(match.group(0))
-                found = True
-            out = pattern.sub(MASK, out)
-        if _PEM_PRIVATE.search(out):
-            return self.redact_value(text)
-        if not found:
+        """A longer text (a command line, a config line) with a secret inside it: the text
+        with the secrets masked, fingerprinted as a whole; the text itself when clean."""
+        spans = secret_spans(text, entropy=False, named=False)
+        if not spans:
             return text
+        if any(text[s:e].startswith("-----BEGIN") for s, e in spans):
+            return self.redact_value(text)
+        out = _mask_spans(text, spans, self.remember)
         return {"redacted": True, "fingerprint": self.fingerprint(text), "masked": out}
 
     def redact_tree(self, node: Any, name: str = "") -> Any:
@@ -270,22 +235,117 @@ class Redactor:
             return [self.redact_tree(v, name) for v in node]
         return self.redact_scalar(name, node)
 
+    def redact_document(self, node: Any) -> Any:
+        """:meth:`redact_tree`, then every value judged secret is scrubbed wherever else it
+        appears in the same tree (a password also written into a URL, a token in a log
+        line)."""
+        return self.scrub_tree(self.redact_tree(node))
+
+    def scrub_tree(self, node: Any) -> Any:
+        """Known distinctive secrets out of every string of a tree (redacted leaves stay)."""
+        if is_redacted(node) or not self._seen:
+            return node
+        if isinstance(node, dict):
+            return {k: self.scrub_tree(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.scrub_tree(v) for v in node]
+        # Only distinctive secrets travel: a short password equal to the database's name
+        # must not hide the name (the name is what a diff and a sandbox need).
+        pattern = self._known_pattern()
+        if isinstance(node, str) and pattern is not None and pattern.search(node):
+            return {
+                "redacted": True,
+                "fingerprint": self.fingerprint(node),
+                "masked": pattern.sub(MASK, node),
+            }
+        return node
+
+    def contains_known(self, text: str) -> bool:
+        """Whether a value judged secret elsewhere is this text, or distinctive and in it."""
+        if text in self._seen:
+            return True
+        # ``in`` runs at C speed; a regex alternation over a 50 MB body would take seconds
+        return any(secret in text for secret in self._seen if _distinctive(secret))
+
+    def replace_known(self, text: str, marker: str = MASK) -> str:
+        if text in self._seen:
+            return marker
+        pattern = self._known_pattern()
+        return text if pattern is None else pattern.sub(marker, text)
+
+    def _known_pattern(self) -> re.Pattern[str] | None:
+        if self._pattern is None:
+            distinctive = sorted((s for s in self._seen if _distinctive(s)), key=len, reverse=True)
+            if not distinctive:
+                return None
+            self._pattern = re.compile("|".join(re.escape(s) for s in distinctive))
+        return self._pattern
+
     def scrub(self, text: str) -> str:
-        """Remove every known secret (and anything secret-shaped) from free text."""
-        for secret in sorted(self._seen, key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        text = _URL_WITH_PASSWORD.sub(
-            lambda m: str((self.redact_url(m.group(0)) or {"masked": m.group(0)})["masked"]), text
-        )
-        for pattern in (_AWS_ACCESS_KEY, _JWT, _KNOWN_TOKEN_PREFIX):
-            text = pattern.sub(MASK, text)
-        return text
+        """Remove every known secret (and anything secret-shaped) from free text. Never
+        raises: if the text cannot be checked it is withheld whole."""
+        try:
+            if not isinstance(text, str):
+                text = str(text)
+            for secret in sorted(self._seen, key=len, reverse=True):
+                text = text.replace(secret, MASK)
+            return scrub_shapes(text)
+        except Exception:  # a scrubber that raises would print the secret
+            return WITHHELD
+
+
+_AUTH_WORDS = frozenset({"Bearer", "Basic", "Token", "Digest", "bearer", "basic", "token"})
+
+
+def _distinctive(secret: str) -> bool:
+    """Long and mixed enough that finding it inside another text is no coincidence."""
+    if len(secret) < _PROPAGATE_SUBSTRING:
+        return False
+    classes = sum(
+        bool(re.search(p, secret)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
+    )
+    return classes >= 2
+
+
+def _only_embedded(value: str) -> bool:
+    """A multi-word text with a secret inside (a command line): masked in place, not whole."""
+    return len(value.split()) > 2 and not value.lstrip().startswith("-----BEGIN")
+
+
+def _mask_spans(
+    text: str, spans: list[tuple[int, int]], remember: Callable[[str], None] | None = None
+) -> str:
+    out: list[str] = []
+    last = 0
+    for start, end in spans:
+        if remember is not None:
+            remember(text[start:end])
+        out.append(text[last:start])
+        out.append(MASK)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def scrub_shapes(text: str) -> str:
+    """Secret-shaped parts of a free text masked, with no redactor (no key) at hand: URL
+    passwords, JWTs, cloud keys, PEM keys, ``password=...``, high-entropy tokens. Never
+    raises."""
+    try:
+        spans = secret_spans(text)
+        return _mask_spans(text, spans) if spans else text
+    except Exception:  # see Redactor.scrub
+        return WITHHELD
 
 
 def scrub_all(text: str, redactors: Iterable[Redactor]) -> str:
-    for redactor in redactors:
-        text = redactor.scrub(text)
-    return text
+    """Scrubbed by every redactor of this run, and by shape even when there is none yet."""
+    try:
+        for redactor in redactors:
+            text = redactor.scrub(text)
+        return scrub_shapes(text)
+    except Exception:  # see Redactor.scrub
+        return WITHHELD
 
 
 def scrub_redactor() -> Redactor:

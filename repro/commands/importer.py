@@ -47,18 +47,18 @@ def run_import(
     if redactors is not None:
         redactors.append(redactor)
     data, file_name = _read_source(kind, source)
-    incident = importer.parse(
-        data,
-        options=ImportOptions(
-            redactor=redactor,
-            file=file_name,
-            entry=options.entry,
-            match=options.match,
-            status=options.status,
-        ),
+    import_options = ImportOptions(
+        redactor=redactor,
+        file=file_name,
+        entry=options.entry,
+        match=options.match,
+        status=options.status,
     )
+    incident = importer.parse(data, options=import_options)
     write_incident(incident, target if target is not None else "-")
     log(f"incident: {describe(incident)}" + (f"; written to {options.output}" if target else ""))
+    for note in import_options.notes:
+        log(f"note: {redactor.scrub(note)}")
     return 0
 
 

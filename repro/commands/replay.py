@@ -8,12 +8,15 @@ output, log line or error message can carry one.
 
 from __future__ import annotations
 
+import io
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+
+from rich.console import Console
 
 from repro.console import is_interactive, log, stderr_console, stdout_console
 from repro.errors import ProfileError, UsageError
@@ -134,6 +137,22 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
     return outcome.exit_code
 
 
+def _render_rich(outcome: ReplayOutcome, console: Console, redactor: Redactor) -> None:
+    """The rich report, drawn off-screen first so it is scrubbed like the other formats (the
+    sandbox's answers and log lines may hold a stand-in or a secret)."""
+    buffer = io.StringIO()
+    draft = Console(
+        file=buffer,
+        width=console.width,
+        force_terminal=console.is_terminal,
+        color_system=console.color_system,  # type: ignore[arg-type]
+        no_color=console.no_color,
+    )
+    render_rich(outcome, draft)
+    console.file.write(redactor.scrub(buffer.getvalue()))
+    console.file.flush()
+
+
 _STAGE_NAMES = {
     "sandbox": "building the sandbox (database, data, app)",
     "replay": "replaying the request",
@@ -148,7 +167,7 @@ def _render(outcome: ReplayOutcome, output_format: str | None, redactor: Redacto
     elif output_format == "markdown":
         sys.stdout.write(redactor.scrub(render_markdown(outcome)))
     elif sys.stdout.isatty():
-        render_rich(outcome, stdout_console())
+        _render_rich(outcome, stdout_console(), redactor)
     else:
         # Piped without a format: the Markdown report is plain text that reads well anywhere.
         sys.stdout.write(redactor.scrub(render_markdown(outcome)))

@@ -9,6 +9,7 @@ YAML layout (keys always in this order)::
     schema: repro.incident/v1
     provenance: {source, event_id, timestamp, release, environment, file}
     request: {method, path, url, query, headers, cookies, body, body_base64}   # pairs: [k, v]
+             # a query pair [k, null] is a name without '=' (``?pretty``)
     signature: {status, exceptions: [{type, value, frames: [{module, function, context_line,
                 filename, lineno, in_app}]}]}
     lost: [{where, why, fingerprint, needs_standin}]
@@ -27,15 +28,18 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus, unquote_plus
 
 import yaml
+from yaml.representer import SafeRepresenter
 
 from repro.errors import IncidentError
 from repro.inputfile import read_text
+from repro.redaction import scrub_shapes
 
 SCHEMA_NAME = "repro.incident"
 SCHEMA_MAJOR = 1
@@ -44,7 +48,9 @@ SCHEMA = f"{SCHEMA_NAME}/v{SCHEMA_MAJOR}"
 STANDIN = "<stand-in needed>"
 SOURCES = ("sentry", "har", "curl", "log")
 
-_METHOD = re.compile(r"^[A-Z][A-Z0-9_-]*$")
+# RFC 9110 token: methods are case-sensitive (curl -X wHat sends wHat).
+_METHOD = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+QueryPair = tuple[str, str | None]
 _FINGERPRINT = re.compile(r"^[a-z0-9-]+:[0-9a-f]+:[0-9a-f]+$")
 
 FrameKey = tuple[str | None, str | None, str | None]
@@ -105,7 +111,7 @@ def _norm_line(text: str | None) -> str | None:
 class Request:
     method: str
     path: str
-    query: list[tuple[str, str]] = field(default_factory=list)
+    query: list[QueryPair] = field(default_factory=list)  # None: a name without '='
     headers: list[tuple[str, str]] = field(default_factory=list)
     cookies: list[tuple[str, str]] = field(default_factory=list)
     body: str | None = None
@@ -196,7 +202,7 @@ class Incident:
     def to_yaml(self) -> str:
         return yaml.dump(
             self.to_dict(),
-            Dumper=_Dumper,
+            Dumper=_FastDumper,
             sort_keys=False,
             allow_unicode=True,
             default_flow_style=False,
@@ -206,7 +212,7 @@ class Incident:
     @classmethod
     def from_yaml(cls, text: str, where: str = "incident") -> Incident:
         try:
-            raw = yaml.safe_load(text)
+            raw = yaml.load(text, Loader=_Loader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
@@ -230,7 +236,7 @@ class Incident:
         return incident
 
 
-class _Pair(tuple[str, str]):
+class _Pair(tuple[str, str | None]):
     """A (name, value) pair, written as a one-line flow list: ``[Accept, text/html]``."""
 
     __slots__ = ()
@@ -240,17 +246,53 @@ class _Dumper(yaml.SafeDumper):
     """SafeDumper plus readable pairs and multi-line bodies as literal blocks."""
 
 
-def _represent_pair(dumper: yaml.SafeDumper, pair: _Pair) -> yaml.Node:
+def _represent_pair(dumper: SafeRepresenter, pair: _Pair) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", list(pair), flow_style=True)
 
 
-def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+def _represent_str(dumper: SafeRepresenter, text: str) -> yaml.Node:
     style = "|" if "\n" in text.rstrip("\n") else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
 _Dumper.add_representer(_Pair, _represent_pair)
 _Dumper.add_representer(str, _represent_str)
+
+# libyaml's emitter writes a 50 MB body in about a second where the pure-Python one takes
+# twenty: the same representers on the C dumper when PyYAML was built with libyaml.
+if hasattr(yaml, "CSafeDumper"):
+
+    class _CDumper(yaml.CSafeDumper):
+        """CSafeDumper with the same representers as :class:`_Dumper`."""
+
+    _CDumper.add_representer(_Pair, _represent_pair)
+    _CDumper.add_representer(str, _represent_str)
+    _FastDumper: type[yaml.SafeDumper] | type[yaml.CSafeDumper] = _CDumper
+else:  # pragma: no cover - PyYAML without libyaml
+    _FastDumper = _Dumper
+_Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)
+
+
+def encode_query(pairs: list[QueryPair]) -> str:
+    """``[("q", "a b"), ("pretty", None)]`` -> ``q=a+b&pretty``: a name without ``=`` stays so."""
+    return "&".join(
+        quote_plus(name) if value is None else f"{quote_plus(name)}={quote_plus(value)}"
+        for name, value in pairs
+    )
+
+
+def parse_query(text: str) -> list[QueryPair]:
+    """The inverse of :func:`encode_query` (``parse_qsl`` would turn ``pretty`` into
+    ``pretty=``)."""
+    out: list[QueryPair] = []
+    for part in text.split("&"):
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        out.append((unquote_plus(name), unquote_plus(value) if sep else None))
+    return out
 
 
 def _check_schema(schema: str, where: str) -> bool:
@@ -341,20 +383,29 @@ class _Fields:
         ]
 
     def pairs(self, key: str) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for name, value in self.query_pairs(key, allow_null=False):
+            assert value is not None
+            out.append((name, value))
+        return out
+
+    def query_pairs(self, key: str, allow_null: bool = True) -> list[QueryPair]:
         value = self.get(key)
         if value is None:
             return []
         if not isinstance(value, list):
             raise self.fail(key, f"must be a list of [name, value] pairs, not {_kind(value)}")
-        out: list[tuple[str, str]] = []
+        out: list[QueryPair] = []
         for i, item in enumerate(value):
             if (
                 not isinstance(item, list)
                 or len(item) != 2
-                or not all(isinstance(part, str) for part in item)
+                or not isinstance(item[0], str)
+                or not (isinstance(item[1], str) or (allow_null and item[1] is None))
             ):
+                what = "strings (or [name, null])" if allow_null else "strings"
                 raise IncidentError(
-                    f"{self.where}: {self.name(key)}[{i}] must be a [name, value] pair of strings"
+                    f"{self.where}: {self.name(key)}[{i}] must be a [name, value] pair of {what}"
                 )
             out.append((item[0], item[1]))
         return out
@@ -398,7 +449,7 @@ def _provenance(f: _Fields) -> Provenance:
 def _request(f: _Fields) -> Request:
     method = f.req_str("method")
     if not _METHOD.match(method):
-        raise f.fail("method", f"is not an HTTP method in capitals: {method!r}")
+        raise f.fail("method", f"is not an HTTP method (a token): {method[:40]!r}")
     path = f.req_str("path")
     if not (path.startswith("/") or path == "*") or "?" in path or "#" in path:
         raise f.fail("path", f"must start with '/' and hold no query or fragment: {path!r}")
@@ -414,7 +465,7 @@ def _request(f: _Fields) -> Request:
         method=method,
         path=path,
         url=f.opt_str("url"),
-        query=f.pairs("query"),
+        query=f.query_pairs("query"),
         headers=f.pairs("headers"),
         cookies=f.pairs("cookies"),
         body=body,
@@ -471,9 +522,27 @@ def load_incident(path: str | Path) -> Incident:
     return Incident.from_yaml(text, str(path))
 
 
+def _free_text_scrubbed(incident: Incident) -> Incident:
+    """The last guard before an incident leaves the process: exception messages and source
+    lines are free text from another machine, scrubbed of secret shapes by the one detector
+    (the importers already replaced every credential in the request)."""
+    exceptions = tuple(
+        replace(
+            exc,
+            value=scrub_shapes(exc.value) if exc.value else exc.value,
+            frames=tuple(
+                replace(f, context_line=scrub_shapes(f.context_line)) if f.context_line else f
+                for f in exc.frames
+            ),
+        )
+        for exc in incident.signature.exceptions
+    )
+    return replace(incident, signature=replace(incident.signature, exceptions=exceptions))
+
+
 def write_incident(incident: Incident, path_or_dash: str | Path) -> None:
     """``-`` writes to stdout; a file is written atomically (never half an incident)."""
-    text = incident.to_yaml()
+    text = _free_text_scrubbed(incident).to_yaml()
     if str(path_or_dash) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()

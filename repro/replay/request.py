@@ -20,14 +20,15 @@ import re
 import socket
 import string
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode
+from typing import Any, TypeVar
+from urllib.parse import quote, quote_plus
 
 from repro.errors import UsageError
+from repro.replay import formbody
 from repro.replay.credentials import content_type
-from repro.replay.incident import STANDIN, Incident, Lost
+from repro.replay.incident import STANDIN, Incident, Lost, encode_query
 from repro.replay.outcome import StandIn
 from repro.text import one_line
 
@@ -46,17 +47,18 @@ HOP_BY_HOP = frozenset(
     }
 )
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_KINDS = ("header", "cookie", "query", "body")
+_KINDS = ("header", "cookie", "query", "body", "path")
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
-_FORM = re.compile(r"[\w.\-~%+\[\]]+=[^&\s]*(&[\w.\-~%+\[\]]+=[^&\s]*)*")
+_FORM = formbody.FORM_SHAPE
+_V = TypeVar("_V", str, str | None)
 # Only what http.client refuses in a request line (controls, space) and non-ASCII is encoded:
 # the rest of the path is sent exactly as production received it.
 _PATH_SAFE = string.punctuation
 # The marker as it may sit in a text body that was URL-encoded after it was put there.
 _MARKER_FORMS = (STANDIN, quote_plus(STANDIN), quote(STANDIN))
 UNLISTED = "stand-in marker in the request, not listed in lost"
-_USAGE = "WHERE=VALUE, WHERE one of header:NAME, cookie:NAME, query:NAME, body, body:FIELD"
+_USAGE = "WHERE=VALUE, WHERE one of header:NAME, cookie:NAME, query:NAME, body, body:FIELD, path"
 
 
 @dataclass
@@ -99,6 +101,8 @@ def where_problem(where: str) -> str | None:
     kind = kind.lower()
     if kind not in _KINDS:
         return "the place must start with header:, cookie:, query: or body"
+    if kind == "path":
+        return "path takes no name (path=/the/real/path)" if sep else None
     if kind == "body":
         return "an empty field name after body:" if sep and not name else None
     if not sep or not name:
@@ -117,6 +121,8 @@ def _normal_kind(where: str) -> str:
 
 def _value_problem(where: str, value: str) -> str | None:
     kind = where.partition(":")[0]
+    if kind == "path" and (not value.startswith("/") or re.search(r"[\s?#]", value)):
+        return "a path starts with '/' and holds no space, '?' or '#'"
     if kind in ("header", "cookie") and _LINE_BREAK.search(value):
         return "the value holds a line break or NUL, which cannot be sent in a header"
     if kind == "cookie" and ";" in value:
@@ -187,9 +193,15 @@ def prepare(
     if cookies:
         headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in cookies)))
     query = _pairs(request.query, "query", plan)
-    target = quote(request.path, safe=_PATH_SAFE)
+    path = plan.fill("path") or request.path
+    if STANDIN in path:
+        raise UsageError(
+            "the incident's path holds a credential (lost: path): give the real path with "
+            "--stand-in path=/..."
+        )
+    target = quote(path, safe=_PATH_SAFE)
     if query:
-        target += "?" + urlencode(query)
+        target += "?" + encode_query(query)
     body = _body(incident, plan)
     prepared = PreparedRequest(request.method, target, headers, body)
     return prepared, list(plan.used.values()), _unfilled(incident, plan)
@@ -232,16 +244,16 @@ def _unfilled(incident: Incident, plan: _Plan) -> list[Lost]:
     return unique
 
 
-def _pairs(pairs: list[tuple[str, str]], kind: str, plan: _Plan) -> list[tuple[str, str]]:
+def _pairs(pairs: Sequence[tuple[str, _V]], kind: str, plan: _Plan) -> list[tuple[str, _V]]:
     """Headers, cookies, query parameters or form fields, in order: stand-ins put in place
     (or added at the end), parts lost without one left out."""
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, _V]] = []
     for name, value in pairs:
         key = canonical(f"{kind}:{name}")
         filled = plan.fill(key)
         if filled is not None:
             out.append((name, filled))
-        elif not plan.left_out(key, f"{kind}:{name}", value):
+        elif not plan.left_out(key, f"{kind}:{name}", value or ""):
             out.append((name, value))
     present = {canonical(f"{kind}:{name}") for name, _ in pairs}
     for key, (where, _value, _source) in plan.values.items():
@@ -372,9 +384,27 @@ def _json_node(node: Any, keys: tuple[str, ...], plan: _Plan, changed: _Changed)
 
 
 def _form_body(body: str, plan: _Plan) -> str:
-    pairs = parse_qsl(body, keep_blank_values=True)
-    new = _pairs(pairs, "body", plan)
-    return body if new == pairs else urlencode(new)
+    """Stand-ins into their fields and lost fields out, every other field byte for byte."""
+    present: set[str] = set()
+
+    def decide(item: formbody.Field) -> str | bool:
+        key = canonical(f"body:{item.name}")
+        present.add(key)
+        filled = plan.fill(key)
+        if filled is not None:
+            return filled
+        return not plan.left_out(key, f"body:{item.name}", item.value or "")
+
+    kept = formbody.fields(body)
+    for item in kept:
+        present.add(canonical(f"body:{item.name}"))
+    extra: list[tuple[str, str]] = []
+    for key, (where, _value, _source) in plan.values.items():
+        if key.startswith("body:") and key not in present and key != "body:$":
+            filled = plan.fill(key)
+            assert filled is not None
+            extra.append((where.partition(":")[2], filled))
+    return formbody.edit(body, decide, extra)
 
 
 def _has_marker(text: str) -> bool:

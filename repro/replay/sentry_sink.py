@@ -33,7 +33,14 @@ from types import TracebackType
 from typing import Any
 
 from repro.replay.incident import ExceptionInfo, Frame, Signature
-from repro.replay.tracebacks import module_from_filename, qualified_type_name, sentry_in_app
+from repro.replay.tracebacks import (
+    SENTRY_MESSAGE_TYPE,
+    SENTRY_THREAD_TYPE,
+    module_from_filename,
+    paths_are_modules,
+    qualified_type_name,
+    sentry_in_app,
+)
 
 log = logging.getLogger(__name__)
 
@@ -336,10 +343,52 @@ def signature_from_event(event: Mapping[str, Any], status: int | None) -> Signat
     ``in_app: false`` still counts and the others are in-app unless their path is a library
     (site-packages, dist-packages, lib/pythonX.Y).
     """
-    exceptions = tuple(
-        _exception_info(value) for value in _exception_values(event) if isinstance(value, dict)
+    py = paths_are_modules(
+        event.get("platform") if isinstance(event.get("platform"), str) else None
     )
+    exceptions = tuple(
+        _exception_info(value, py) for value in _exception_values(event) if isinstance(value, dict)
+    )
+    if not exceptions:
+        exceptions = _stack_alone(event, py)
     return Signature(status=status, exceptions=exceptions)
+
+
+def _stack_alone(event: Mapping[str, Any], py: bool) -> tuple[ExceptionInfo, ...]:
+    """No exception: the top-level stack trace or the crashed thread's, named as the importer
+    names it (a message event with attach_stacktrace, a .NET/Java thread)."""
+    message = _event_message(event)
+    stack = event.get("stacktrace")
+    kind = SENTRY_MESSAGE_TYPE
+    if not isinstance(stack, dict):
+        threads = event.get("threads")
+        values = threads.get("values") if isinstance(threads, dict) else threads
+        candidates = [
+            t for t in values or () if isinstance(t, dict) and isinstance(t.get("stacktrace"), dict)
+        ]
+        chosen = (
+            [t for t in candidates if t.get("crashed") is True]
+            or [t for t in candidates if t.get("current") is True]
+            or (candidates if len(candidates) == 1 else [])
+        )
+        if not chosen:
+            return ()
+        stack = chosen[0]["stacktrace"]
+        kind = SENTRY_MESSAGE_TYPE if message else SENTRY_THREAD_TYPE
+    info = _exception_info({"type": kind, "stacktrace": stack}, py)
+    return (ExceptionInfo(type=kind, value=message, frames=info.frames),)
+
+
+def _event_message(event: Mapping[str, Any]) -> str | None:
+    for key in ("logentry", "message"):
+        value = event.get(key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, dict):
+            text = value.get("formatted") or value.get("message")
+            if isinstance(text, str) and text:
+                return text
+    return None
 
 
 def _exception_values(event: Mapping[str, Any]) -> list[Any]:
@@ -351,7 +400,7 @@ def _exception_values(event: Mapping[str, Any]) -> list[Any]:
     return container if isinstance(container, list) else []
 
 
-def _exception_info(value: Mapping[str, Any]) -> ExceptionInfo:
+def _exception_info(value: Mapping[str, Any], py: bool = True) -> ExceptionInfo:
     type_name = value.get("type")
     module = value.get("module")
     text = value.get("value")
@@ -359,7 +408,7 @@ def _exception_info(value: Mapping[str, Any]) -> ExceptionInfo:
     raw_frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
     frame_dicts = [f for f in raw_frames or () if isinstance(f, dict)]
     any_in_app = any(f.get("in_app") is True for f in frame_dicts)
-    frames = tuple(_frame(f, any_in_app) for f in frame_dicts)
+    frames = tuple(_frame(f, any_in_app, py) for f in frame_dicts)
     return ExceptionInfo(
         type=qualified_type_name(
             module if isinstance(module, str) else None,
@@ -370,12 +419,12 @@ def _exception_info(value: Mapping[str, Any]) -> ExceptionInfo:
     )
 
 
-def _frame(frame: Mapping[str, Any], any_in_app: bool) -> Frame:
+def _frame(frame: Mapping[str, Any], any_in_app: bool, py: bool = True) -> Frame:
     abs_path = _str_or_none(frame.get("abs_path"))
     filename = abs_path or _str_or_none(frame.get("filename"))
     in_app = sentry_in_app(frame.get("in_app"), filename, any_in_app)
     module = _str_or_none(frame.get("module"))
-    if module is None and filename is not None:
+    if module is None and filename is not None and py:
         module = module_from_filename(filename)
     context = _str_or_none(frame.get("context_line"))
     lineno = frame.get("lineno")

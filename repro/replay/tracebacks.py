@@ -50,6 +50,10 @@ _LOG_RECORD_RE = re.compile(
 _PSEUDO_FILE_RE = re.compile(r"^<(?:string|stdin|console|input)>$")
 
 Chain = tuple[ExceptionInfo, ...]
+# The "exception type" of a Sentry event that failed without one: a message event with a stack
+# trace, or a crashed thread. The importer and the sandbox's sink name them alike.
+SENTRY_MESSAGE_TYPE = "(message)"
+SENTRY_THREAD_TYPE = "(thread)"
 
 
 def is_library_path(filename: str) -> bool:
@@ -73,9 +77,17 @@ def qualified_type_name(module: str | None, name: str) -> str:
     """The exception type as Python's traceback prints it: ``module.Name`` except builtins."""
     if not module or module in ("builtins", "__builtin__", "__builtins__", "exceptions"):
         return name
+    if "." in name or "::" in name or "\\" in name:
+        return name  # already qualified: System.ArgumentException, ActiveRecord::RecordInvalid
     if module == "__main__" or name.startswith(module + "."):
         return name
     return f"{module}.{name}"
+
+
+def paths_are_modules(platform: str | None) -> bool:
+    """Whether a Sentry frame's file path names its module (Python's does; a PHP, Ruby or Node
+    path is no module name)."""
+    return platform in (None, "", "python")
 
 
 def module_from_filename(filename: str, roots: Sequence[str] = DEFAULT_ROOTS) -> str | None:

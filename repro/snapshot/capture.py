@@ -96,6 +96,13 @@ def capture_snapshot(
             results[name] = capture_facet(name, ctx)
             on_facet(name, results[name])
         description = target.describe()
+        # A value judged secret in one facet (a password in a config file) is scrubbed from
+        # every other place it appears (a command line, another facet's URL).
+        for result in results.values():
+            result.data = redactor.scrub_tree(result.data)
+            if result.message:
+                result.message = redactor.scrub(result.message)
+            result.problems = sorted({redactor.scrub(p) for p in result.problems})
     finally:
         if own_target:
             target.close()

@@ -480,3 +480,32 @@ def test_prepare_rejects_a_bad_place_from_a_profile() -> None:
         prepare(incident(), {"headers:Authorization": (SECRET, "profile sandbox.stand_ins")})
     assert "profile sandbox.stand_ins" in info.value.one_line()
     assert SECRET not in info.value.one_line()
+
+
+def test_a_form_stand_in_leaves_every_other_field_byte_for_byte(server: Server) -> None:
+    # %20 (not +), a field without '=', an empty one, a repeated one, odd order
+    raw = f"note=x%20y%21&flag&empty=&tag=a&password={quote_plus(STANDIN)}&tag=b%2Fc"
+    inc = incident(
+        headers=[("Content-Type", "application/x-www-form-urlencoded")],
+        body=raw,
+        lost=[Lost("body:password", CRED)],
+    )
+    arrived, _used, _unfilled = replay(server, inc, {"body:password": ("s3 cr&t", "--auth")})
+    assert arrived.body == b"note=x%20y%21&flag&empty=&tag=a&password=s3+cr%26t&tag=b%2Fc"
+
+
+def test_a_query_name_without_equals_stays_so(server: Server) -> None:
+    inc = incident()
+    inc.request.query = [("pretty", None), ("q", "a b"), ("empty", "")]
+    arrived, _used, _unfilled = replay(server, inc, {})
+    assert arrived.path.endswith("?pretty&q=a+b&empty=")
+    assert Incident.from_yaml(inc.to_yaml()).request.query == inc.request.query
+
+
+def test_a_credential_in_the_path_needs_a_path_stand_in(server: Server) -> None:
+    inc = incident(lost=[Lost("path", CRED)])
+    inc.request.path = f"/reset/{STANDIN}"
+    with pytest.raises(UsageError, match="--stand-in path="):
+        prepare(inc, {})
+    arrived, used, _unfilled = replay(server, inc, {"path": ("/reset/abc", "--stand-in")})
+    assert arrived.path.startswith("/reset/abc") and [u.where for u in used] == ["path"]

@@ -13,12 +13,20 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from repro.errors import IncidentError
 from repro.redaction import Redactor, load_key
-from repro.replay.credentials import Protector
-from repro.replay.incident import Incident, Lost, Provenance, Request, Signature
+from repro.replay.credentials import FILTER_MARKERS, Protector, clean_url
+from repro.replay.incident import (
+    Incident,
+    Lost,
+    Provenance,
+    QueryPair,
+    Request,
+    Signature,
+    parse_query,
+)
 
 # Recomputed or meaningless on replay; a stale Content-Length would even break a changed body.
 _DROP_HEADERS = frozenset(
@@ -45,7 +53,9 @@ class ImportOptions:
     file: str | None = None  # the imported file's name, for provenance
     entry: int | None = None  # har: 0-based entry index
     match: str | None = None  # har: regex on the entry's URL
-    status: int | None = None  # curl: the status production returned
+    status: int | None = None  # the status production returned (curl, log, sentry without one)
+    # What the importer skipped or assumed, for the summary line (never values).
+    notes: list[str] = field(default_factory=list)
 
 
 class Importer(Protocol):
@@ -229,7 +239,7 @@ def iso_time(value: Any, node: Node) -> str | None:
     raise node.fail(f"is not a time ({_kind(value)})")
 
 
-def split_target(target: str, label: str) -> tuple[str, list[tuple[str, str]], str | None]:
+def split_target(target: str, label: str) -> tuple[str, list[QueryPair], str | None]:
     """``http://h/p?q=1`` or ``/p?q=1`` -> (path, query pairs, absolute URL or None)."""
     try:
         parts = urlsplit(target.strip())
@@ -240,7 +250,7 @@ def split_target(target: str, label: str) -> tuple[str, list[tuple[str, str]], s
     path = parts.path or "/"
     if not path.startswith("/"):
         raise IncidentError(f"{label}: URL path must start with '/': {target[:80]!r}")
-    query = parse_qsl(parts.query, keep_blank_values=True)
+    query = parse_query(parts.query)
     url = target.strip() if parts.scheme else None
     return path, query, url
 
@@ -272,8 +282,11 @@ def finish(
     lost: list[Lost],
     options: ImportOptions,
     filtered_why: str = "filtered in the export (value hidden)",
+    *,
+    keep_method_case: bool = False,
 ) -> Incident:
-    """What every importer does last: tidy headers, hide credentials, scrub messages."""
+    """What every importer does last: tidy headers, hide credentials, scrub messages.
+    Methods are upper-cased unless the source sends them as written (curl -X wHat does)."""
     headers: list[tuple[str, str]] = []
     cookie_header: list[tuple[str, str]] = []
     for name, value in request.headers:
@@ -281,7 +294,7 @@ def finish(
         if name.startswith(":") or lowered in _DROP_HEADERS:
             continue
         if lowered == "cookie":
-            if value in ("[Filtered]", "[REDACTED]", "[filtered]", "[redacted]"):
+            if value in FILTER_MARKERS:
                 if not request.cookies:
                     lost.append(Lost("cookies", filtered_why))
             else:
@@ -291,14 +304,14 @@ def finish(
     request.headers = headers
     if not request.cookies:
         request.cookies = cookie_header
-    if request.method:
+    if request.method and not keep_method_case:
         request.method = request.method.upper()
-    if not re.fullmatch(r"[A-Z][A-Z0-9_-]*", request.method):
+    if not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", request.method):
         raise IncidentError(f"{provenance.source}: {request.method[:20]!r} is not an HTTP method")
 
     protector = Protector(options.redactor, filtered_why)
     credential_lost = protector.protect(request)
-    request.url = _clean_url(request, protector)
+    request.url = clean_url(request)
 
     redactor = options.redactor
     exceptions = tuple(
@@ -333,22 +346,3 @@ def finish(
         provenance=provenance,
         lost=merged,
     )
-
-
-def _clean_url(request: Request, protector: Protector) -> str | None:
-    """The informational URL, rebuilt from the protected parts: no userinfo, no secrets."""
-    if not request.url:
-        return None
-    try:
-        parts = urlsplit(request.url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        if parts.password or parts.username:
-            value = f"{parts.username or ''}:{parts.password or ''}"
-            protector.credential("url:userinfo", value)
-    except ValueError:
-        return None
-    if not parts.scheme or not host:
-        return None
-    return urlunsplit((parts.scheme, host, request.path, urlencode(request.query), ""))

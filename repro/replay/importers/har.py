@@ -99,7 +99,7 @@ def _incident(entry: Node, options: ImportOptions) -> Incident:
     url = _url_of(entry)
     path, query, absolute = split_target(url, f"{LABEL}: {req['url'].path}")
     if not query and req["queryString"].value:
-        query = req["queryString"].pairs()
+        query.extend(req["queryString"].pairs())
     headers = req["headers"].pairs()
     cookies = req["cookies"].pairs()
     lost: list[Lost] = []

@@ -1,0 +1,1 @@
+curl --json '{"items": [' --json '{"sku": "MUG-001"}]}' -X wHat https://shop.example.com/api/batch \

@@ -1,0 +1,1 @@
+curl -T invoice.pdf -d note=x https://shop.example.com/files/
