@@ -65,7 +65,7 @@ class EnvSpec:
     memory: str
 
 
-PROD = EnvSpec("prod", 13, "2.1.0", "0600", "root", "1.4", 2000, 5000, 20, "1", "256m")
+PROD = EnvSpec("prod", 13, "2.1.0", "0600", "root", "1.4", 2000, 5000, 20, "1", "128m")
 STAGING = EnvSpec("staging", 15, "1.4.2", "0640", "app", None, 3, 4, 0, None, "512m")
 
 
@@ -101,6 +101,7 @@ def _seed_sql(spec: EnvSpec, app_password: str) -> str:
         f"\\set customers {spec.customers}",
         f"\\set orders {spec.orders}",
         f"\\set null_email_every {spec.null_email_every}",
+        "\\set invoices_every 0",
     ]
     if spec.hstore_version:
         head.append(f"\\set hstore_version {spec.hstore_version}")
