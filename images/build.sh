@@ -221,10 +221,12 @@ build_app_base() { # name
     run_debootstrap "$suite" "$rootfs" "$pkgs" "$CACHE_ROOT/$name"
     phase debootstrap
     slim_rootfs "$rootfs"
+    local runtime=(CMD '["python3"]' ENV PYTHONUNBUFFERED=1)
+    [ "$name" != node-app ] || runtime=(CMD '["node"]' ENV NODE_ENV=production)
     import_rootfs "$rootfs" "$tag" "repro $name base from Debian $suite (images/build.sh)" \
-        "CMD [\"$(case "$name" in node-*) echo node ;; *) echo python3 ;; esac)\"]" \
+        "${runtime[0]} ${runtime[1]}" \
         'ENV LANG=C.UTF-8' \
-        'ENV PYTHONUNBUFFERED=1' \
+        "${runtime[2]} ${runtime[3]}" \
         'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         "LABEL repro.image=$name repro.debian-suite=$suite repro.build-hash=$(build_hash "$name")"
     rm -rf --one-file-system "$WORK/$name"

@@ -41,7 +41,7 @@ class ShopData:
 # large tables (20,000 customers, ~19,000 users, 50,000 orders, ~100,000 order items, ~1,900
 # invoices) scaled by about 0.52 (repro.replay.sandbox_db.sandbox_rows).
 PROD_SANDBOX_SCALE = ShopData(10_000, 26_000, 20, 10, "1.4")
-STAGING_DATA = ShopData(3, 4, 0, 0, None)
+STAGING_DATA = ShopData(3, 4, 0, 1, None)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,8 @@ CHECKOUT = {"customer_id": 2, "items": [{"sku": "SKU-0003", "quantity": 1}]}
 LOCK_SQL = "LOCK TABLE users IN SHARE MODE"  # what fixtures/demo_app/app/nightly_backup.py does
 LOCK_HOLDER = "repro-test-nightly-job"
 BURST = 40  # concurrent invoice requests
+URLOPEN_LINE = "with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:"
+RECORD_LINE = 'record_attempt(conn, email, user["id"] if valid and user is not None else None)'
 
 
 @dataclass
@@ -195,7 +197,7 @@ def test_checkout_crashes_when_the_provider_times_out(
         app,
         "TimeoutError",
         ("app.py", "checkout", "charge = gateway.charge("),
-        ("payments.py", "charge", "with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:"),
+        ("payments.py", "charge", URLOPEN_LINE),
     )  # fmt: skip
 
 
@@ -320,7 +322,7 @@ def test_login_hangs_and_fails_while_the_nightly_job_holds_its_lock(
     assert_traceback(
         app,
         "psycopg.errors.QueryCanceled",
-        ("accounts.py", "login", "record_attempt(conn, email, user[\"id\"] if valid and user is not None else None)"),
+        ("accounts.py", "login", RECORD_LINE),
     )  # fmt: skip
 
 
@@ -399,9 +401,7 @@ def test_staging_serves_one_request_at_a_time(envs: dict[str, Env]) -> None:
 
 
 @pytest.mark.parametrize("tag", ["2.1.1-fix-invoice-race", "2.0.0"])
-def test_candidate_and_previous_release_number_atomically(
-    tag: str, envs: dict[str, Env]
-) -> None:
+def test_candidate_and_previous_release_number_atomically(tag: str, envs: dict[str, Env]) -> None:
     prod = envs["prod"]
     app = prod.app(tag, f"invoice-{tag}").start()
     replies = burst(app, billable_order(prod), BURST)

@@ -63,7 +63,11 @@ def ledgers(docker_client: Any) -> Iterator[dict[str, Running]]:
     try:
         nets = {
             env.name: start_net(
-                docker_client, labels, f"ledger-{env.name}", pg_major=15, pg_settings=pg_settings(env)
+                docker_client,
+                labels,
+                f"ledger-{env.name}",
+                pg_major=15,
+                pg_settings=pg_settings(env),
             )
             for env in (PROD, STAGING)
         }
@@ -112,7 +116,10 @@ def test_report_fails_in_prod_with_its_traceback(ledgers: dict[str, Running]) ->
     assert chains, app.stderr()[-2000:]
     main = chains[-1][-1]
     assert main.type == "KeyError"
-    assert main.value is not None and "tzinfo=datetime.timezone(datetime.timedelta(seconds=3600))" in main.value
+    assert (
+        main.value is not None
+        and "tzinfo=datetime.timezone(datetime.timedelta(seconds=3600))" in main.value
+    )
     in_app = [
         (f.function, f.context_line)
         for f in main.frames
