@@ -31,6 +31,7 @@ from tests.helpers.demo_accounts import (
 from tests.helpers.demo_env import App, Net, start_net, stdout_of, wait_db
 from tests.helpers.dockerutil import remove_labelled, require_image
 from tests.helpers.settings import session_labels
+from tests.helpers.wait import wait_until
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -86,7 +87,12 @@ def test_directory_fails_in_prod_with_a_node_stack_trace(services: dict[str, Run
     stderr = app.stderr()
     assert f"TypeError: {MESSAGE}" in stderr
     assert AUTH_FRAME.search(stderr), stderr[-2000:]
-    assert any(ACCESS_LINE.match(line) for line in stdout_of(app.container).splitlines())
+    # The access line is written once the response is sent: poll for it.
+    wait_until(
+        lambda: any(ACCESS_LINE.match(line) for line in stdout_of(app.container).splitlines()),
+        timeout=10,
+        what="the access-log line",
+    )
 
 
 def test_directory_works_in_staging(services: dict[str, Running]) -> None:

@@ -127,7 +127,12 @@ def test_report_fails_in_prod_with_its_traceback(ledgers: dict[str, Running]) ->
     ]
     assert ("daily_revenue", "entry = days[bucket]") in in_app
     # Evidence without an SDK: the access line that a log import reads.
-    assert any(ACCESS_LINE.match(line) for line in stdout_of(app.container).splitlines())
+    # gunicorn writes the access line once the response is sent: poll for it.
+    wait_until(
+        lambda: any(ACCESS_LINE.match(line) for line in stdout_of(app.container).splitlines()),
+        timeout=10,
+        what="gunicorn's access line",
+    )
 
 
 def test_report_works_in_staging(ledgers: dict[str, Running]) -> None:
