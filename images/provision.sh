@@ -24,6 +24,9 @@ DEFAULT_PACKAGES=(
 # A package whose command may come from elsewhere (a Node.js distribution bundles npm and
 # conflicts with Debian's npm package): present when the command is.
 declare -A SATISFIED_BY_COMMAND=([npm]=npm)
+# Installed without their Recommends: npm's (build-essential, git, node-tap and theirs) are not
+# needed to install plain-JavaScript packages and would triple the download.
+declare -A NO_RECOMMENDS=([npm]=1)
 
 log() { printf '[provision] %s\n' "$*" >&2; }
 
@@ -58,6 +61,12 @@ if [ ! -e "$policy" ]; then
 fi
 trap 'if [ "$own_policy" = 1 ]; then rm -f "$policy"; fi' EXIT
 
+plain=()
+lean=()
+for p in "${missing[@]}"; do
+    if [ -n "${NO_RECOMMENDS[$p]:-}" ]; then lean+=("$p"); else plain+=("$p"); fi
+done
 apt-get update -qq
-apt-get install -y -qq "${missing[@]}" >/dev/null
+[ ${#plain[@]} -eq 0 ] || apt-get install -y -qq "${plain[@]}" >/dev/null
+[ ${#lean[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
 log "installed: ${missing[*]}"

@@ -194,6 +194,15 @@ class App:
         self.container.reload()
         return dict(self.container.attrs["State"])
 
+    def wait_exit(self, timeout: float = 60) -> dict[str, Any]:
+        """The container's final state, once it stopped (a kill, a start that fails)."""
+
+        def stopped() -> dict[str, Any] | None:
+            state = self.state()
+            return None if state["Running"] else state
+
+        return wait_until(stopped, timeout=timeout, what=f"{self.container.name} to stop")
+
     def remove(self) -> None:
         self.container.remove(force=True)
 

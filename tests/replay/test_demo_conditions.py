@@ -132,14 +132,6 @@ def export(app: App) -> Reply:
     return app.request("GET", "/exports/orders", timeout=120)
 
 
-def wait_oom_killed(app: App) -> dict[str, Any]:
-    def dead() -> dict[str, Any] | None:
-        state = app.state()
-        return None if state["Running"] else state
-
-    return wait_until(dead, timeout=30, what=f"{app.container.name} to die")
-
-
 @pytest.mark.parametrize("tag", ["2.1.0", "2.0.0"])
 def test_export_is_oom_killed_at_prod_memory_and_scale(tag: str, envs: dict[str, Env]) -> None:
     """2.1.0 and the previous release alike: rolling back does not help."""
@@ -147,7 +139,7 @@ def test_export_is_oom_killed_at_prod_memory_and_scale(tag: str, envs: dict[str,
     reply = export(app)
     # The kernel kills the process mid-request: no HTTP answer (a proxy in front says 502).
     assert reply.status == 0, (reply.status, reply.body[:200])
-    state = wait_oom_killed(app)
+    state = app.wait_exit(timeout=30)
     assert state["OOMKilled"] is True, state
     assert state["ExitCode"] == 137, state
 

@@ -100,9 +100,7 @@ def test_wired_by_separate_variables(ledgers: dict[str, Running]) -> None:
     assert "DATABASE_URL" not in names
     broken = ledger_app(prod.net, prod.password, name="no-password", DB_PASSWORD="")
     broken.container.start()
-    state = wait_until(
-        lambda: None if broken.state()["Running"] else broken.state(), timeout=60, what="exit"
-    )
+    state = broken.wait_exit()
     assert state["ExitCode"] != 0
     assert "database settings missing: DB_PASSWORD" in broken.stderr()
     broken.remove()
@@ -156,9 +154,7 @@ def test_a_foreign_migration_version_stops_the_start(ledgers: dict[str, Running]
     )
     app = ledger_app(prod.net, prod.password, name="foreign-version", DB_NAME="ledger_foreign")
     app.container.start()
-    state = wait_until(
-        lambda: None if app.state()["Running"] else app.state(), timeout=60, what="exit"
-    )
+    state = app.wait_exit()
     assert state["ExitCode"] != 0
     assert "Can't locate revision identified by 'reach leg'" in app.stderr()
     app.remove()
