@@ -32,7 +32,8 @@ from typing import Any
 import pytest
 
 from repro.replay.tracebacks import parse_tracebacks
-from tests.helpers.demo_env import App, Net, psql_vars, start_net, wait_db
+from tests.helpers.demo_env import App, Net, start_net, wait_db
+from tests.helpers.demo_shop import ShopData, seed_sql
 from tests.helpers.dockerutil import remove_labelled, require_image
 from tests.helpers.settings import session_labels
 
@@ -40,7 +41,6 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "demo"
-APP_SRC = ROOT / "fixtures" / "demo_app" / "app"
 APP_IMAGE = "repro/python-app:bookworm"
 SITE_PACKAGES = "/usr/local/lib/python3.11/dist-packages"
 
@@ -88,17 +88,8 @@ class Environment:
 
 
 def _seed_sql(spec: EnvSpec, app_password: str) -> str:
-    values: dict[str, Any] = {
-        "app_password": app_password,
-        "customers": spec.customers,
-        "orders": spec.orders,
-        "null_email_every": spec.null_email_every,
-        "invoices_every": 0,
-    }
-    if spec.hstore_version:
-        values["hstore_version"] = spec.hstore_version
-    parts = [DEMO / "db-setup.sql", APP_SRC / "schema.sql", DEMO / "seed.sql"]
-    return psql_vars(**values) + "".join(p.read_text(encoding="utf-8") for p in parts)
+    data = ShopData(spec.customers, spec.orders, spec.null_email_every, 0, spec.hstore_version)
+    return seed_sql(data, app_password)
 
 
 def start_environment(
