@@ -149,9 +149,9 @@ PLANTED: tuple[Planted, ...] = (
         ("medium", "high"),
     ),
     Planted(
-        "invoices: ~1,900 vs 2",
+        "support tickets: ~1,900 vs 3",
         "database",
-        "database.statistics.public.invoices.rows_estimate",
+        "database.statistics.public.support_tickets.rows_estimate",
         ("low", "medium", "high"),
     ),
     Planted(

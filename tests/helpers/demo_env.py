@@ -145,7 +145,8 @@ class Net:
         return App(container=container, port=port)
 
     def service(self, alias: str, script: Path, env: Mapping[str, str], port: int) -> Any:
-        """A stub service (a Python script from the repo) on the network as ``alias``."""
+        """A stub service (a Python script from the repo) on the network as ``alias``, started
+        and answering ``GET /health``."""
         container = self.client.containers.create(
             "repro/python-app:bookworm",
             ["python3", "/srv/stub.py"],
@@ -160,6 +161,14 @@ class Net:
         )
         put_file(container, "/srv/stub.py", script.read_bytes())
         container.start()
+        container.reload()
+        url = f"http://127.0.0.1:{container.attrs['NetworkSettings']['Ports'][f'{port}/tcp'][0]['HostPort']}"
+
+        def answers() -> bool:
+            running(container)
+            return http("GET", url + "/health", timeout=2).status == 200
+
+        wait_until(answers, timeout=30, what=f"stub {alias}", interval=0.1)
         return container
 
 

@@ -33,13 +33,13 @@ class ShopData:
     customers: int
     orders: int
     null_email_every: int
-    invoices_every: int
+    tickets_every: int
     hstore_version: str | None
 
 
 # What `repro replay` generates from the prod snapshot at its default cap of 100,000 rows: prod's
 # large tables (20,000 customers, ~19,000 users, 50,000 orders, ~100,000 order items, ~1,900
-# invoices) scaled by about 0.52 (repro.replay.sandbox_db.sandbox_rows).
+# support tickets) scaled by about 0.52 (repro.replay.sandbox_db.sandbox_rows).
 PROD_SANDBOX_SCALE = ShopData(10_000, 26_000, 20, 10, "1.4")
 STAGING_DATA = ShopData(3, 4, 0, 1, None)
 
@@ -75,7 +75,7 @@ def seed_sql(data: ShopData, app_password: str) -> str:
         "customers": data.customers,
         "orders": data.orders,
         "null_email_every": data.null_email_every,
-        "invoices_every": data.invoices_every,
+        "tickets_every": data.tickets_every,
     }
     if data.hstore_version:
         values["hstore_version"] = data.hstore_version

@@ -458,21 +458,17 @@ def capture_login_lock(ctx: Ctx) -> None:
     )
 
 
-def capture_invoice_race(ctx: Ctx) -> None:
-    net, app = shop_prod(ctx, "2.1.0", "invoices", sentry=True)
-    _code, out = net.db.exec_run(
-        ["psql", "-X", "-At", "-U", "postgres", "-d", "shop", "-c",
-         "SELECT min(id) FROM orders WHERE status = 'shipped'"]
-    )  # fmt: skip
-    order = int(out.decode().strip())
-    path = f"/orders/{order}/invoices"
+def capture_ticket_race(ctx: Ctx) -> None:
+    _net, app = shop_prod(ctx, "2.1.0", "tickets", sentry=True)
+    body = {"email": "customer7@example.com", "subject": "Where is my parcel?",
+            "message": "Hello, order 4711 has not arrived yet."}  # fmt: skip
     with nginx_in_front(app, "shop.example.com") as nginx:
         exchanges: list[Exchange] = []
         for _attempt in range(3):
             with ThreadPoolExecutor(20) as pool:
                 batch = list(pool.map(
-                    lambda _: browse(nginx.port, "shop.example.com", "POST", path, None,
-                                     referer=f"/admin/orders/{order}"), range(20)))  # fmt: skip
+                    lambda _: browse(nginx.port, "shop.example.com", "POST", "/support/tickets",
+                                     body, referer="/help/contact"), range(20)))  # fmt: skip
             exchanges += batch
             if any(ex.status == 500 for ex in batch):
                 break
@@ -480,7 +476,7 @@ def capture_invoice_race(ctx: Ctx) -> None:
     failed = [ex for ex in exchanges if ex.status == 500]
     assert failed, "no lost update"
     write(
-        "invoice-race",
+        "ticket-race",
         {
             "sentry-event.json": event_of(ctx.sink, "UniqueViolation"),
             "request.har": har([failed[0]]),
@@ -549,7 +545,7 @@ CAPTURES: dict[str, Callable[[Ctx], None]] = {
     "export-oom": capture_export_oom,
     "payments-timeout": capture_payments_timeout,
     "login-lock": capture_login_lock,
-    "invoice-race": capture_invoice_race,
+    "ticket-race": capture_ticket_race,
     "revenue-timezone": capture_revenue_timezone,
     "null-profile": capture_null_profile,
 }

@@ -9,7 +9,7 @@ concurrent requests. Real containers of the release images (fixtures/demo/build-
                     when the provider does not answer   gateway)                           helps
   login-lock        500 after 5 s, QueryCanceled, while 200        200 at once             500 too:
                     the nightly job's SHARE lock holds                                     no help
-  invoice-race      500s, UniqueViolation on invoice    201s (one  201s, unique numbers    201s:
+  ticket-race       500s, UniqueViolation on ticket     201s (one  201s, unique numbers    201s:
                     numbers, under concurrent requests  at a time)                         helps
 
 The containers are started here, not through `repro replay` (which does not yet apply memory
@@ -59,12 +59,12 @@ IMAGES = (
     "repro/demo-shop:2.1.1-fix-export-oom",
     "repro/demo-shop:2.1.1-fix-payments-timeout",
     "repro/demo-shop:2.1.1-fix-login-lock",
-    "repro/demo-shop:2.1.1-fix-invoice-race",
+    "repro/demo-shop:2.1.1-fix-ticket-race",
 )
 CHECKOUT = {"customer_id": 2, "items": [{"sku": "SKU-0003", "quantity": 1}]}
 LOCK_SQL = "LOCK TABLE users IN SHARE MODE"  # what fixtures/demo_app/app/nightly_backup.py does
 LOCK_HOLDER = "repro-test-nightly-job"
-BURST = 40  # concurrent invoice requests
+BURST = 40  # concurrent ticket requests
 URLOPEN_LINE = "with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:"
 RECORD_LINE = 'record_attempt(conn, email, user["id"] if valid and user is not None else None)'
 
@@ -334,42 +334,37 @@ def test_login_fix_does_not_wait_for_the_lock(envs: dict[str, Env]) -> None:
     no_traceback(app)
 
 
-# --- (8) invoice-race --------------------------------------------------------------------------
+# --- (8) ticket-race ---------------------------------------------------------------------------
+
+TICKET = {"email": "customer7@example.com", "subject": "Where is my parcel?", "message": "Hi!"}
 
 
-def billable_order(env: Env) -> int:
-    return int(query(env.net, "SELECT min(id) FROM orders WHERE status IN ('paid', 'shipped')"))
-
-
-def burst(app: App, order: int, concurrency: int) -> list[Reply]:
+def burst(app: App, concurrency: int) -> list[Reply]:
     with ThreadPoolExecutor(concurrency) as pool:
         futures = [
-            pool.submit(app.request, "POST", f"/orders/{order}/invoices", None)
-            for _ in range(BURST)
+            pool.submit(app.request, "POST", "/support/tickets", TICKET) for _ in range(BURST)
         ]
         return [f.result(timeout=120) for f in futures]
 
 
-def invoices_unique(env: Env) -> None:
+def numbers_unique(env: Env) -> None:
     duplicates = query(
-        env.net, "SELECT count(*) FROM (SELECT number FROM invoices GROUP BY number "
+        env.net, "SELECT count(*) FROM (SELECT number FROM support_tickets GROUP BY number "
                  "HAVING count(*) > 1) d",
     )  # fmt: skip
     assert duplicates == "0"
 
 
-def test_invoice_numbers_collide_under_concurrent_requests(envs: dict[str, Env]) -> None:
+def test_ticket_numbers_collide_under_concurrent_requests(envs: dict[str, Env]) -> None:
     prod = envs["prod"]
-    app = prod.app("2.1.0", "invoice-prod").start()
-    order = billable_order(prod)
+    app = prod.app("2.1.0", "tickets-prod").start()
     # One at a time the counter is right: the bug needs concurrency.
-    sequential = [app.request("POST", f"/orders/{order}/invoices") for _ in range(5)]
+    sequential = [app.request("POST", "/support/tickets", TICKET) for _ in range(5)]
     assert [r.status for r in sequential] == [201] * 5
-    numbers = [r.json()["number"] for r in sequential]
-    assert len(set(numbers)) == 5
+    assert len({r.json()["number"] for r in sequential}) == 5
     failed: list[Reply] = []
     for _attempt in range(3):  # a race: almost always the first burst; bounded either way
-        failed = [r for r in burst(app, order, BURST) if r.status != 201]
+        failed = [r for r in burst(app, BURST) if r.status != 201]
         if failed:
             break
     assert failed, "no lost update in 3 bursts of concurrent requests"
@@ -377,28 +372,28 @@ def test_invoice_numbers_collide_under_concurrent_requests(envs: dict[str, Env])
     assert_traceback(
         app,
         "psycopg.errors.UniqueViolation",
-        ("invoicing.py", "issue_invoice", "invoice = conn.execute("),
+        ("tickets.py", "open_ticket", "ticket = conn.execute("),
     )
-    assert 'violates unique constraint "invoices_number_key"' in app.stderr()
-    invoices_unique(prod)
+    assert 'violates unique constraint "support_tickets_number_key"' in app.stderr()
+    numbers_unique(prod)
 
 
 def test_staging_serves_one_request_at_a_time(envs: dict[str, Env]) -> None:
     staging = envs["staging"]
-    app = staging.app("2.1.0", "invoice-staging").start()
-    replies = burst(app, billable_order(staging), BURST)
+    app = staging.app("2.1.0", "tickets-staging").start()
+    replies = burst(app, BURST)
     assert [r.status for r in replies] == [201] * BURST
     no_traceback(app)
-    invoices_unique(staging)
+    numbers_unique(staging)
 
 
-@pytest.mark.parametrize("tag", ["2.1.1-fix-invoice-race", "2.0.0"])
+@pytest.mark.parametrize("tag", ["2.1.1-fix-ticket-race", "2.0.0"])
 def test_candidate_and_previous_release_number_atomically(tag: str, envs: dict[str, Env]) -> None:
     prod = envs["prod"]
-    app = prod.app(tag, f"invoice-{tag}").start()
-    replies = burst(app, billable_order(prod), BURST)
+    app = prod.app(tag, f"tickets-{tag}").start()
+    replies = burst(app, BURST)
     assert [r.status for r in replies] == [201] * BURST, [r.body[:100] for r in replies]
     numbers = sorted(int(json.loads(r.body)["number"].rsplit("-", 1)[1]) for r in replies)
     assert numbers == list(range(numbers[0], numbers[0] + BURST))  # gapless, no duplicate
     no_traceback(app)
-    invoices_unique(prod)
+    numbers_unique(prod)
