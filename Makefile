@@ -2,14 +2,16 @@
 PYTHON ?= python
 PYTEST_ARGS ?=
 
-.PHONY: install images test lint docker-up bench clean-docker demo-up demo-down
+.PHONY: install images test lint docker-up bench clean-docker demo-up demo-up-apps demo-down
 
 install:
 	$(PYTHON) -m pip install -e '.[dev]'
 
-# Builds repro/postgres:{13,15,17} (+ postgres:N aliases) and repro/python-app:bookworm from
-# Debian packages, then the demo shop's release images repro/demo-shop:{2.1.0,1.4.2} on top;
-# existing images are reused (FORCE=1 rebuilds). Needs root.
+# Builds repro/postgres:{13,15,17} (+ postgres:N aliases) and the app bases
+# repro/{python-app,python-orm,node-app}:bookworm from Debian packages, then the demo apps'
+# images on top: repro/demo-shop:{2.1.0,1.4.2,2.0.0,2.1.1-fix-*}, repro/demo-ledger:3.4.1,
+# repro/demo-accounts:1.8.0 (npm packages from its lock file); existing images are reused when
+# their build hash matches (FORCE=1 rebuilds). Needs root.
 images:
 	bash images/build.sh
 	bash fixtures/demo/build-images.sh
@@ -42,6 +44,11 @@ clean-docker:
 # planted differences; profiles/prod.yaml and profiles/staging.yaml reach them.
 demo-up:
 	bash fixtures/demo/up.sh
+
+# The two other demo apps (the ledger and the Node.js accounts service), prod and staging each;
+# profiles/ledger-*.yaml and profiles/accounts-*.yaml reach them.
+demo-up-apps:
+	bash fixtures/demo/up-apps.sh
 
 demo-down:
 	bash fixtures/demo/down.sh

@@ -7,7 +7,7 @@
 #
 #   images/build.sh                  build every missing image (what `make images` runs)
 #   images/build.sh postgres-15 ...  build only these (names: postgres-13 postgres-15
-#                                    postgres-17 python-app)
+#                                    postgres-17 python-app python-orm node-app)
 #   FORCE=1 images/build.sh          rebuild even if the image exists
 #   JOBS=1 images/build.sh           build one at a time (default 2: the work is mostly
 #                                    download and dpkg, which overlap well on 2 cores)
@@ -26,7 +26,7 @@ FORCE="${FORCE:-0}"
 # everything again; one folder per image, since two debootstraps sharing one could race.
 CACHE_ROOT="${REPRO_IMAGE_CACHE:-/var/cache/repro-images}"
 
-ALL_IMAGES=(postgres-13 postgres-15 postgres-17 python-app)
+ALL_IMAGES=(postgres-13 postgres-15 postgres-17 python-app python-orm node-app)
 # Bump when a change to this script's build steps should rebuild existing images.
 IMAGE_REVISION=1
 
@@ -55,6 +55,16 @@ spec() {
         postgres-17) echo "trixie|repro/postgres:17|postgres:17|postgresql-17,$pg_pkgs" ;;
         python-app)
             echo "bookworm|repro/python-app:bookworm||python3,python3-psycopg,python3-flask,python3-sentry-sdk,python3-yaml,procps,cron,ca-certificates"
+            ;;
+        # The base of the second demo app (fixtures/demo_ledger): an ORM app of another shape,
+        # SQLAlchemy + alembic on psycopg2 under gunicorn, all from Debian.
+        python-orm)
+            echo "bookworm|repro/python-orm:bookworm||python3,python3-flask,python3-sqlalchemy,alembic,python3-psycopg2,gunicorn,procps,ca-certificates"
+            ;;
+        # The base of the Node.js demo service (fixtures/demo_accounts): Debian's Node.js; the
+        # service's npm packages are installed on top by fixtures/demo/build-images.sh.
+        node-app)
+            echo "bookworm|repro/node-app:bookworm||nodejs,procps,ca-certificates"
             ;;
         *) return 1 ;;
     esac
@@ -194,7 +204,16 @@ build_postgres() { # name
     [ -z "$extra" ] || docker tag "$tag" "$extra"
 }
 
-build_python_app() { # name
+# What a built app base must be able to do, else the image is removed.
+app_smoke() { # name -> command
+    case "$1" in
+        python-app) echo "python3 -c 'import psycopg, flask, sentry_sdk, yaml'" ;;
+        python-orm) echo "python3 -c 'import flask, sqlalchemy, alembic, psycopg2, gunicorn' && alembic --help >/dev/null && gunicorn --version" ;;
+        node-app) echo "node -e 'if (+process.versions.node.split(\".\")[0] < 18) process.exit(1)'" ;;
+    esac
+}
+
+build_app_base() { # name
     local name="$1" suite tag extra pkgs rootfs
     IFS='|' read -r suite tag extra pkgs <<<"$(spec "$name")"
     rootfs="$WORK/$name/rootfs"
@@ -202,16 +221,17 @@ build_python_app() { # name
     run_debootstrap "$suite" "$rootfs" "$pkgs" "$CACHE_ROOT/$name"
     phase debootstrap
     slim_rootfs "$rootfs"
-    import_rootfs "$rootfs" "$tag" "repro python app base from Debian $suite (images/build.sh)" \
-        'CMD ["python3"]' \
+    local runtime=(CMD '["python3"]' ENV PYTHONUNBUFFERED=1)
+    [ "$name" != node-app ] || runtime=(CMD '["node"]' ENV NODE_ENV=production)
+    import_rootfs "$rootfs" "$tag" "repro $name base from Debian $suite (images/build.sh)" \
+        "${runtime[0]} ${runtime[1]}" \
         'ENV LANG=C.UTF-8' \
-        'ENV PYTHONUNBUFFERED=1' \
+        "${runtime[2]} ${runtime[3]}" \
         'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        "LABEL repro.image=python-app repro.debian-suite=$suite repro.build-hash=$(build_hash "$name")"
+        "LABEL repro.image=$name repro.debian-suite=$suite repro.build-hash=$(build_hash "$name")"
     rm -rf --one-file-system "$WORK/$name"
     phase import
-    if ! docker run --rm --label repro.managed=true "$tag" \
-        python3 -c 'import psycopg, flask, sentry_sdk, yaml' >&2; then
+    if ! docker run --rm --label repro.managed=true "$tag" sh -c "$(app_smoke "$name")" >&2; then
         docker rmi -f "$tag" >/dev/null 2>&1 || true
         die "$name: smoke test failed"
     fi
@@ -227,7 +247,7 @@ build_one() { # name
     old_id="$(docker image inspect -f '{{.Id}}' "$(spec "$name" | cut -d'|' -f2)" 2>/dev/null || true)"
     case "$name" in
         postgres-*) build_postgres "$name" ;;
-        python-app) build_python_app "$name" ;;
+        python-app | python-orm | node-app) build_app_base "$name" ;;
     esac
     # A rebuild (FORCE=1) leaves the previous image untagged; drop it unless something
     # still uses it (rmi without -f refuses then).

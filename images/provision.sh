@@ -18,7 +18,15 @@ DEFAULT_PACKAGES=(
     procps           # pgrep/ps, used by start-docker.sh and the process facet
     postgresql       # initdb/pg_ctl for the local_postgres fixture (no Docker needed)
     make
+    patch            # fixtures/demo/stage.py applies the demo shop's fix and release patches
+    npm              # fixtures/demo/build-images.sh installs the Node.js demo's locked packages
 )
+# A package whose command may come from elsewhere (a Node.js distribution bundles npm and
+# conflicts with Debian's npm package): present when the command is.
+declare -A SATISFIED_BY_COMMAND=([npm]=npm)
+# Installed without their Recommends: npm's (build-essential, git, node-tap and theirs) are not
+# needed to install plain-JavaScript packages and would triple the download.
+declare -A NO_RECOMMENDS=([npm]=1)
 
 log() { printf '[provision] %s\n' "$*" >&2; }
 
@@ -26,6 +34,9 @@ if [ $# -gt 0 ]; then packages=("$@"); else packages=("${DEFAULT_PACKAGES[@]}");
 
 missing=()
 for p in "${packages[@]}"; do
+    if [ -n "${SATISFIED_BY_COMMAND[$p]:-}" ] && command -v "${SATISFIED_BY_COMMAND[$p]}" >/dev/null 2>&1; then
+        continue
+    fi
     status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
     [ "$status" = "install ok installed" ] || missing+=("$p")
 done
@@ -50,6 +61,12 @@ if [ ! -e "$policy" ]; then
 fi
 trap 'if [ "$own_policy" = 1 ]; then rm -f "$policy"; fi' EXIT
 
+plain=()
+lean=()
+for p in "${missing[@]}"; do
+    if [ -n "${NO_RECOMMENDS[$p]:-}" ]; then lean+=("$p"); else plain+=("$p"); fi
+done
 apt-get update -qq
-apt-get install -y -qq "${missing[@]}" >/dev/null
+[ ${#plain[@]} -eq 0 ] || apt-get install -y -qq "${plain[@]}" >/dev/null
+[ ${#lean[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
 log "installed: ${missing[*]}"

@@ -22,12 +22,9 @@ SENTRY_DSN pointing at a repro.replay.sentry_sink.SentrySink bound on the networ
 from __future__ import annotations
 
 import contextlib
-import json
 import secrets
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,19 +33,18 @@ from typing import Any
 import pytest
 
 from repro.replay.tracebacks import parse_tracebacks
+from tests.helpers.demo_env import App, Net, start_net, wait_db
+from tests.helpers.demo_shop import ShopData, seed_sql
 from tests.helpers.dockerutil import remove_labelled, require_image
 from tests.helpers.settings import session_labels
-from tests.helpers.wait import GiveUp, wait_until
+from tests.helpers.wait import wait_until
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "demo"
-APP_SRC = ROOT / "fixtures" / "demo_app" / "app"
 APP_IMAGE = "repro/python-app:bookworm"
 SITE_PACKAGES = "/usr/local/lib/python3.11/dist-packages"
-PG_READY_TIMEOUT = 60
-APP_READY_TIMEOUT = 45
 
 
 @dataclass(frozen=True)
@@ -66,66 +62,36 @@ class EnvSpec:
     memory: str
 
 
-PROD = EnvSpec("prod", 13, "2.1.0", "0600", "root", "1.4", 2000, 5000, 20, "1", "256m")
+PROD = EnvSpec("prod", 13, "2.1.0", "0600", "root", "1.4", 2000, 5000, 20, "1", "128m")
 STAGING = EnvSpec("staging", 15, "1.4.2", "0640", "app", None, 3, 4, 0, None, "512m")
 
 
 @dataclass
 class Environment:
     spec: EnvSpec
-    url: str  # the app, published on 127.0.0.1
-    gateway: str  # the private network's gateway: how the app reaches this host
-    app: Any  # docker Container
-    db: Any
+    net: Net  # the private network and its database (alias `db`)
+    app: App  # the app, published on 127.0.0.1 once started
+    app_password: str
+
+    @property
+    def gateway(self) -> str:
+        """The private network's gateway: how the app reaches this host."""
+        return self.net.gateway
 
     def request(
         self, method: str, path: str, body: Mapping[str, Any] | None = None
     ) -> tuple[int, str, dict[str, str]]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=20) as resp:
-                return resp.status, resp.read().decode(), dict(resp.headers.items())
-        except urllib.error.HTTPError as err:
-            return err.code, err.read().decode(), dict(err.headers.items())
+        reply = self.app.request(method, path, body, timeout=20)
+        assert reply.status, f"{method} {path}: no answer ({reply.error})"
+        return reply.status, reply.body, reply.headers
 
     def stderr(self) -> str:
-        return str(self.app.logs(stdout=False, stderr=True).decode("utf-8", "replace"))
+        return self.app.stderr()
 
 
 def _seed_sql(spec: EnvSpec, app_password: str) -> str:
-    head = [
-        "\\set ON_ERROR_STOP on",
-        f"\\set app_password {app_password}",
-        f"\\set customers {spec.customers}",
-        f"\\set orders {spec.orders}",
-        f"\\set null_email_every {spec.null_email_every}",
-    ]
-    if spec.hstore_version:
-        head.append(f"\\set hstore_version {spec.hstore_version}")
-    parts = [DEMO / "db-setup.sql", APP_SRC / "schema.sql", DEMO / "seed.sql"]
-    return "\n".join(head) + "\n" + "".join(p.read_text(encoding="utf-8") for p in parts)
-
-
-def _put_file(container: Any, path: str, data: bytes) -> None:
-    import io
-    import tarfile
-
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo(path.lstrip("/"))
-        info.size, info.mode = len(data), 0o644
-        tar.addfile(info, io.BytesIO(data))
-    container.put_archive("/", buf.getvalue())
-
-
-def _running(container: Any) -> None:
-    container.reload()
-    if container.status != "running":
-        logs = container.logs(tail=40).decode("utf-8", "replace")
-        raise GiveUp(f"{container.name} stopped:\n{logs}")
+    data = ShopData(spec.customers, spec.orders, spec.null_email_every, 0, spec.hstore_version)
+    return seed_sql(data, app_password)
 
 
 def start_environment(
@@ -135,21 +101,11 @@ def start_environment(
     extra_env: Mapping[str, str] | None = None,
 ) -> Environment:
     """Network, database and app of one environment, started; the app not yet probed."""
-    suffix = secrets.token_hex(3)
-    net = client.networks.create(f"repro-bugs-{spec.name}-{suffix}", labels=dict(labels))
+    net = start_net(client, labels, f"bugs-{spec.name}", pg_major=spec.pg_major,
+                    pg_settings={"timezone": "UTC"})  # fmt: skip
     app_password = secrets.token_hex(16)
-    db = client.containers.run(
-        f"repro/postgres:{spec.pg_major}",
-        ["-c", "timezone=UTC"],
-        name=f"repro-bugs-{spec.name}-db-{suffix}",
-        detach=True,
-        labels=dict(labels),
-        network=net.name,
-        # `db` is the host name in DATABASE_URL, as in up.sh.
-        networking_config={net.name: client.api.create_endpoint_config(aliases=["db"])},
-        environment={"POSTGRES_PASSWORD": secrets.token_hex(16)},
-    )
     env = {
+        # `db` is the host name in DATABASE_URL, as in up.sh.
         "DATABASE_URL": f"postgresql://app:{app_password}@db:5432/shop",
         "SECRET_KEY": secrets.token_hex(20),
         "DEMO_SIGNING_SALT": secrets.token_hex(20),
@@ -158,60 +114,30 @@ def start_environment(
         **({"FEATURE_NEW_CHECKOUT": spec.feature_flag} if spec.feature_flag else {}),
         **(extra_env or {}),
     }
-    app = client.containers.create(
-        APP_IMAGE,
-        ["/usr/local/bin/demo-app-entrypoint"],
-        name=f"repro-bugs-{spec.name}-app-{suffix}",
-        labels=dict(labels),
-        network=net.name,
-        environment=env,
-        mem_limit=spec.memory,
-        ports={"8000/tcp": ("127.0.0.1", None)},
-    )
-    # The same files up.sh stages; `docker cp -a` keeps the tar's owners (root:app in staging),
-    # which the SDK's put_archive cannot.
+    # The same files up.sh stages, with their owners (settings.yaml is root:app in staging).
     staged = subprocess.run(
         [sys.executable, str(DEMO / "stage.py"), "--pricing", spec.pricing,
          "--site-packages", SITE_PACKAGES, "--settings-mode", spec.settings_mode,
          "--settings-group", spec.settings_group],
         capture_output=True, check=True,
     ).stdout  # fmt: skip
-    subprocess.run(["docker", "cp", "-a", "-", f"{app.id}:/"], input=staged, check=True,
-                   capture_output=True)  # fmt: skip
-    # The seed goes in now; it runs once the server answers (see wait_ready).
-    _put_file(db, "/tmp/seed.sql", _seed_sql(spec, app_password).encode())
-    net.reload()
-    gateway = net.attrs["IPAM"]["Config"][0]["Gateway"]
-    return Environment(spec=spec, url="", gateway=gateway, app=app, db=db)
+    app = net.app(
+        APP_IMAGE,
+        env=env,
+        port=8000,
+        name="app",
+        memory=spec.memory,
+        command=["/usr/local/bin/demo-app-entrypoint"],
+        tar=staged,
+    )
+    return Environment(spec=spec, net=net, app=app, app_password=app_password)
 
 
 def seed_and_start(env: Environment) -> None:
     """Wait for PostgreSQL, load schema and data, start the app and wait for /health."""
-
-    def pg_ready() -> bool:
-        _running(env.db)
-        code, _ = env.db.exec_run(["pg_isready", "-q", "-h", "127.0.0.1", "-U", "postgres"])
-        return bool(code == 0)
-
-    wait_until(
-        pg_ready, timeout=PG_READY_TIMEOUT, what=f"PostgreSQL in {env.db.name}", interval=0.2
-    )
-    code, out = env.db.exec_run(
-        ["psql", "-q", "-X", "-U", "postgres", "-d", "postgres", "-h", "127.0.0.1",
-         "-v", "ON_ERROR_STOP=1", "-f", "/tmp/seed.sql"]
-    )  # fmt: skip
-    assert code == 0, f"{env.spec.name}: seeding failed:\n{out.decode('utf-8', 'replace')}"
+    wait_db(env.net)
+    env.net.psql(_seed_sql(env.spec, env.app_password))
     env.app.start()
-    env.app.reload()
-    port = env.app.attrs["NetworkSettings"]["Ports"]["8000/tcp"][0]["HostPort"]
-    env.url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        _running(env.app)
-        status, _, _ = env.request("GET", "/health")
-        return status == 200
-
-    wait_until(healthy, timeout=APP_READY_TIMEOUT, what=f"{env.app.name} /health", interval=0.2)
 
 
 def start_both(
