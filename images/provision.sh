@@ -18,6 +18,7 @@ DEFAULT_PACKAGES=(
     procps           # pgrep/ps, used by start-docker.sh and the process facet
     postgresql       # initdb/pg_ctl for the local_postgres fixture (no Docker needed)
     make
+    shellcheck       # tests lint the fix scripts repro generates
 )
 
 log() { printf '[provision] %s\n' "$*" >&2; }
