@@ -17,6 +17,7 @@ import yaml
 from repro.errors import ProfileError
 from repro.fields import expect, string_list, unknown_keys
 from repro.inputfile import read_text
+from repro.limits import load_yaml
 from repro.replay.spec import SandboxSpec, parse_sandbox
 
 PROFILE_DIR_ENV = "REPRO_PROFILES_DIR"
@@ -230,7 +231,7 @@ def load_profile_file(path: Path) -> Profile:
     where = str(path)
     text = read_text(path, ProfileError, noun="profile file")
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text, where, ProfileError)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "invalid YAML"

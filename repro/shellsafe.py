@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TypeGuard
 
 # POSIX: environment variable names that a shell can assign (portable character set).
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -101,7 +102,8 @@ GRAMMARS: dict[str, Callable[[object], bool]] = {
 }
 
 
-def valid(grammar: str, text: object) -> bool:
+def valid(grammar: str, text: object) -> TypeGuard[str]:
+    """``text`` is a string of that grammar (see :data:`GRAMMARS`)."""
     return GRAMMARS[grammar](text)
 
 

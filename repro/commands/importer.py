@@ -6,13 +6,12 @@ error message name parts, never values: credentials are fingerprinted before any
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from repro.console import log
 from repro.errors import IncidentError, UsageError
-from repro.inputfile import read_bytes
+from repro.inputfile import read_bytes, read_stdin
 from repro.redaction import Redactor, load_key
 from repro.replay.importers import IMPORTERS, ImportOptions
 from repro.replay.incident import describe, write_incident
@@ -64,7 +63,7 @@ def run_import(
 
 def _read_source(kind: str, source: str) -> tuple[bytes, str | None]:
     if source == "-":
-        return sys.stdin.buffer.read(), None
+        return read_stdin(IncidentError, label=f"{kind}: stdin"), None
     if kind in INLINE_KINDS:
         return source.encode("utf-8", "surrogateescape"), None
     path = Path(source).expanduser()

@@ -20,6 +20,8 @@ import yaml
 
 from repro.data.transform import parse_spec
 from repro.errors import UsageError
+from repro.inputfile import read_text
+from repro.limits import load_yaml
 
 SCHEMA = "repro.anonymize/v1"
 ACTIONS = ("copy", "skip", "truncate")
@@ -71,12 +73,7 @@ def _fail(origin: str, message: str) -> UsageError:
 def load_rules(path: str | Path) -> Rules:
     """Read and validate a rules file; UsageError (one line) for anything wrong with it."""
     file = Path(path).expanduser()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"rules file {file} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read rules file {file}: {exc}") from None
+    text = read_text(file, UsageError, label=f"rules file {file}")
     rules = parse_rules(text, str(file))
     rules.base_dir = file.parent
     return rules
@@ -85,7 +82,7 @@ def load_rules(path: str | Path) -> Rules:
 def parse_rules(text: str, origin: str = "rules") -> Rules:
     """:func:`load_rules` on text; ``origin`` names it in messages."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, origin, UsageError)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

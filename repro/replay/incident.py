@@ -36,6 +36,7 @@ import yaml
 
 from repro.errors import IncidentError
 from repro.inputfile import read_text
+from repro.limits import load_yaml
 
 SCHEMA_NAME = "repro.incident"
 SCHEMA_MAJOR = 1
@@ -206,7 +207,7 @@ class Incident:
     @classmethod
     def from_yaml(cls, text: str, where: str = "incident") -> Incident:
         try:
-            raw = yaml.safe_load(text)
+            raw = load_yaml(text, where, IncidentError)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""

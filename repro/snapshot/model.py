@@ -16,6 +16,7 @@ from typing import Any, Literal
 from repro import __version__
 from repro.errors import SnapshotFormatError
 from repro.inputfile import read_text
+from repro.limits import load_json
 
 SCHEMA_NAME = "repro.snapshot"
 SCHEMA_MAJOR = 1
@@ -140,11 +141,12 @@ def load_snapshot(path: str | Path) -> Snapshot:
     path = Path(path)
     text = read_text(path, SnapshotFormatError, noun="snapshot file")
     try:
-        raw = json.loads(text)
+        raw = load_json(text, str(path), SnapshotFormatError)
     except json.JSONDecodeError as exc:
         raise SnapshotFormatError(
             f"{path}: corrupt snapshot (invalid JSON at line {exc.lineno} column {exc.colno})"
         ) from None
+    del text  # a large snapshot's text is as big as the file: not kept while the diff runs
     snapshot = Snapshot.from_json(raw, str(path))
     snapshot.source = str(path)
     return snapshot

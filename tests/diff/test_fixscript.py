@@ -89,6 +89,22 @@ def test_package_pins(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_captured_interpreter_is_a_literal_path_never_run_as_code(tmp_path: Path) -> None:
+    """Finding 1: staging's interpreter path `/usr/bin/python3$(touch pwned)` once ran
+    `touch` as the script started (a shlex-quoted word inside "${PYTHON:-...}")."""
+
+    def edit(p: Side, s: Side) -> None:
+        s.put("packages", "python", "interpreter", "/usr/bin/python3$(touch pwned)")
+        p.put("packages", "python", "distributions", "demo-pricing", "2.2.0")
+
+    text = script_for(edit)
+    shellcheck(text)
+    done = run_with_stubs(text, tmp_path, env=REVIEWED)  # PYTHON unset: the default applies
+    assert done.of("touch") == [] and done.new_files == []
+    assert done.returncode == 127  # the literal path does not exist: set -e stops there
+    assert "/usr/bin/python3$(touch pwned): No such file or directory" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("manager", "command", "word"),
     [

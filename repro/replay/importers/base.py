@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from repro.errors import IncidentError
+from repro.limits import load_json as limited_json
 from repro.redaction import Redactor, load_key
 from repro.replay.credentials import Protector
 from repro.replay.incident import Incident, Lost, Provenance, Request, Signature
@@ -189,13 +190,11 @@ def _kind(value: Any) -> str:
 def load_json(data: bytes, label: str) -> Any:
     text = decode_text(data, label)
     try:
-        return json.loads(text)
+        return limited_json(text, label, IncidentError)
     except json.JSONDecodeError as exc:
         raise IncidentError(
             f"{label}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
-    except RecursionError:
-        raise IncidentError(f"{label}: JSON nested too deeply") from None
 
 
 def decode_text(data: bytes, label: str) -> str:
