@@ -59,6 +59,7 @@ def snapshot(
             "--output", "-o", help="Write here ('-' = stdout) instead of .repro/snapshots/."
         ),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the -o file.")] = False,
     facets: Annotated[
         list[str] | None,
         typer.Option("--facets", "-f", help="Only these facets (comma-separated or repeated)."),
@@ -85,6 +86,7 @@ def snapshot(
             dsn=dsn,
             quiet=as_json or output == "-",
             redactors=ACTIVE_REDACTORS,
+            force=force,
         )
         if output != "-":
             print_outcome(outcome, as_json=as_json)
@@ -308,6 +310,7 @@ def data_anonymize(
     no_verify: Annotated[
         bool, typer.Option("--no-verify", help="Skip the checks after the copy.")
     ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --to FILE.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Report as JSON, no progress.")] = False,
 ) -> None:
     """Copy real rows with personal data masked: joins, NULLs and unique keys intact.
@@ -330,6 +333,7 @@ def data_anonymize(
                 allow_unmasked=allow_unmasked or [],
                 schemas=schemas or None,
                 verify=not no_verify,
+                force=force,
             ),
             as_json,
             ACTIVE_REDACTORS,

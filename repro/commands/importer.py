@@ -12,6 +12,7 @@ from pathlib import Path
 from repro.console import log
 from repro.errors import IncidentError, UsageError
 from repro.inputfile import read_bytes, read_stdin
+from repro.outputfile import check_output
 from repro.redaction import Redactor, load_key
 from repro.replay.importers import IMPORTERS, ImportOptions
 from repro.replay.incident import describe, write_incident
@@ -40,8 +41,7 @@ def run_import(
     target = None
     if options.output and options.output != "-":
         target = Path(options.output).expanduser()
-        if target.exists() and not options.force:
-            raise UsageError(f"{options.output} exists", hint="add --force to overwrite it")
+        check_output(target, force=options.force, label=options.output)
     redactor = Redactor(load_key(create=False))
     if redactors is not None:
         redactors.append(redactor)
@@ -56,7 +56,7 @@ def run_import(
             status=options.status,
         ),
     )
-    write_incident(incident, target if target is not None else "-")
+    write_incident(incident, target if target is not None else "-", force=options.force)
     log(f"incident: {describe(incident)}" + (f"; written to {options.output}" if target else ""))
     return 0
 

@@ -14,6 +14,7 @@ from repro.console import log, stdout_console
 from repro.data.scan import ScanResult, rules_yaml, scan
 from repro.data.target import connect_target
 from repro.errors import DatabaseError, UsageError
+from repro.outputfile import check_output, write_output
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.db.session import one_line
 
@@ -31,8 +32,8 @@ def run_scan(
     if sample < 0:
         raise UsageError("--sample must be 0 (names and types only) or more")
     target = Path(output).expanduser() if output else None
-    if target is not None and target.exists() and not force:
-        raise UsageError(f"{output} exists", hint="add --force to overwrite it")
+    if target is not None:
+        check_output(target, force=force, label=output)  # before the scan, not after it
     # Only scrubs the DSN's password from messages: any key will do.
     redactor = Redactor(RedactionKey.from_bytes(os.urandom(32), "ephemeral"))
     redactors.append(redactor)
@@ -44,10 +45,7 @@ def run_scan(
         # sqlstate and the server's text (about objects, not rows) without the password
         raise DatabaseError(redactor.scrub(f"scan failed: {one_line(str(exc))}")) from None
     if target is not None:
-        try:
-            target.write_text(rules_yaml(result), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        write_output(target, rules_yaml(result), force=force, label=output)
     if as_json:
         print(json.dumps(result.to_json(), indent=2, sort_keys=True))
     else:

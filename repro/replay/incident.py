@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +35,7 @@ import yaml
 from repro.errors import IncidentError
 from repro.inputfile import read_text
 from repro.limits import load_yaml
+from repro.outputfile import write_output
 
 SCHEMA_NAME = "repro.incident"
 SCHEMA_MAJOR = 1
@@ -472,30 +471,16 @@ def load_incident(path: str | Path) -> Incident:
     return Incident.from_yaml(text, str(path))
 
 
-def write_incident(incident: Incident, path_or_dash: str | Path) -> None:
-    """``-`` writes to stdout; a file is written atomically (never half an incident)."""
+def write_incident(incident: Incident, path_or_dash: str | Path, *, force: bool = False) -> None:
+    """``-`` writes to stdout; a file by :mod:`repro.outputfile`'s rules: whole or not at all,
+    0600 (a production request: URLs, bodies, client addresses), replaced only with
+    ``force``."""
     text = incident.to_yaml()
     if str(path_or_dash) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    path = Path(path_or_dash)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".incident-", suffix=".yaml", dir=path.parent)
-    except OSError as exc:
-        raise IncidentError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise IncidentError(f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_output(Path(path_or_dash), text, force=force, private=True)
 
 
 def lost_label(lost: Lost) -> str:

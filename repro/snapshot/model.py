@@ -7,8 +7,6 @@ capturing an unchanged environment twice gives the same file apart from times an
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +15,7 @@ from repro import __version__
 from repro.errors import SnapshotFormatError
 from repro.inputfile import read_text
 from repro.limits import load_json
+from repro.outputfile import write_output
 
 SCHEMA_NAME = "repro.snapshot"
 SCHEMA_MAJOR = 1
@@ -152,17 +151,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
     return snapshot
 
 
-def write_snapshot(snapshot: Snapshot, path: str | Path) -> Path:
-    """Write atomically: a crash never leaves half a snapshot behind."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(snapshot.dumps())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+def write_snapshot(snapshot: Snapshot, path: str | Path, *, force: bool = False) -> Path:
+    """Write by :mod:`repro.outputfile`'s rules: whole or not at all, an existing file only
+    with ``force``, the mode the umask allows (fingerprints, never secrets)."""
+    return write_output(Path(path), snapshot.dumps(), force=force)
