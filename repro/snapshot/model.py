@@ -55,12 +55,15 @@ class FacetResult:
         if not isinstance(data, dict):
             raise SnapshotFormatError(f"{where}: facet data is not an object")
         problems = raw.get("problems", [])
+        message = raw.get("message")
+        duration = raw.get("duration_ms")
         return cls(
             status=status,
             data=data,
-            message=raw.get("message"),
+            message=message if isinstance(message, str) else None,
             problems=[str(p) for p in problems] if isinstance(problems, list) else [],
-            duration_ms=int(raw.get("duration_ms", 0) or 0),
+            # Informational only: anything but a count of milliseconds reads as 0.
+            duration_ms=duration if type(duration) is int and duration >= 0 else 0,
         )
 
 
