@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from repro.errors import CaptureError
+from repro.errors import CaptureError, ProfileError
 
 COMMAND_NOT_FOUND = 127
 DEFAULT_TIMEOUT = 60.0
@@ -107,6 +107,13 @@ def which(target: Target, *names: str) -> str | None:
     if not result.ok:
         return None
     return result.text.strip() or None
+
+
+def not_an_option(target: str, key: str, value: object) -> None:
+    """A profile value that lands on a command line before ``--`` (a host, a pod) must not be
+    read as an option: ``host: -oProxyCommand=...`` would run a command here."""
+    if isinstance(value, str) and value.startswith("-"):
+        raise ProfileError(f"{target} target: {key}: must not start with '-' (got {value!r})")
 
 
 def quote_argv(argv: Sequence[str]) -> str:

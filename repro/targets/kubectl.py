@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from repro.errors import ProfileError, TargetError
-from repro.targets.base import COMMAND_NOT_FOUND, DEFAULT_TIMEOUT, CommandResult
+from repro.targets.base import COMMAND_NOT_FOUND, DEFAULT_TIMEOUT, CommandResult, not_an_option
 
 # kubectl passes the remote exit code through, so only its own messages tell "could not reach
 # the pod" apart from "the command failed". These are the prefixes kubectl and the API use.
@@ -73,6 +73,8 @@ def spec_from_options(options: dict[str, Any]) -> KubectlSpec:
     pod = options.get("pod")
     if not pod:
         raise ProfileError("kubectl target: 'pod' is required")
+    for key in ("pod", "namespace", "container", "context"):
+        not_an_option("kubectl", key, options.get(key))
     kubeconfig = options.get("kubeconfig")
     return KubectlSpec(
         pod=pod,
