@@ -30,7 +30,7 @@ from repro.profile import load_profile_file
 from repro.redaction import RedactionKey, Redactor
 from repro.replay.sandbox import Sandbox, SandboxError, SandboxOptions, _wait_ready, open_sandbox
 from repro.snapshot.model import load_snapshot
-from tests.helpers import TEST_LABELS, skip_or_fail
+from tests.helpers import session_labels, skip_or_fail
 from tests.helpers.dockerutil import require_image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,18 +73,19 @@ def outside(docker_client: Any) -> Iterator[tuple[str, Any]]:
     second ordinary network for the control probe."""
     require_image(docker_client, PROBE_IMAGE)
     suffix = f"{time.monotonic_ns() % 10**9}"
+    labels = session_labels()  # a live session's: another test run's sweep leaves them alone
     made: list[Any] = []
     try:
-        net = docker_client.networks.create(f"repro-test-outside-{suffix}", labels=TEST_LABELS)
+        net = docker_client.networks.create(f"repro-test-outside-{suffix}", labels=labels)
         made.append(net)
-        other = docker_client.networks.create(f"repro-test-other-{suffix}", labels=TEST_LABELS)
+        other = docker_client.networks.create(f"repro-test-other-{suffix}", labels=labels)
         made.append(other)
         server = docker_client.containers.run(
             PROBE_IMAGE,
             ["python3", "-m", "http.server", "8000"],
             name=f"repro-test-outside-srv-{suffix}",
             network=net.name,
-            labels=TEST_LABELS,
+            labels=labels,
             detach=True,
         )
         made.insert(0, server)
@@ -99,7 +100,7 @@ def _engine_isolates(docker_client: Any, address: str, network: Any) -> bool:
     """Control: can a container on one ordinary network reach another network's server?
     A stock engine says no (its isolation rules); an --iptables=false engine says yes."""
     prober = docker_client.containers.run(
-        PROBE_IMAGE, ["sleep", "60"], network=network.name, labels=TEST_LABELS, detach=True
+        PROBE_IMAGE, ["sleep", "60"], network=network.name, labels=session_labels(), detach=True
     )
     try:
         for _ in range(20):  # the server may still be starting: wait until it answers or not
