@@ -20,7 +20,7 @@ import yaml
 
 from repro.data.transform import parse_spec
 from repro.errors import UsageError
-from repro.inputfile import read_text
+from repro.inputfile import read_bytes, read_text
 from repro.limits import load_yaml
 
 SCHEMA = "repro.anonymize/v1"
@@ -55,12 +55,7 @@ class Rules:
         path = Path(where).expanduser()
         if not path.is_absolute() and self.base_dir is not None:
             path = self.base_dir / path
-        try:
-            data = path.read_bytes().strip()
-        except OSError as exc:
-            raise UsageError(
-                f"cannot read the anonymization key file {path}: {exc.strerror or exc}"
-            ) from None
+        data = read_bytes(path, UsageError, label=f"the anonymization key file {path}").strip()
         if not data:
             raise UsageError(f"the anonymization key file {path} is empty")
         return data
