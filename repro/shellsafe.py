@@ -143,3 +143,25 @@ def comment_text(text: object) -> str:
     from the reviewer)."""
     flat = " ".join(str(text).split())
     return "".join(char if char.isprintable() else "?" for char in flat)
+
+
+# Variables bash gives a meaning (or makes read-only), and the dynamic loader's: exported by the
+# script they would change how its own shell, or the reviewer's when sourced, runs commands.
+SHELL_SENSITIVE = frozenset(
+    {
+        "CDPATH", "CHILD_MAX", "COLUMNS", "COPROC", "DIRSTACK", "EMACS", "ENV",
+        "EPOCHREALTIME", "EPOCHSECONDS", "EUID", "EXECIGNORE", "FCEDIT", "FIGNORE", "FUNCNAME",
+        "FUNCNEST", "GLOBIGNORE", "GROUPS", "HOME", "HOSTFILE", "HOSTNAME", "HOSTTYPE", "IFS",
+        "IGNOREEOF", "INPUTRC", "INSIDE_EMACS", "LINENO", "LINES", "MACHTYPE", "MAIL",
+        "MAILCHECK", "MAILPATH", "MAPFILE", "OLDPWD", "OPTARG", "OPTERR", "OPTIND", "OSTYPE",
+        "PATH", "PIPESTATUS", "POSIXLY_CORRECT", "PPID", "PROMPT_COMMAND", "PROMPT_DIRTRIM",
+        "PS0", "PS1", "PS2", "PS3", "PS4", "PWD", "RANDOM", "REPLY", "SECONDS", "SHELL",
+        "SHELLOPTS", "SHLVL", "SRANDOM", "TIMEFORMAT", "TMOUT", "UID", "_", "PYTHONPATH",
+        "PYTHONHOME", "PYTHONSTARTUP",
+    }
+)
+SHELL_SENSITIVE_PREFIXES = ("BASH", "COMP_", "HIST", "READLINE_", "LD_")
+
+
+def shell_sensitive(name: str) -> bool:
+    return name in SHELL_SENSITIVE or name.startswith(SHELL_SENSITIVE_PREFIXES)

@@ -15,16 +15,16 @@ commented note.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from repro.diff.model import MISSING, DiffResult, Discrepancy
 from repro.diff.rules.db_server import setting_category
+from repro.diff.sqlquote import sql_identifier, sql_literal, sql_setting_name
 from repro.diff.versions import compare
 from repro.redaction import is_redacted
-from repro.shellsafe import comment_text, shell_word, valid
+from repro.shellsafe import comment_text, shell_sensitive, shell_word, valid
 
 # Settings that take effect only after a restart (postmaster context), or never (initdb).
 RESTART_SETTINGS = frozenset(
@@ -61,84 +61,6 @@ READ_ONLY_SETTINGS = frozenset(
         "integer_datetimes",
     }
 )
-# Variables bash gives a meaning (or makes read-only), and the dynamic loader's: exported by the
-# script they would change how its own shell, or the reviewer's when sourced, runs commands.
-SHELL_SENSITIVE = frozenset(
-    {
-        "CDPATH", "CHILD_MAX", "COLUMNS", "COPROC", "DIRSTACK", "EMACS", "ENV",
-        "EPOCHREALTIME", "EPOCHSECONDS", "EUID", "EXECIGNORE", "FCEDIT", "FIGNORE", "FUNCNAME",
-        "FUNCNEST", "GLOBIGNORE", "GROUPS", "HOME", "HOSTFILE", "HOSTNAME", "HOSTTYPE", "IFS",
-        "IGNOREEOF", "INPUTRC", "INSIDE_EMACS", "LINENO", "LINES", "MACHTYPE", "MAIL",
-        "MAILCHECK", "MAILPATH", "MAPFILE", "OLDPWD", "OPTARG", "OPTERR", "OPTIND", "OSTYPE",
-        "PATH", "PIPESTATUS", "POSIXLY_CORRECT", "PPID", "PROMPT_COMMAND", "PROMPT_DIRTRIM",
-        "PS0", "PS1", "PS2", "PS3", "PS4", "PWD", "RANDOM", "REPLY", "SECONDS", "SHELL",
-        "SHELLOPTS", "SHLVL", "SRANDOM", "TIMEFORMAT", "TMOUT", "UID", "_", "PYTHONPATH",
-        "PYTHONHOME", "PYTHONSTARTUP",
-    }
-)
-SHELL_SENSITIVE_PREFIXES = ("BASH", "COMP_", "HIST", "READLINE_", "LD_")
-
-
-def shell_sensitive(name: str) -> bool:
-    return name in SHELL_SENSITIVE or name.startswith(SHELL_SENSITIVE_PREFIXES)
-
-
-_LOWER_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
-_ANY_CASE_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
-# PostgreSQL's reserved and type/function-name keywords: not usable as a bare identifier.
-_KEYWORDS = frozenset(
-    {
-        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
-        "authorization", "binary", "both", "case", "cast", "check", "collate", "collation",
-        "column", "concurrently", "constraint", "create", "cross", "current_catalog",
-        "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
-        "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end",
-        "except", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant",
-        "group", "having", "ilike", "in", "initially", "inner", "intersect", "into", "is",
-        "isnull", "join", "lateral", "leading", "left", "like", "limit", "localtime",
-        "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or",
-        "order", "outer", "overlaps", "placing", "primary", "references", "returning", "right",
-        "select", "session_user", "similar", "some", "symmetric", "system_user", "table",
-        "tablesample", "then", "to", "trailing", "true", "union", "unique", "user", "using",
-        "variadic", "verbose", "when", "where", "window", "with",
-    }
-)
-
-
-def sql_literal(value: Any) -> str:
-    """A literal valid whatever standard_conforming_strings says, on one line."""
-    text = str(value)
-    if re.search(r"[\\\x00-\x1f\x7f]", text):
-        escaped = (
-            text.replace("\\", "\\\\")
-            .replace("'", "''")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-            .replace("\t", "\\t")
-        )
-        escaped = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group(0)):02x}", escaped)
-        return f"E'{escaped}'"
-    return "'" + text.replace("'", "''") + "'"
-
-
-def sql_identifier(name: str) -> str:
-    """Bare when PostgreSQL would read it back unchanged, else double-quoted."""
-    if _LOWER_IDENTIFIER.fullmatch(name) and name not in _KEYWORDS:
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_setting_name(name: str) -> str:
-    """A (validated) setting name for ALTER SYSTEM: setting names are case-insensitive, so
-    any-case parts stay bare; keywords are quoted."""
-    return ".".join(
-        part
-        if _ANY_CASE_IDENTIFIER.fullmatch(part) and part.lower() not in _KEYWORDS
-        else sql_identifier(part)
-        for part in name.split(".")
-    )
-
-
 def comment(text: str, prefix: str = "#") -> str:
     """A one-line comment: captured text can neither end it early nor hide what follows."""
     return f"{prefix} {comment_text(text)}"
