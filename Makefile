@@ -2,10 +2,29 @@
 PYTHON ?= python
 PYTEST_ARGS ?=
 
-.PHONY: install images test lint docker-up bench clean-docker demo-up demo-up-apps demo-down
+.PHONY: install lock images test lint docker-up bench clean-docker demo-up demo-up-apps demo-down
 
+# The tested dependency set: constraints.txt pins every package (dev tools included).
 install:
-	$(PYTHON) -m pip install -e '.[dev]'
+	$(PYTHON) -m pip install -c constraints.txt -e '.[dev]'
+
+# Refreshes constraints.txt: the newest versions PyPI serves that satisfy pyproject.toml,
+# resolved in a throw-away venv with `pip --isolated` (no machine-wide pip config: extra
+# indexes, find-links or global constraints must not leak into the lock). Run the whole suite
+# with the result (make install && make test) before committing it.
+LOCK_VENV ?= .lock-venv
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --isolated --quiet --disable-pip-version-check -e '.[dev]'
+	{ printf '%s\n' \
+	    "# The tested dependency set of repro (pyproject.toml's dependencies and the dev extra)," \
+	    "# as PyPI served it on $$(date -u +%Y-%m-%d) for $$($(LOCK_VENV)/bin/python -c 'import platform; print("Python", platform.python_version(), platform.system(), platform.machine())')." \
+	    "# Install with: pip install -c constraints.txt -e '.[dev]'.  Refresh with: make lock."; \
+	  $(LOCK_VENV)/bin/pip freeze --isolated --exclude-editable --disable-pip-version-check; \
+	} > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(LOCK_VENV)
 
 # Builds repro/postgres:{13,15,17} (+ postgres:N aliases) and the app bases
 # repro/{python-app,python-orm,node-app}:bookworm from Debian packages, then the demo apps'

@@ -6,6 +6,7 @@ tests can call directly.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -59,6 +60,7 @@ def snapshot(
             "--output", "-o", help="Write here ('-' = stdout) instead of .repro/snapshots/."
         ),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the -o file.")] = False,
     facets: Annotated[
         list[str] | None,
         typer.Option("--facets", "-f", help="Only these facets (comma-separated or repeated)."),
@@ -85,6 +87,7 @@ def snapshot(
             dsn=dsn,
             quiet=as_json or output == "-",
             redactors=ACTIVE_REDACTORS,
+            force=force,
         )
         if output != "-":
             print_outcome(outcome, as_json=as_json)
@@ -265,7 +268,7 @@ def data_scan(
         str | None,
         typer.Option("--output", "-o", help="Write a rules file (repro.anonymize/v1) here."),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the -o file.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the -o file.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON.")] = False,
 ) -> None:
     """Find columns holding personal data, by name, type and a small sample of values.
@@ -308,6 +311,7 @@ def data_anonymize(
     no_verify: Annotated[
         bool, typer.Option("--no-verify", help="Skip the checks after the copy.")
     ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --to FILE.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Report as JSON, no progress.")] = False,
 ) -> None:
     """Copy real rows with personal data masked: joins, NULLs and unique keys intact.
@@ -330,6 +334,7 @@ def data_anonymize(
                 allow_unmasked=allow_unmasked or [],
                 schemas=schemas or None,
                 verify=not no_verify,
+                force=force,
             ),
             as_json,
             ACTIVE_REDACTORS,
@@ -367,7 +372,7 @@ app.add_typer(import_app, name="import")
 _IMPORT_OUTPUT = typer.Option(
     "--output", "-o", help="Write the incident YAML here instead of stdout."
 )
-_IMPORT_FORCE = typer.Option("--force", help="Overwrite the -o file.")
+_IMPORT_FORCE = typer.Option("--force", help="Replace the -o file.")
 
 
 def _run_import(
@@ -590,8 +595,54 @@ def sandbox_prune(
     raise typer.Exit(1 if result.failed else 0)
 
 
-def main() -> None:
-    app()
+def _click_errors() -> tuple[type[Exception], type[Exception], type[Exception] | None]:
+    """(UsageError, ClickException, NoArgsIsHelpError) of the click typer runs on: click's
+    own for older typer releases, typer's vendored copy (``typer._click``) since 0.22 — found
+    through typer's public BadParameter either way."""
+    bases = typer.BadParameter.__mro__
+    usage = next(c for c in bases if c.__name__ == "UsageError")
+    click_exception = next(c for c in bases if c.__name__ == "ClickException")
+    no_args = getattr(sys.modules[usage.__module__], "NoArgsIsHelpError", None)
+    return usage, click_exception, no_args
+
+
+USAGE_EXIT = 2
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI. Click's own usage errors (an unknown command or option, a missing or
+    malformed argument) become the same one ``repro: error:`` line and exit 2 as every other
+    error, instead of click's three-line usage block; ``--help`` and a bare group's help
+    stay as they are."""
+    usage_error, click_exception, no_args_is_help = _click_errors()
+    try:
+        code = app(args=argv, prog_name="repro", standalone_mode=False)
+    except typer.Abort:
+        print("repro: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    except click_exception as exc:
+        ctx = getattr(exc, "ctx", None)
+        if no_args_is_help is not None and isinstance(exc, no_args_is_help) and ctx is not None:
+            # `repro data` without a subcommand: the group's help, as click shows it.
+            print(ctx.get_help())
+            raise SystemExit(USAGE_EXIT) from None
+        if isinstance(exc, usage_error):
+            print(f"repro: error: {usage_error_line(exc)}", file=sys.stderr)
+            raise SystemExit(USAGE_EXIT) from None
+        message = " ".join(getattr(exc, "format_message", exc.__str__)().split())
+        print(f"repro: error: {message}", file=sys.stderr)
+        raise SystemExit(getattr(exc, "exit_code", 1)) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def usage_error_line(exc: Exception) -> str:
+    """``import har: Missing argument 'FILE' (see repro import har --help)``."""
+    format_message = getattr(exc, "format_message", exc.__str__)
+    message = " ".join(format_message().split()).rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "repro"
+    where = path.removeprefix("repro").strip()
+    return f"{where + ': ' if where else ''}{message} (see {path} --help)"
 
 
 if __name__ == "__main__":

@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.cli import run_repro
+from tests.helpers.cli import assert_one_line_error, repro_at
 
 CANARY = "canary-cli-Hq7Lm3Pz9Xw"
 
 
-def repro(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "REPRO_HOME": str(cwd / ".repro"), "REPRO_LOG_DIR": str(cwd / "logs")}
-    full_env.pop("DATABASE_URL", None)
-    full_env.update(env or {})
-    return run_repro(*args, cwd=cwd, env=full_env, timeout=120)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("repro: error: ")
-    assert expected in lines[0]
-
-
 def test_snapshot_local_on_a_fresh_machine(tmp_path: Path) -> None:
-    result = repro("snapshot", "local", "--json", cwd=tmp_path, env={"API_TOKEN": CANARY})
+    result = repro_at("snapshot", "local", "--json", cwd=tmp_path, env={"API_TOKEN": CANARY})
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout)
     assert summary["status"] == "ok"
@@ -47,14 +27,14 @@ def test_snapshot_local_on_a_fresh_machine(tmp_path: Path) -> None:
     assert snapshot["facets"]["env"]["data"]["vars"]["API_TOKEN"]["redacted"] is True
     assert snapshot["facets"]["database"]["status"] == "skipped"
 
-    shown = repro("show", "local", cwd=tmp_path)
+    shown = repro_at("show", "local", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert "env" in shown.stdout and "packages" in shown.stdout
     assert CANARY not in shown.stdout + shown.stderr
 
 
 def test_snapshot_to_stdout_and_facet_selection(tmp_path: Path) -> None:
-    result = repro("snapshot", "local", "-o", "-", "--facets", "env,runtime", cwd=tmp_path)
+    result = repro_at("snapshot", "local", "-o", "-", "--facets", "env,runtime", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(json.loads(result.stdout)["facets"]) == ["env", "runtime"]
 
@@ -62,7 +42,7 @@ def test_snapshot_to_stdout_and_facet_selection(tmp_path: Path) -> None:
 def test_unreachable_database_is_an_error_facet_and_exit_3(tmp_path: Path) -> None:
     dsn = f"postgresql://app:{CANARY}@127.0.0.1:9/app?connect_timeout=2"
     out = tmp_path / "snap.json"
-    result = repro(
+    result = repro_at(
         "snapshot", "local", "--dsn", dsn, "-o", str(out), "--facets", "database", cwd=tmp_path
     )
     assert result.returncode == 3, result.stderr
@@ -87,26 +67,26 @@ def test_bad_profiles_give_one_line_and_exit_2(
 ) -> None:
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "bad.yaml").write_text(profile_text)
-    result = repro("snapshot", "bad", cwd=tmp_path)
+    result = repro_at("snapshot", "bad", cwd=tmp_path)
     assert_one_line_error(result, expected)
     assert CANARY not in result.stderr
 
 
 def test_unknown_facet_on_the_command_line(tmp_path: Path) -> None:
     assert_one_line_error(
-        repro("snapshot", "local", "--facets", "envv", cwd=tmp_path), "unknown facet 'envv'"
+        repro_at("snapshot", "local", "--facets", "envv", cwd=tmp_path), "unknown facet 'envv'"
     )
 
 
 def test_corrupt_and_newer_snapshots(tmp_path: Path) -> None:
     (tmp_path / "corrupt.json").write_text('{"schema": "repro.snapshot/v1", "facets": ')
-    assert_one_line_error(repro("show", "corrupt.json", cwd=tmp_path), "corrupt snapshot")
+    assert_one_line_error(repro_at("show", "corrupt.json", cwd=tmp_path), "corrupt snapshot")
     (tmp_path / "newer.json").write_text('{"schema": "repro.snapshot/v9", "facets": {}}')
-    assert_one_line_error(repro("show", "newer.json", cwd=tmp_path), "newer repro")
-    assert_one_line_error(repro("show", "nothing-here", cwd=tmp_path), "no stored snapshot")
+    assert_one_line_error(repro_at("show", "newer.json", cwd=tmp_path), "newer repro")
+    assert_one_line_error(repro_at("show", "nothing-here", cwd=tmp_path), "no stored snapshot")
 
 
 def test_version_and_help(tmp_path: Path) -> None:
-    assert repro("--version", cwd=tmp_path).stdout.startswith("repro ")
-    helptext = repro("snapshot", "--help", cwd=tmp_path).stdout
+    assert repro_at("--version", cwd=tmp_path).stdout.startswith("repro ")
+    helptext = repro_at("snapshot", "--help", cwd=tmp_path).stdout
     assert "--dsn" in helptext and "--facets" in helptext

@@ -256,3 +256,23 @@ def test_missing_resources_fail_when_required(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("REPRO_REQUIRE_DOCKER", "1")
     with pytest.raises(pytest.fail.Exception, match="no engine"):
         skip_or_fail("no engine")
+
+
+def test_children_get_default_signal_handlers_whatever_the_run_got() -> None:
+    """Issue 12, finding 8: a test run started with SIGINT ignored (a background job) must
+    not hand that to the `repro` processes its tests interrupt."""
+    import signal
+    import sys
+
+    from tests.helpers.procs import run
+
+    code = "import signal; h = signal.getsignal(signal.SIGINT); print(getattr(h, '__name__', h))"
+    probe = [sys.executable, "-c", code]
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        inherited = subprocess.run(probe, capture_output=True, text=True, check=True)
+        reset = run(probe, capture_output=True, text=True, check=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert inherited.stdout.strip() in ("1", "Handlers.SIG_IGN")  # a plain subprocess: the bug
+    assert "default_int_handler" in reset.stdout

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from repro.console import stdout_console
 from repro.diff import diff_snapshots, exit_code, read_waivers, render, render_fix_script
-from repro.errors import ProfileError
+from repro.errors import ProfileError, ReproError
+from repro.limits import LOAD_FACTOR, ensure_memory, megabytes, resident_memory
 from repro.profile.file import find_profile_path, load_profile_file
 from repro.redaction import Redactor
 from repro.snapshot.file import Snapshot
 from repro.snapshot.registry import FACETS
-from repro.snapshot.store import resolve_snapshot
+from repro.snapshot.store import resolve_snapshot, snapshot_path
 
 
 @dataclass
@@ -39,6 +40,36 @@ def _load_side(ref: str, live: bool, redactors: list[Redactor]) -> Snapshot:
     return resolve_snapshot(ref)
 
 
+def _file_size(ref: str, live: bool) -> int:
+    """The snapshot file's size (0 for a live capture, or a file that is not there: loading
+    it says why)."""
+    if live and not Path(ref).is_file():
+        return 0
+    try:
+        return snapshot_path(ref).stat().st_size
+    except (OSError, ReproError):
+        return 0
+
+
+def _load_both(
+    left_ref: str, right_ref: str, live: bool, redactors: list[Redactor]
+) -> tuple[Snapshot, Snapshot]:
+    """Both sides, refused with the reason when they would not fit in memory: checked before
+    loading with the lower bound of a loaded snapshot's size, then with what the left side
+    really took (the ratio depends on the snapshot's shape)."""
+    sizes = _file_size(left_ref, live), _file_size(right_ref, live)
+    what = f"diffing {left_ref} ({megabytes(sizes[0])}) and {right_ref} ({megabytes(sizes[1])})"
+    ensure_memory(int(LOAD_FACTOR * sum(sizes)), what, ReproError)
+    before = resident_memory()
+    left = _load_side(left_ref, live, redactors)
+    after = resident_memory()
+    if before is not None and after is not None and sizes[0] > 0 and sizes[1] > 0:
+        factor = max(LOAD_FACTOR, (after - before) / sizes[0])
+        # The diff itself needs a little on top of the two trees: a quarter of one.
+        ensure_memory(int(factor * sizes[1] * 1.25), what, ReproError)
+    return left, _load_side(right_ref, live, redactors)
+
+
 def _profile_ignores(snapshot: Snapshot) -> list[str]:
     """The profile's own ignore globs, when its profile file is here."""
     path = find_profile_path(snapshot.profile) if snapshot.profile else None
@@ -51,8 +82,7 @@ def _profile_ignores(snapshot: Snapshot) -> list[str]:
 
 
 def run_diff(left_ref: str, right_ref: str, options: DiffOptions, redactors: list[Redactor]) -> int:
-    left = _load_side(left_ref, options.live, redactors)
-    right = _load_side(right_ref, options.live, redactors)
+    left, right = _load_both(left_ref, right_ref, options.live, redactors)
     waivers = read_waivers(options.waivers) if options.waivers else []
     ignore = sorted(set(_profile_ignores(left) + _profile_ignores(right)))
     result = diff_snapshots(left, right, ignore=ignore, waivers=waivers, today=date.today())

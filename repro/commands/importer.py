@@ -6,13 +6,13 @@ error message name parts, never values: credentials are fingerprinted before any
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from repro.console import log
 from repro.errors import IncidentError, UsageError
-from repro.inputfile import read_bytes
+from repro.inputfile import read_bytes, read_stdin
+from repro.outputfile import check_output
 from repro.redaction import Redactor, load_key
 from repro.replay.importers import IMPORTERS, ImportOptions
 from repro.replay.incident import describe, write_incident
@@ -41,8 +41,7 @@ def run_import(
     target = None
     if options.output and options.output != "-":
         target = Path(options.output).expanduser()
-        if target.exists() and not options.force:
-            raise UsageError(f"{options.output} exists", hint="add --force to overwrite it")
+        check_output(target, force=options.force, label=options.output)
     redactor = Redactor(load_key(create=False))
     if redactors is not None:
         redactors.append(redactor)
@@ -55,7 +54,7 @@ def run_import(
         status=options.status,
     )
     incident = importer.parse(data, options=import_options)
-    write_incident(incident, target if target is not None else "-")
+    write_incident(incident, target if target is not None else "-", force=options.force)
     log(f"incident: {describe(incident)}" + (f"; written to {options.output}" if target else ""))
     for note in import_options.notes:
         log(f"note: {redactor.scrub(note)}")
@@ -64,7 +63,7 @@ def run_import(
 
 def _read_source(kind: str, source: str) -> tuple[bytes, str | None]:
     if source == "-":
-        return sys.stdin.buffer.read(), None
+        return read_stdin(IncidentError, label=f"{kind}: stdin"), None
     if kind in INLINE_KINDS:
         return source.encode("utf-8", "surrogateescape"), None
     path = Path(source).expanduser()

@@ -11,6 +11,7 @@ from rich.table import Table
 from repro.console import log, print_json, stdout_console
 from repro.errors import DatabaseError, UsageError
 from repro.mask.scan import ScanResult, rules_yaml, scan
+from repro.outputfile import check_output, write_output
 from repro.pg.target_db import connect_target
 from repro.redaction import Redactor, scrub_redactor
 from repro.text import one_line
@@ -29,8 +30,8 @@ def run_scan(
     if sample < 0:
         raise UsageError("--sample must be 0 (names and types only) or more")
     target = Path(output).expanduser() if output else None
-    if target is not None and target.exists() and not force:
-        raise UsageError(f"{output} exists", hint="add --force to overwrite it")
+    if target is not None:
+        check_output(target, force=force, label=output)  # before the scan, not after it
     redactor = scrub_redactor()
     redactors.append(redactor)
     conn = connect_target(dsn, redactor, what="the database")
@@ -41,10 +42,7 @@ def run_scan(
         # sqlstate and the server's text (about objects, not rows) without the password
         raise DatabaseError(redactor.scrub(f"scan failed: {one_line(str(exc))}")) from None
     if target is not None:
-        try:
-            target.write_text(rules_yaml(result), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        write_output(target, rules_yaml(result), force=force, label=output)
     if as_json:
         print_json(result.to_json())
     else:

@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from repro.console import is_interactive, print_json, stderr_console
+from repro.outputfile import check_output
 from repro.profile.file import Profile, resolve_profile
 from repro.redaction import Redactor, load_key
 from repro.snapshot.capture import capture_snapshot, select_facets, with_dsn
@@ -74,7 +75,10 @@ def run_snapshot(
     dsn: str | None,
     quiet: bool,
     redactors: list[Redactor],
+    force: bool = False,
 ) -> SnapshotOutcome:
+    if output and output != "-":
+        check_output(Path(output), force=force)  # before the capture, not after it
     profile = with_dsn(resolve_profile(profile_ref, FACETS), dsn)
     redactor = make_redactor(profile)
     redactors.append(redactor)  # the error handler scrubs with it from now on
@@ -96,7 +100,7 @@ def run_snapshot(
     if output == "-":
         sys.stdout.write(snapshot.dumps())
         return SnapshotOutcome(snapshot, None)
-    path = write_snapshot(snapshot, output) if output else save_to_store(snapshot)
+    path = write_snapshot(snapshot, output, force=force) if output else save_to_store(snapshot)
     return SnapshotOutcome(snapshot, path)
 
 

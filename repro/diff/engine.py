@@ -134,8 +134,9 @@ def _facts(left: Snapshot, right: Snapshot) -> dict[str, Any]:
     for snapshot in (left, right):  # right last: it wins
         packages = snapshot.facets.get("packages")
         data = packages.data if packages is not None else {}
-        manager = (data.get("os") or {}).get("manager")
-        interpreter = (data.get("python") or {}).get("interpreter")
+        os_section, python = data.get("os"), data.get("python")
+        manager = os_section.get("manager") if isinstance(os_section, dict) else None
+        interpreter = python.get("interpreter") if isinstance(python, dict) else None
         if isinstance(manager, str):
             facts["os_manager"] = manager
         if isinstance(interpreter, str):

@@ -1,25 +1,30 @@
 """``repro diff --fix-script``: a bash + SQL script that would make the right side ("staging")
 look like the left ("prod") where that is safe and knowable — for a human to review and run.
 
-Nothing here executes anything. The script refuses to run until ``REPRO_FIX_REVIEWED=1`` is
-set, shell-quotes every word (:func:`shlex.quote`), quotes every SQL literal and identifier,
-and writes secrets only as placeholders carrying prod's fingerprint: the snapshot never had a
-secret's value, and this script must not invent one. What cannot be fixed by a command
-(a major version, schema, limits, cron jobs) becomes a commented note.
+Nothing here executes anything, and nothing from a snapshot is pasted into the script as it is:
+snapshots are files from other machines, so every name is checked against its grammar
+(:mod:`repro.shellsafe`) and refused with a comment when it does not match; every value is
+quoted for the context it lands in (a shell word, an SQL literal or identifier inside a shell
+word, a comment); ``--`` separates options from operands; SQL reaches ``psql`` as ``-c``
+arguments, never through a heredoc a value could close. The script refuses to run until
+``REPRO_FIX_REVIEWED=1`` is set, and writes secrets only as placeholders carrying prod's
+fingerprint: the snapshot never had a secret's value, and this script must not invent one.
+What cannot be fixed by a command (a major version, schema, limits, cron jobs) becomes a
+commented note.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from repro.diff.model import MISSING, DiffResult, Discrepancy
 from repro.diff.rules.db_server import setting_category
+from repro.diff.sqlquote import sql_identifier, sql_literal, sql_setting_name
 from repro.diff.versions import compare
 from repro.redaction import is_redacted
+from repro.shellsafe import comment_text, shell_sensitive, shell_word, valid
 
 # Settings that take effect only after a restart (postmaster context), or never (initdb).
 RESTART_SETTINGS = frozenset(
@@ -56,51 +61,27 @@ READ_ONLY_SETTINGS = frozenset(
         "integer_datetimes",
     }
 )
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_$]*$")
-_SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
-
-
-def sql_literal(value: Any) -> str:
-    """A literal valid whatever standard_conforming_strings says, on one line."""
-    text = str(value)
-    if re.search(r"[\\\x00-\x1f]", text):
-        escaped = (
-            text.replace("\\", "\\\\")
-            .replace("'", "''")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-            .replace("\t", "\\t")
-        )
-        escaped = re.sub(r"[\x00-\x1f]", lambda m: f"\\x{ord(m.group(0)):02x}", escaped)
-        return f"E'{escaped}'"
-    return "'" + text.replace("'", "''") + "'"
-
-
-def sql_identifier(name: str) -> str:
-    return name if _IDENTIFIER.match(name) else '"' + name.replace('"', '""') + '"'
-
-
 def comment(text: str, prefix: str = "#") -> str:
-    """A one-line comment; newlines in captured text must not end it early."""
-    return f"{prefix} " + " ".join(str(text).split())
+    """A one-line comment: captured text can neither end it early nor hide what follows."""
+    return f"{prefix} {comment_text(text)}"
 
 
 def secret_placeholder(value: Any) -> str:
     fingerprint = value.get("fingerprint", "?") if isinstance(value, dict) else "?"
     masked = value.get("masked") if isinstance(value, dict) else None
     shape = f" like {masked}" if isinstance(masked, str) and masked else ""
-    return f"<secret: set from your vault{shape}; prod fingerprint {fingerprint}>"
+    return comment_text(f"<secret: set from your vault{shape}; prod fingerprint {fingerprint}>")
 
 
 @dataclass
 class _Script:
     result: DiffResult
-    python: list[str] = field(default_factory=list)  # pip requirement words
+    python: list[str] = field(default_factory=list)  # pip requirements (name==version)
     os_packages: dict[str, list[str]] = field(default_factory=dict)  # manager -> words
     chmod: dict[str, str] = field(default_factory=dict)  # path -> mode
     chown: dict[str, dict[str, str]] = field(default_factory=dict)  # path -> owner/group
     env: list[str] = field(default_factory=list)
-    sql: list[str] = field(default_factory=list)
+    sql: list[str] = field(default_factory=list)  # lines of the psql argument array
     notes: list[str] = field(default_factory=list)
     reload_conf: bool = False
 
@@ -114,6 +95,18 @@ class _Script:
 
     def note(self, item: Discrepancy, text: str) -> None:
         self.notes.append(comment(f"[{item.severity}] {item.path}: {text}"))
+
+    def refuse(self, item: Discrepancy, grammar: str, value: Any) -> bool:
+        """A token that does not match its grammar: no command, a note for the reviewer."""
+        shown = comment_text(repr(value))[:120]
+        self.note(item, f"refused: {shown} is not a valid {grammar}; fix this one by hand")
+        return True
+
+    def sql_comment(self, text: str) -> None:
+        self.sql.append(comment(text))
+
+    def statement(self, sql: str) -> None:
+        self.sql.append(f"-c {shell_word(sql)}")
 
 
 def render_fix_script(result: DiffResult) -> str:
@@ -130,6 +123,18 @@ def render_fix_script(result: DiffResult) -> str:
 
 
 # --- per facet -------------------------------------------------------------------------------
+
+# manager -> (command and options, install word, name grammar, version grammar)
+_OS_INSTALL = {
+    "dpkg": (
+        "apt-get install -y --allow-downgrades",
+        "{name}={version}",
+        "Debian package name",
+        "Debian version",
+    ),
+    "apk": ("apk add", "{name}={version}", "apk package name", "apk version"),
+    "rpm": ("dnf install -y", "{name}-{version}", "RPM package name", "RPM version"),
+}
 
 
 def _packages(script: _Script, item: Discrepancy) -> bool:
@@ -148,13 +153,21 @@ def _packages(script: _Script, item: Discrepancy) -> bool:
     if not isinstance(version, str) or not version:
         return False
     if keys[0] == "python":
-        script.python.append(shlex.quote(f"{name}=={version}"))
+        if not valid("PEP 508 distribution name", name):
+            return script.refuse(item, "PEP 508 distribution name", name)
+        if not valid("PEP 440 version", version):
+            return script.refuse(item, "PEP 440 version", version)
+        script.python.append(f"{name}=={version}")
         return True
     manager = _os_manager(script)
     if manager is None:
         return False
-    word = _OS_INSTALL[manager][1].format(name=name, version=version)
-    script.os_packages.setdefault(manager, []).append(shlex.quote(word))
+    _command, word, name_grammar, version_grammar = _OS_INSTALL[manager]
+    if not valid(name_grammar, name):
+        return script.refuse(item, name_grammar, name)
+    if not valid(version_grammar, version):
+        return script.refuse(item, version_grammar, version)
+    script.os_packages.setdefault(manager, []).append(word.format(name=name, version=version))
     return True
 
 
@@ -168,22 +181,31 @@ def _env(script: _Script, item: Discrepancy) -> bool:
     if len(item.keys) != 2 or item.keys[0] != "vars":
         return False
     name = item.keys[1]
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-        script.note(
-            item, f"{name!r} is not a shell variable name; set it in the app's environment by hand"
-        )
-        return True
+    if not valid("environment variable name", name):
+        return script.refuse(item, "environment variable name", name)
     if item.kind == "only_in_staging":
-        script.env.append(f"unset {name}")
+        line = f"unset {name}"
+        script.env.append(_not_here(line, name) if shell_sensitive(name) else line)
         return True
     value = item.left
     if is_redacted(value):
-        script.env.append(f"export {name}={shlex.quote(secret_placeholder(value))}")
+        text = secret_placeholder(value)
     elif isinstance(value, str | int | float) and not isinstance(value, bool):
-        script.env.append(f"export {name}={shlex.quote(str(value))}")
+        text = str(value)
+        if "\0" in text:
+            return script.refuse(item, "environment value (it holds a NUL)", text)
     else:
         return False
+    line = f"export {name}={shell_word(text)}"
+    script.env.append(_not_here(line, name) if shell_sensitive(name) else line)
     return True
+
+
+def _not_here(line: str, name: str) -> str:
+    """The exact command as a comment (a shell word is always one printable line), to apply
+    by hand where the app's environment is defined. Not through comment(): that would fold
+    runs of spaces inside the quoted value."""
+    return f"# {line} (not run here: {name} changes how a shell runs commands)"
 
 
 def _database(script: _Script, item: Discrepancy) -> bool:
@@ -206,9 +228,8 @@ def _setting(script: _Script, item: Discrepancy) -> bool:
     name = item.keys[1]
     if len(item.keys) == 3 and item.keys[2] != "value":
         return False
-    if not _SETTING_NAME.match(name):
-        script.note(item, f"unusual setting name {name!r}; set it by hand")
-        return True
+    if not valid("PostgreSQL setting name", name):
+        return script.refuse(item, "PostgreSQL setting name", name)
     if name in READ_ONLY_SETTINGS:
         script.note(
             item,
@@ -216,29 +237,27 @@ def _setting(script: _Script, item: Discrepancy) -> bool:
             f"(initdb / CREATE DATABASE); recreate {script.R}'s to match",
         )
         return True
-    sql_name = name if "." not in name else ".".join(sql_identifier(p) for p in name.split("."))
+    sql_name = sql_setting_name(name)
     if item.kind == "only_in_staging":
-        script.sql.append(
-            comment(
-                f"{name} is at its default in {script.L}; RESET removes "
-                "an ALTER SYSTEM value only (check postgresql.conf too)",
-                "--",
-            )
+        script.sql_comment(
+            f"{name} is at its default in {script.L}; RESET removes "
+            "an ALTER SYSTEM value only (check postgresql.conf too)"
         )
-        script.sql.append(f"ALTER SYSTEM RESET {sql_name};")
+        script.statement(f"ALTER SYSTEM RESET {sql_name};")
         script.reload_conf = True
         return True
     entry = item.left if len(item.keys) == 2 else {"value": item.left}
     value = entry.get("value") if isinstance(entry, dict) else MISSING
     if is_redacted(value):
-        script.sql.append(
-            comment(
-                f"ALTER SYSTEM SET {sql_name} = {sql_literal(secret_placeholder(value))};", "--"
-            )
+        script.sql_comment(
+            f"ALTER SYSTEM SET {sql_name} = {sql_literal(secret_placeholder(value))};"
         )
         return True
     if value is MISSING or value is None:
         return False
+    if "\0" in str(value) or "\n" in str(value):
+        # PostgreSQL refuses both in ALTER SYSTEM (postgresql.auto.conf is line-based).
+        return script.refuse(item, "setting value (it holds a NUL or a newline)", value)
     unit = entry.get("unit") if isinstance(entry, dict) else None
     # pg_settings values are in the setting's base unit, which is what a unitless value means.
     amount = ""
@@ -254,24 +273,23 @@ def _setting(script: _Script, item: Discrepancy) -> bool:
     if category == "ops":
         # Logging, replication, authentication plumbing: matching prod is rarely the point
         # (and can weaken staging, e.g. password_encryption = md5), so only suggested.
-        script.sql.append(comment(f"{why}; optional (operations setting): {statement}", "--"))
+        script.sql_comment(f"{why}; optional (operations setting): {statement}")
         return True
-    script.sql.append(comment(why, "--"))
-    script.sql.append(statement)
+    script.sql_comment(why)
+    script.statement(statement)
     script.reload_conf = True
     return True
 
 
 def _extension(script: _Script, item: Discrepancy) -> bool:
     name = item.keys[1]
+    if not valid("PostgreSQL identifier", name):
+        return script.refuse(item, "PostgreSQL identifier", name)
     ident = sql_identifier(name)
     if item.kind == "only_in_staging" and len(item.keys) == 2:
-        script.sql.append(
-            comment(
-                f"extension {name} exists only in {script.R}; dropping it may "
-                f"drop dependent objects: DROP EXTENSION {ident};",
-                "--",
-            )
+        script.sql_comment(
+            f"extension {name} exists only in {script.R}; dropping it may "
+            f"drop dependent objects: DROP EXTENSION {ident};"
         )
         return True
     if item.kind == "only_in_prod" and len(item.keys) == 2:
@@ -279,24 +297,27 @@ def _extension(script: _Script, item: Discrepancy) -> bool:
         version, schema = entry.get("version"), entry.get("schema")
         statement = f"CREATE EXTENSION IF NOT EXISTS {ident}"
         if isinstance(schema, str) and schema:
+            if not valid("PostgreSQL identifier", schema):
+                return script.refuse(item, "PostgreSQL identifier", schema)
             statement += f" SCHEMA {sql_identifier(schema)}"
         if isinstance(version, str) and version:
+            if "\0" in version:
+                return script.refuse(item, "extension version (it holds a NUL)", version)
             statement += f" VERSION {sql_literal(version)}"
-        script.sql.append(statement + ";")
+        script.statement(statement + ";")
         return True
     if item.keys[2:] == ("version",) and isinstance(item.left, str):
+        if "\0" in item.left:
+            return script.refuse(item, "extension version (it holds a NUL)", item.left)
         if compare(item.left, item.right) == -1:
-            script.sql.append(
-                comment(
-                    f"extension {name}: {script.L} has the older "
-                    f"{item.left}; extensions cannot be downgraded in place "
-                    f"(drop and CREATE EXTENSION {ident} VERSION "
-                    f"{sql_literal(item.left)})",
-                    "--",
-                )
+            script.sql_comment(
+                f"extension {name}: {script.L} has the older "
+                f"{item.left}; extensions cannot be downgraded in place "
+                f"(drop and CREATE EXTENSION {ident} VERSION "
+                f"{sql_literal(item.left)})"
             )
         else:
-            script.sql.append(f"ALTER EXTENSION {ident} UPDATE TO {sql_literal(item.left)};")
+            script.statement(f"ALTER EXTENSION {ident} UPDATE TO {sql_literal(item.left)};")
         return True
     return False
 
@@ -306,14 +327,21 @@ def _files(script: _Script, item: Discrepancy) -> bool:
     if len(keys) != 3 or keys[0] != "paths" or item.kind != "changed":
         return False
     path, what = keys[1], keys[2]
-    if what == "mode" and isinstance(item.left, str) and re.fullmatch(r"[0-7]{3,4}", item.left):
+    if what in ("uid", "gid"):
+        return True  # they follow owner/group, which carry the names chown needs
+    if what not in ("mode", "owner", "group") or not isinstance(item.left, str):
+        return False
+    if not valid("absolute path", path):
+        return script.refuse(item, "absolute path", path)
+    if what == "mode":
+        if not valid("file mode", item.left):
+            return script.refuse(item, "file mode", item.left)
         script.chmod[path] = item.left
         return True
-    if what in ("owner", "group") and isinstance(item.left, str) and item.left:
-        script.chown.setdefault(path, {})[what] = item.left
-        return True
-    # uid/gid follow owner/group, which carry the names chown needs.
-    return what in ("uid", "gid")
+    if not valid("user or group name", item.left):
+        return script.refuse(item, "user or group name", item.left)
+    script.chown.setdefault(path, {})[what] = item.left
+    return True
 
 
 def _owner_spec(who: dict[str, str]) -> str:
@@ -338,14 +366,31 @@ _HANDLERS: dict[str, Callable[[_Script, Discrepancy], bool]] = {
     "database": _database,
     "files": _file_access,
 }
-_OS_INSTALL = {
-    "dpkg": ("apt-get install -y --allow-downgrades", "{name}={version}"),
-    "apk": ("apk add", "{name}={version}"),
-    "rpm": ("dnf install -y", "{name}-{version}"),
-}
 
 
 # --- assembly --------------------------------------------------------------------------------
+
+
+def _words(words: list[str]) -> str:
+    return " ".join(shell_word(w) for w in words)
+
+
+def _python_lines(script: _Script) -> list[str]:
+    python = script.result.facts.get("python")
+    lines = ["", "# Python distributions pinned to prod's versions (PYTHON= picks the interpreter)"]
+    if valid("interpreter", python):
+        default = shell_word(str(python))
+    else:
+        default = "python3"
+        if python is not None:
+            shown = comment_text(repr(python))[:120]
+            lines.append(comment(f"refused the captured interpreter {shown}: not a path"))
+    return [
+        *lines,
+        'PYTHON="${PYTHON:-}"',
+        f'if [ -z "$PYTHON" ]; then PYTHON={default}; fi',
+        '"$PYTHON" -m pip install -- ' + _words(script.python),
+    ]
 
 
 def _assemble(script: _Script) -> str:
@@ -369,48 +414,50 @@ def _assemble(script: _Script) -> str:
     ]
     body: list[str] = []
     if script.python:
-        python = script.result.facts.get("python")
-        default = shlex.quote(python) if isinstance(python, str) and python else "python3"
-        body += [
-            "",
-            "# Python distributions pinned to prod's versions",
-            f'PYTHON="${{PYTHON:-{default}}}"',
-            '"$PYTHON" -m pip install ' + " ".join(script.python),
-        ]
+        body += _python_lines(script)
     for manager, words in sorted(script.os_packages.items()):
         body += [
             "",
             f"# OS packages ({manager}) pinned to prod's versions",
-            f"{_OS_INSTALL[manager][0]} " + " ".join(words),
+            f"{_OS_INSTALL[manager][0]} -- {_words(words)}",
         ]
     if script.chown or script.chmod:
         # chown first: it may clear setuid/setgid bits that the chmod then restores.
         lines = [
-            f"chown {shlex.quote(_owner_spec(who))} -- {shlex.quote(path)}"
+            f"chown -- {shell_word(_owner_spec(who))} {shell_word(path)}"
             for path, who in sorted(script.chown.items())
         ]
         lines += [
-            f"chmod {mode} -- {shlex.quote(path)}" for path, mode in sorted(script.chmod.items())
+            f"chmod -- {mode} {shell_word(path)}" for path, mode in sorted(script.chmod.items())
         ]
         body += ["", "# File owners and modes as in prod", *lines]
+    if script.sql:
+        lines = list(script.sql)
+        if script.reload_conf:
+            lines.append(f"-c {shell_word('SELECT pg_reload_conf();')}")
+        if any(line.startswith("-c ") for line in lines):
+            # One statement per -c: ALTER SYSTEM cannot run inside a transaction block, and
+            # psql sends -c text to the server as it is (no psql variables, no backslash
+            # commands), so a captured value cannot turn into anything but SQL text.
+            body += [
+                "",
+                "# PostgreSQL, as a superuser of the staging server",
+                "sql=(",
+                *(f"    {line}" for line in lines),
+                ")",
+                'psql -X -v ON_ERROR_STOP=1 -d "${STAGING_DSN:?set STAGING_DSN to the staging '
+                'database}" "${sql[@]}"',
+            ]
+        else:
+            body += ["", "# PostgreSQL (suggestions only, nothing to run):", *lines]
     if script.env:
+        # Last, after every command: an exported PATH, LD_PRELOAD or PGSSLMODE from a
+        # snapshot must not change which program, library or server a later line reaches.
         body += [
             "",
             "# Environment as in prod: put these where the app's environment is defined",
-            "# (systemd unit, compose file, manifest); exporting here affects this shell.",
+            "# (systemd unit, compose file, manifest); exporting here affects this shell only.",
             *script.env,
-        ]
-    if script.sql:
-        statements = list(script.sql)
-        if script.reload_conf:
-            statements.append("SELECT pg_reload_conf();")
-        body += [
-            "",
-            "# PostgreSQL, as a superuser of the staging server",
-            'psql "${STAGING_DSN:?set STAGING_DSN to the staging database}" '
-            "-v ON_ERROR_STOP=1 <<'REPRO_SQL'",
-            *statements,
-            "REPRO_SQL",
         ]
     if script.notes:
         body += ["", "# Not fixed automatically (review by hand):", *script.notes]

@@ -230,8 +230,10 @@ def load_waivers(text: str, where: str) -> list[Waiver]:
     file and the 1-based entry."""
     import yaml  # only a diff with waivers needs it
 
+    from repro.limits import load_yaml
+
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text, where, WaiverFileError)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else ""

@@ -9,6 +9,7 @@ a unique constraint get a mapping proven injective before the first row is writt
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -26,6 +27,7 @@ from repro.mask.rules_file import Rules, load_rules
 from repro.mask.source import connect_source, read_schema
 from repro.mask.subset import Selection, full_copy, parse_seed, subset
 from repro.mask.verify import Leaks, VerifyResult, verify_copy
+from repro.outputfile import atomic_output, check_output
 from repro.pg.ddl import SchemaScript, schema_script
 from repro.pg.tables import DataModel, Table, build_model
 from repro.pg.target_db import (
@@ -55,6 +57,7 @@ class AnonymizeOptions:
     allow_unmasked: list[str] = field(default_factory=list)
     schemas: list[str] | None = None
     verify: bool = True
+    force: bool = False  # replace an existing --to FILE
 
 
 @dataclass
@@ -280,12 +283,14 @@ class DatabaseSink:
 
 class FileSink:
     """A SQL script for ``psql -f`` (gzip when the name ends in .gz): schema, COPY blocks,
-    constraints, sequences; written to a temporary name and renamed when complete."""
+    constraints, sequences; written by :func:`repro.outputfile.atomic_output` (whole or not
+    at all, 0600: masked, but real rows)."""
 
-    def __init__(self, path: Path, model: DataModel) -> None:
+    def __init__(self, path: Path, model: DataModel, force: bool = False) -> None:
         self.path = path
         self.model = model
-        self.partial = path.with_name(path.name + ".partial")
+        self.force = force
+        self.file: contextlib.AbstractContextManager[IO[bytes]] | None = None
         self.out: IO[bytes] | None = None
 
     def _write(self, text: str) -> None:
@@ -293,16 +298,11 @@ class FileSink:
         self.out.write(text.encode("utf-8"))
 
     def begin(self, script: SchemaScript) -> None:
-        if self.path.exists():
-            raise UsageError(f"{self.path} exists; anonymize never overwrites a dump")
-        try:
-            raw: IO[bytes]
-            if self.path.name.endswith(".gz"):
-                raw = cast(IO[bytes], gzip.open(self.partial, "wb"))  # noqa: SIM115 - closed later
-            else:
-                raw = open(self.partial, "wb")  # noqa: SIM115
-        except OSError as exc:
-            raise UsageError(f"cannot write {self.path}: {exc.strerror}") from None
+        self.file = atomic_output(self.path, force=self.force, private=True, binary=True)
+        raw: IO[bytes] = self.file.__enter__()
+        if self.path.name.endswith(".gz"):
+            # No name or time in the header (the temporary name would show): same copy, same bytes.
+            raw = cast(IO[bytes], gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0))
         self.out = raw
         self._write(
             "-- repro data anonymize: masked copy; load into an empty database with psql -f\n"
@@ -340,16 +340,21 @@ class FileSink:
                     )
         self._write("COMMIT;\nANALYZE;\n")
         self.close()
-        self.partial.rename(self.path)
+        if self.file is not None:
+            file, self.file = self.file, None
+            file.__exit__(None, None, None)  # flushed, synced, renamed into place
 
     def close(self) -> None:
-        if self.out is not None:
-            self.out.close()
-            self.out = None
+        if self.out is not None and self.path.name.endswith(".gz"):
+            self.out.close()  # the gzip trailer; the file itself closes in atomic_output
+        self.out = None
 
     def abort(self) -> None:
         self.close()
-        self.partial.unlink(missing_ok=True)
+        if self.file is not None:
+            file, self.file = self.file, None
+            aborted = RuntimeError("anonymize aborted")
+            file.__exit__(RuntimeError, aborted, None)  # removes the temporary file
 
 
 # ------------------------------------------------------------------------------- the copy
@@ -362,6 +367,10 @@ def _pass_through(chunks: Iterator[bytes], counts: Counts) -> Iterator[bytes]:
         yield chunk
 
 
+def _target_file(target: str) -> Path:
+    return Path(target.removeprefix("file:")).expanduser()
+
+
 def anonymize(
     options: AnonymizeOptions,
     redactor: Redactor,
@@ -370,6 +379,8 @@ def anonymize(
 ) -> AnonymizeReport:
     progress = progress or QuietProgress()
     started = time.perf_counter()
+    if is_file_target(options.target):  # before the work, not after it
+        check_output(_target_file(options.target), force=options.force)
     rules = load_rules(options.rules)
     key = rules.key()
     report = AnonymizeReport(source="source", target=options.target)
@@ -416,7 +427,7 @@ def _copy_all(
     sink: Sink
     conn = None
     if is_file_target(options.target):
-        sink = FileSink(Path(options.target.removeprefix("file:")).expanduser(), model)
+        sink = FileSink(_target_file(options.target), model, force=options.force)
     else:
         conn = connect_target(options.target, redactor)
         sink = DatabaseSink(conn, model)

@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 
 from repro.errors import UsageError
+from repro.inputfile import read_bytes, read_text
+from repro.limits import load_yaml
 from repro.mask.transforms import parse_spec
 from repro.text import one_line
 
@@ -54,12 +56,7 @@ class Rules:
         path = Path(where).expanduser()
         if not path.is_absolute() and self.base_dir is not None:
             path = self.base_dir / path
-        try:
-            data = path.read_bytes().strip()
-        except OSError as exc:
-            raise UsageError(
-                f"cannot read the anonymization key file {path}: {exc.strerror or exc}"
-            ) from None
+        data = read_bytes(path, UsageError, label=f"the anonymization key file {path}").strip()
         if not data:
             raise UsageError(f"the anonymization key file {path} is empty")
         return data
@@ -72,12 +69,7 @@ def _fail(origin: str, message: str) -> UsageError:
 def load_rules(path: str | Path) -> Rules:
     """Read and validate a rules file; UsageError (one line) for anything wrong with it."""
     file = Path(path).expanduser()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"rules file {file} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read rules file {file}: {exc}") from None
+    text = read_text(file, UsageError, label=f"rules file {file}")
     rules = parse_rules(text, str(file))
     rules.base_dir = file.parent
     return rules
@@ -86,7 +78,7 @@ def load_rules(path: str | Path) -> Rules:
 def parse_rules(text: str, origin: str = "rules") -> Rules:
     """:func:`load_rules` on text; ``origin`` names it in messages."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, origin, UsageError)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

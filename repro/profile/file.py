@@ -20,6 +20,7 @@ import yaml
 from repro.errors import ProfileError
 from repro.fields import expect, string_list, unknown_keys
 from repro.inputfile import read_text
+from repro.limits import load_yaml
 from repro.profile.facets import FacetCatalog, parse_facets, validate_options
 from repro.profile.sandbox import SandboxSpec, parse_sandbox
 from repro.targets.registry import validate_target_options
@@ -209,7 +210,7 @@ def load_profile_file(path: Path, catalog: FacetCatalog) -> Profile:
     where = str(path)
     text = read_text(path, ProfileError, noun="profile file")
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text, where, ProfileError)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "invalid YAML"

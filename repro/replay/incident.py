@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +37,8 @@ from yaml.representer import SafeRepresenter
 
 from repro.errors import IncidentError
 from repro.inputfile import read_text
+from repro.limits import load_yaml
+from repro.outputfile import write_output
 from repro.redaction import scrub_shapes
 
 SCHEMA_NAME = "repro.incident"
@@ -212,7 +212,7 @@ class Incident:
     @classmethod
     def from_yaml(cls, text: str, where: str = "incident") -> Incident:
         try:
-            raw = yaml.load(text, Loader=_Loader)
+            raw = load_yaml(text, where, IncidentError)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
@@ -270,9 +270,6 @@ if hasattr(yaml, "CSafeDumper"):
     _FastDumper: type[yaml.SafeDumper] | type[yaml.CSafeDumper] = _CDumper
 else:  # pragma: no cover - PyYAML without libyaml
     _FastDumper = _Dumper
-_Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
-    yaml, "CSafeLoader", yaml.SafeLoader
-)
 
 
 def encode_query(pairs: list[QueryPair]) -> str:
@@ -540,30 +537,16 @@ def _free_text_scrubbed(incident: Incident) -> Incident:
     return replace(incident, signature=replace(incident.signature, exceptions=exceptions))
 
 
-def write_incident(incident: Incident, path_or_dash: str | Path) -> None:
-    """``-`` writes to stdout; a file is written atomically (never half an incident)."""
+def write_incident(incident: Incident, path_or_dash: str | Path, *, force: bool = False) -> None:
+    """``-`` writes to stdout; a file by :mod:`repro.outputfile`'s rules: whole or not at all,
+    0600 (a production request: URLs, bodies, client addresses), replaced only with
+    ``force``."""
     text = _free_text_scrubbed(incident).to_yaml()
     if str(path_or_dash) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    path = Path(path_or_dash)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".incident-", suffix=".yaml", dir=path.parent)
-    except OSError as exc:
-        raise IncidentError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise IncidentError(f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_output(Path(path_or_dash), text, force=force, private=True)
 
 
 def lost_label(lost: Lost) -> str:

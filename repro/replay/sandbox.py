@@ -3,6 +3,13 @@
 environment, config files and uid (:mod:`repro.replay.sandbox_env`), and repro's Sentry sink
 that the app reports to.
 
+Closed by default: the network is ``internal`` (no route out: a replayed request must never
+reach a real third party or production), so the only services the app reaches are the ones on
+that network — the database, later the third-party stubs — and repro's Sentry sink, which
+listens on the network's gateway address only and accepts only its own random DSN key. Ports
+are published on 127.0.0.1 only, whatever the engine's default bind address, and the health
+check follows no redirect.
+
 Everything is labelled ``repro.managed=true`` plus ``repro.sandbox.id=<id>`` and removed when
 the ``with`` block ends: normally, on an error and on Ctrl-C (KeyboardInterrupt unwinds through
 here). What a killed process leaves, ``repro sandbox prune`` finds by label.
@@ -59,7 +66,7 @@ class Sandbox:
     sink: SentrySink
     database: SandboxDatabase
     app: Any  # docker Container
-    host: str  # where the app's port is published (127.0.0.1)
+    host: str  # where this process reaches the app: its sandbox address, or 127.0.0.1
     port: int
     facts: SandboxFacts
     stages: list[Stage]
@@ -153,6 +160,7 @@ class _Builder:
         self.app_spec, self.client = app_spec, client
         self.files = file_archive(self.snapshot, app_spec, inputs.base_dir)
         self.id = uuid.uuid4().hex[:10]
+        self.closed = True  # an internal network (decided when the network is made)
         self.labels = {MANAGED_LABEL: "true", SANDBOX_LABEL: self.id}
         self.stages: list[Stage] = []
         self.facts = SandboxFacts(
@@ -164,14 +172,17 @@ class _Builder:
     def build(self, stack: ExitStack) -> Sandbox:
         done = _timed(self.stages, "network")
         network, sink, sink_host, extra_hosts = self._network_and_sink(stack)
+        self.closed = extra_hosts is None
         done()
         database = self._database(stack, network.name)
         done = _timed(self.stages, "app", self.app_spec.image)
-        app, port = self._app(stack, network.name, database, sink.dsn_for(sink_host), extra_hosts)
+        app, host, port = self._app(
+            stack, network.name, database, sink.dsn_for(sink_host), extra_hosts
+        )
         done()
         sandbox = Sandbox(
-            self.id, self.client, network, sink, database, app, "127.0.0.1", port,
-            self.facts, self.stages,
+            self.id, self.client, network, sink, database, app, host, port, self.facts,
+            self.stages,
         )  # fmt: skip
         done = _timed(self.stages, "health", self.app_spec.health or f"TCP {self.app_spec.port}")
         _wait_ready(sandbox, self.app_spec.health, self.app_spec.ready_timeout_s)
@@ -185,14 +196,27 @@ class _Builder:
         # engine made the object but before the call returned it.
         name = f"repro-sandbox-{self.id}"
         stack.callback(_remove_network, self.client, name)
-        network = self.client.networks.create(name, driver="bridge", labels=self.labels)
+        network = self.client.networks.create(
+            name, driver="bridge", internal=True, labels=self.labels
+        )
+        network.reload()
         gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
         try:
-            # Bound on the network's gateway only: reachable from the sandbox, not elsewhere.
+            # Bound on the network's gateway only: reachable from the sandbox (the host's own
+            # address on the bridge is not routed through, so "internal" does not cut it
+            # off), and from nowhere else.
             return network, stack.enter_context(SentrySink(host=gateway)), gateway, None
         except OSError:
             # The engine runs in a VM (Docker Desktop): the gateway is not an address of this
-            # machine. Listen everywhere; the app reaches this host by Docker's host-gateway.
+            # machine, and an internal network cannot reach this host. The sandbox then needs
+            # a network with a route out to the sink: said in the report, never silently.
+            _remove_network(self.client, name)
+            network = self.client.networks.create(name, driver="bridge", labels=self.labels)
+            self.facts.warnings.append(
+                "the sandbox network is not closed: this Docker engine runs in a VM, so the "
+                "app reaches repro's Sentry sink through the host and could reach other "
+                "outside addresses too"
+            )
             sink = stack.enter_context(SentrySink(host="0.0.0.0"))
             return network, sink, "host.docker.internal", {"host.docker.internal": "host-gateway"}
 
@@ -208,6 +232,7 @@ class _Builder:
                     seed=options.seed,
                     labels=self.labels,
                     network=network,
+                    closed=self.closed,
                     progress=self.progress,
                     app_role=inputs.app_role,
                     data_dump=inputs.data_dump,
@@ -244,7 +269,9 @@ class _Builder:
         database: SandboxDatabase,
         sentry_dsn: str,
         extra_hosts: dict[str, str] | None,
-    ) -> tuple[Any, int]:
+    ) -> tuple[Any, str, int]:
+        """The app container and where this process reaches it: its address on the internal
+        network (nothing published), or 127.0.0.1 and a published port (an engine in a VM)."""
         spec = self.app_spec
         assert database.network_dsn is not None
         env, self.facts.env = app_env(
@@ -268,7 +295,7 @@ class _Builder:
             environment=env,
             labels={**self.labels, "repro.sandbox.role": "app"},
             network=network,
-            ports={f"{spec.port}/tcp": ("127.0.0.1", None)},
+            ports={} if self.closed else {f"{spec.port}/tcp": ("127.0.0.1", None)},
             extra_hosts=extra_hosts,
             detach=True,
         )
@@ -276,10 +303,17 @@ class _Builder:
             raise SandboxError("could not copy the config files into the app container")
         app.start()
         app.reload()
+        if self.closed:
+            address = (app.attrs["NetworkSettings"]["Networks"].get(network) or {}).get(
+                "IPAddress"
+            )
+            if not address:
+                raise SandboxError(f"the app has no address on the sandbox network {network}")
+            return app, str(address), spec.port
         bindings = (app.attrs["NetworkSettings"]["Ports"] or {}).get(f"{spec.port}/tcp") or []
         if not bindings:
             raise SandboxError(f"the app's port {spec.port} was not published")
-        return app, int(bindings[0]["HostPort"])
+        return app, "127.0.0.1", int(bindings[0]["HostPort"])
 
 
 def _wait_ready(sandbox: Sandbox, health: str | None, timeout_s: int) -> None:
@@ -288,19 +322,23 @@ def _wait_ready(sandbox: Sandbox, health: str | None, timeout_s: int) -> None:
     deadline = time.monotonic() + timeout_s
     url = f"http://{sandbox.host}:{sandbox.port}{health or '/'}"
     last = "no answer yet"
+    opener = urllib.request.build_opener(_NoRedirects())
     while True:
         state = sandbox.app_state()
         if state is not None:
             raise SandboxError(f"the app {state} before it was ready", log_tail=sandbox.log_tail())
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with opener.open(url, timeout=2) as response:
                 if 200 <= response.status < 300 or health is None:
                     return
                 last = f"HTTP {response.status}"
         except urllib.error.HTTPError as exc:
             if health is None:
-                return  # any HTTP answer: the app is listening
-            last = f"HTTP {exc.code}"
+                return  # any HTTP answer (a redirect too): the app is listening
+            location = exc.headers.get("Location") if exc.headers else None
+            last = f"HTTP {exc.code}" + (
+                f" redirecting to {location!r} (not followed)" if location else ""
+            )
         except (urllib.error.URLError, OSError) as exc:
             last = type(getattr(exc, "reason", exc)).__name__
         if time.monotonic() >= deadline:
@@ -309,6 +347,14 @@ def _wait_ready(sandbox: Sandbox, health: str | None, timeout_s: int) -> None:
                 log_tail=sandbox.log_tail(),
             )
         time.sleep(POLL_SECONDS)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, never followed: the health URL is the sandbox's, and a
+    Location could name any host (production's, a third party's)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 def _remove_container(client: Any, name: str) -> None:

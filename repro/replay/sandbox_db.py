@@ -26,6 +26,7 @@ from repro.progress import Progress
 from repro.redaction import Redactor
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_dump import load_dump
+from repro.shellsafe import comment_text, valid
 from repro.snapshot.file import Snapshot
 from repro.synth.generate import LoadOptions, Report, database_of, generate
 from repro.synth.plan import Options
@@ -71,7 +72,19 @@ NOT_APPLIED = frozenset(
         "hot_standby",
     }
 )
-USER, PASSWORD, DBNAME = "repro", "repro-sandbox", "sandbox"
+USER, DBNAME = "repro", "sandbox"
+# Published for repro's own connections only: never on the engine's default address (0.0.0.0 on
+# a stock engine), whatever that is.
+PUBLISH_ADDRESS = "127.0.0.1"
+
+
+def database_url(user: str, password: str, host: str, port: int, dbname: str) -> str:
+    """A libpq URL with every part percent-encoded: a captured database name such as
+    ``shop?host=elsewhere`` stays a name and cannot add connection parameters."""
+    return (
+        f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
+        f"{quote(dbname, safe='')}"
+    )
 
 
 def role_statements(database: Mapping[str, Any], role: str, password: str) -> list[str]:
@@ -177,10 +190,14 @@ def server_settings(database: Mapping[str, Any]) -> tuple[dict[str, str], list[s
         if not isinstance(entry, Mapping) or entry.get("source") in (None, "default", "override"):
             continue
         value = entry.get("value")
-        if name in NOT_APPLIED or name.startswith(("lc_", "ssl_")):
+        if not valid("PostgreSQL setting name", name):
+            skipped.append(f"{comment_text(repr(name))[:80]} (not a setting name)")
+        elif name in NOT_APPLIED or name.startswith(("lc_", "ssl_")):
             skipped.append(f"{name} (machine or cluster setting)")
         elif not isinstance(value, str) or value.startswith("hmac-sha256:"):
             skipped.append(f"{name} (a secret: only its fingerprint was captured)")
+        elif "\0" in value or "\n" in value:
+            skipped.append(f"{name} (its value holds a NUL or a newline)")
         else:
             applied[name] = value
     return applied, skipped
@@ -218,10 +235,27 @@ def _fast_ready(base: type[Any]) -> type[Any]:
     server is up. (testcontainers' own wait execs psql once a second: ~1.5 s slower.)"""
 
     class FastReadyPostgres(base):  # type: ignore[misc]
+        inside: str | None = None  # reached at its address on this network, not a port
+
+        def get_connection_url(self, host: str | None = None, driver: object = None) -> str:
+            # testcontainers pastes the database name into the URL as it is.
+            if self.inside is not None:
+                wrapped = self.get_wrapped_container()
+                wrapped.reload()
+                address = wrapped.attrs["NetworkSettings"]["Networks"][self.inside]["IPAddress"]
+                return database_url(self.username, self.password, address, 5432, self.dbname)
+            return database_url(
+                self.username,
+                self.password,
+                host or self.get_container_host_ip(),
+                int(self.get_exposed_port(self.port)),
+                self.dbname,
+            )
+
         def _connect(self) -> None:
             import psycopg
 
-            url = self.get_connection_url(driver=None)
+            url = self.get_connection_url()
             deadline = time.monotonic() + READY_TIMEOUT_S
             while True:
                 try:
@@ -284,6 +318,7 @@ def sandbox_database(
     labels: Mapping[str, str] | None = None,
     network: str | None = None,
     alias: str = "db",
+    closed: bool = False,
     progress: Progress | None = None,
     app_role: str | None = None,
     data_dump: Path | None = None,
@@ -291,7 +326,9 @@ def sandbox_database(
     """A running sandbox database with production-shaped data (at most about ``rows``
     rows in all, scaled down evenly from production's counts; 0: schema only), or the masked
     copy in ``data_dump`` (``repro data anonymize --to FILE.sql``). With ``network``, it also
-    joins that Docker network as ``alias``."""
+    joins that Docker network as ``alias``; ``closed``: only that (internal) network, no port
+    published at all, reached at its address there (a local engine). Otherwise the port is
+    published on 127.0.0.1 only."""
     database = database_of(snapshot)
     major = _major(database)
     image = image_template.format(major=major)
@@ -310,10 +347,21 @@ def sandbox_database(
         raise ReproError(f"sandbox dependencies missing: {exc}") from None
     name = f"repro-sandbox-db-{uuid.uuid4().hex[:10]}"
     # Production's database name: an app may name it (search paths, logs, a hard-coded DSN).
-    dbname = str((database.get("database") or {}).get("name") or DBNAME)
+    captured = (database.get("database") or {}).get("name")
+    dbname = str(captured) if valid("PostgreSQL identifier", captured) else DBNAME
+    # A password of its own: nothing else on this machine can guess its way into a sandbox.
+    password = secrets.token_urlsafe(24)
     container = _fast_ready(PostgresContainer)(
-        image, username=USER, password=PASSWORD, dbname=dbname, driver=None
+        image, username=USER, password=password, dbname=dbname, driver=None
     )
+    if closed and network is not None:
+        # Born on the internal network: never a moment with a route out, nothing published.
+        container.with_network(_Named(network))
+        container.with_network_aliases(alias)
+        container.ports = {}
+        container.inside = network
+    else:
+        container.ports[str(container.port)] = (PUBLISH_ADDRESS, None)
     container.with_name(name)
     container.with_kwargs(
         labels={**(labels or {}), MANAGED_LABEL: "true", "repro.sandbox.role": "database"}
@@ -345,10 +393,11 @@ def sandbox_database(
         sandbox = SandboxDatabase(dsn, major, image, name, settings, skipped)
         sandbox.start_seconds = time.perf_counter() - started
         if network is not None:
-            docker.from_env().networks.get(network).connect(
-                container.get_wrapped_container().id, aliases=[alias]
-            )
-            sandbox.network_dsn = f"postgresql://{USER}:{PASSWORD}@{alias}:5432/{dbname}"
+            if not closed:
+                docker.from_env().networks.get(network).connect(
+                    container.get_wrapped_container().id, aliases=[alias]
+                )
+            sandbox.network_dsn = database_url(USER, password, alias, 5432, dbname)
         loading = time.perf_counter()
         if data_dump is not None:
             load_dump(container.get_wrapped_container(), data_dump, USER, dbname)
@@ -363,20 +412,27 @@ def sandbox_database(
                 progress,
             )
         if app_role:
-            password = secrets.token_hex(16)
-            statements = role_statements(database, app_role, password)
+            role_password = secrets.token_hex(16)
+            statements = role_statements(database, app_role, role_password)
             if statements:
                 with connect_target(dsn, redactor, what="the sandbox database") as conn:
                     execute_script(conn, [Statement(sql, "role", app_role) for sql in statements])
                 sandbox.app_role = app_role
                 if sandbox.network_dsn is not None:
-                    sandbox.network_dsn = (
-                        f"postgresql://{quote(app_role, safe='')}:{password}@{alias}:5432/{dbname}"
+                    sandbox.network_dsn = database_url(
+                        app_role, role_password, alias, 5432, dbname
                     )
         sandbox.load_seconds = time.perf_counter() - loading
         yield sandbox
     finally:
         _remove(container, name)
+
+
+@dataclass(frozen=True)
+class _Named:
+    """What testcontainers needs of a network it did not create: its name."""
+
+    name: str
 
 
 def _remove(container: Any, name: str) -> None:

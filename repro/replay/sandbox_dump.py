@@ -32,20 +32,36 @@ def check_dump(path: str) -> Path:
     return file
 
 
+def conninfo(**params: str) -> str:
+    """A libpq keyword/value connection string, every value single-quoted (libpq's rules:
+    backslash escapes a quote or a backslash)."""
+    return " ".join(
+        f"{key}='" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        for key, value in params.items()
+    )
+
+
 def load_dump(container: Any, dump: Path, user: str, dbname: str) -> float:
     """Copy ``dump`` into the running database container and run it with psql; returns the
     seconds it took. Raises ReproError with psql's first error line."""
     started = time.perf_counter()
+    # A fixed name inside the container: the user's file name never reaches a command line.
+    inside = f"{DUMP_DIR}/dump.sql.gz" if dump.name.endswith(".gz") else f"{DUMP_DIR}/dump.sql"
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        tar.add(str(dump), arcname=dump.name)
-    container.exec_run(["mkdir", "-p", DUMP_DIR])
+        tar.add(str(dump), arcname=inside.rsplit("/", 1)[1])
+    container.exec_run(["mkdir", "-p", "--", DUMP_DIR])
     if not container.put_archive(DUMP_DIR, buffer.getvalue()):
         raise ReproError(f"could not copy {dump.name} into the sandbox database")
-    inside = f"{DUMP_DIR}/{dump.name}"
-    psql = f"psql -X -q -v ON_ERROR_STOP=1 -U {user} -d {dbname}"
-    reader = f"gunzip -c {inside}" if dump.name.endswith(".gz") else f"cat {inside}"
-    result = container.exec_run(["sh", "-c", f"{reader} | {psql} && rm -f {inside}"])
+    # Values arrive as "$1".. (never pasted into the script); the database name (from the
+    # snapshot) goes inside a conninfo string, so "x host=elsewhere" stays one name.
+    reader = "gunzip -c --" if inside.endswith(".gz") else "cat --"
+    script = (
+        f'{reader} "$1" | psql -X -q -v ON_ERROR_STOP=1 -d "$2" && rm -f -- "$1"'
+    )
+    result = container.exec_run(
+        ["sh", "-c", script, "sh", inside, conninfo(dbname=dbname, user=user)]
+    )
     if result.exit_code != 0:
         output = result.output.decode("utf-8", "replace") if result.output else ""
         errors = [line for line in output.splitlines() if "ERROR" in line or "FATAL" in line]

@@ -12,18 +12,25 @@ compared frame by frame. Only what an SDK sends to ingest is understood:
   possibly base64 of zlib (the raven-era encoding).
 
 Bodies may be gzip, deflate (zlib or raw) or, when the ``brotli`` module is importable, br
-encoded. Anything that cannot be understood gets a 400 and is logged; the server thread never
-dies of a bad request, because a misbehaving app must not cost us the evidence of a later one.
+encoded; they are decompressed in bounded steps, so a small compressed body cannot expand past
+:data:`MAX_BODY_BYTES` in memory (a 1 MB gzip bomb stops at the limit, not at 1 GB).
+Anything that cannot be understood gets a 400 and is logged; the server thread never dies of a
+bad request, because a misbehaving app must not cost us the evidence of a later one.
+
+Only the sink's own DSN is accepted: each sink has a random public key, and a request without
+it (``X-Sentry-Auth``, ``Authorization`` or the ``sentry_key`` query parameter, as the SDKs
+send it) or for another project gets a 401 before its body is read.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import gzip
+import hmac
 import importlib
 import json
 import logging
+import secrets
 import threading
 import uuid
 import zlib
@@ -31,7 +38,9 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from repro.limits import MAX_DEPTH, too_deep
 from repro.replay.incident import ExceptionInfo, Frame, Signature
 from repro.replay.tracebacks import (
     SENTRY_MESSAGE_TYPE,
@@ -46,6 +55,8 @@ log = logging.getLogger(__name__)
 
 # Generous: an event with local variables and breadcrumbs is tens of KiB; nothing sane is 20 MiB.
 MAX_BODY_BYTES = 20 * 1024 * 1024
+INFLATE_STEP = 256 * 1024  # output produced per decompression step, checked after each
+PROJECT_ID = "1"
 EventPredicate = Callable[[dict[str, Any]], bool]
 
 
@@ -60,8 +71,9 @@ class SentrySink:
     bind 127.0.0.1. The port is ephemeral: read it from :attr:`port` or use :meth:`dsn_for`.
     """
 
-    def __init__(self, host: str = "0.0.0.0", port: int = 0) -> None:
+    def __init__(self, host: str = "0.0.0.0", port: int = 0, key: str | None = None) -> None:
         self._host = host
+        self.key = key or secrets.token_hex(16)  # the DSN's public key: only it is accepted
         self._requested_port = port
         self._events: list[dict[str, Any]] = []
         self._cond = threading.Condition()
@@ -114,7 +126,7 @@ class SentrySink:
 
     def dsn_for(self, host: str) -> str:
         """The DSN an app should use to reach this sink as ``host`` (an IP or a DNS name)."""
-        return f"http://repro@{host}:{self.port}/1"
+        return f"http://{self.key}@{host}:{self.port}/{PROJECT_ID}"
 
     # -- events ------------------------------------------------------------------------------
 
@@ -179,6 +191,10 @@ class _Handler(BaseHTTPRequestHandler):
         if kind is None:
             self._reply(404, {"detail": "unknown endpoint"})
             return
+        if not self._authorized():
+            log.info("sentry sink: refused %s: not this sink's DSN key", self.path)
+            self._reply(401, {"detail": "unknown DSN key"})
+            return
         try:
             body = _decode_body(self._read_body(), self.headers.get("Content-Encoding"))
             events = parse_envelope(body) if kind == "envelope" else [parse_store(body)]
@@ -189,6 +205,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.sink._add(events)
         event_id = next((e.get("event_id") for e in events if e.get("event_id")), None)
         self._reply(200, {"id": event_id or uuid.uuid4().hex})
+
+    def _authorized(self) -> bool:
+        """The request carries this sink's public key, for this sink's project."""
+        parts = [p for p in urlsplit(self.path).path.split("/") if p]
+        if parts[1:2] != [PROJECT_ID]:
+            return False
+        offered = [
+            *_auth_keys(self.headers.get("X-Sentry-Auth")),
+            *_auth_keys(self.headers.get("Authorization")),
+            *parse_qs(urlsplit(self.path).query).get("sentry_key", []),
+        ]
+        expected = self.server.sink.key.encode()
+        return any(hmac.compare_digest(key.encode(), expected) for key in offered)
 
     def do_GET(self) -> None:
         self._reply(404, {"detail": "this is a Sentry ingest sink: POST events here"})
@@ -245,24 +274,80 @@ def _endpoint(path: str) -> str | None:
     return None
 
 
+def _auth_keys(header: str | None) -> list[str]:
+    """``sentry_key`` values of a ``Sentry sentry_key=..., sentry_version=7`` header."""
+    if not header:
+        return []
+    text = header.strip()
+    if text.lower().startswith("sentry "):
+        text = text[len("sentry ") :]
+    keys = []
+    for part in text.split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "sentry_key":
+            keys.append(value.strip())
+    return keys
+
+
+def _inflate(body: bytes, wbits: int) -> bytes:
+    """zlib/gzip/raw deflate, in steps of :data:`INFLATE_STEP` output bytes, refused as soon
+    as the output passes :data:`MAX_BODY_BYTES`; gzip members may follow one another."""
+    out = bytearray()
+    data = body
+    while True:
+        inflater = zlib.decompressobj(wbits)
+        while True:
+            out += inflater.decompress(data, INFLATE_STEP)
+            if len(out) > MAX_BODY_BYTES:
+                raise BadRequest("decompressed body too large")
+            data = inflater.unconsumed_tail
+            if inflater.eof or not data:
+                break
+        if not inflater.eof:
+            raise BadRequest("compressed body is truncated")
+        data = inflater.unused_data
+        if wbits != 16 + zlib.MAX_WBITS or not data.strip(b"\x00"):
+            return bytes(out)
+
+
+def _unbrotli(body: bytes) -> bytes:
+    try:
+        brotli = importlib.import_module("brotli")
+    except ImportError as exc:
+        raise BadRequest("br encoding needs the brotli module") from exc
+    decompressor = brotli.Decompressor()
+    out = bytearray()
+    data = body
+    while True:
+        try:
+            # brotli >= 1.1 bounds each step's output; older ones cannot be bounded: refused.
+            chunk = decompressor.process(data, output_buffer_limit=INFLATE_STEP)
+        except TypeError as exc:
+            raise BadRequest("br encoding needs brotli >= 1.1 (bounded decompression)") from exc
+        data = b""
+        out += chunk
+        if len(out) > MAX_BODY_BYTES:
+            raise BadRequest("decompressed body too large")
+        if decompressor.is_finished():
+            return bytes(out)
+        if not chunk:
+            raise BadRequest("compressed body is truncated")
+
+
 def _decode_body(body: bytes, encoding: str | None) -> bytes:
     name = (encoding or "identity").strip().lower()
     try:
         if name in ("", "identity"):
             return body
         if name in ("gzip", "x-gzip"):
-            return _bounded(gzip.decompress(body))
+            return _inflate(body, 16 + zlib.MAX_WBITS)
         if name == "deflate":
             try:
-                return _bounded(zlib.decompress(body))
+                return _inflate(body, zlib.MAX_WBITS)
             except zlib.error:  # some clients send raw deflate without the zlib header
-                return _bounded(zlib.decompress(body, -zlib.MAX_WBITS))
+                return _inflate(body, -zlib.MAX_WBITS)
         if name == "br":
-            try:
-                brotli = importlib.import_module("brotli")
-            except ImportError as exc:
-                raise BadRequest("br encoding needs the brotli module") from exc
-            return _bounded(brotli.decompress(body))
+            return _unbrotli(body)
     except (OSError, EOFError, zlib.error) as exc:
         raise BadRequest(f"cannot decode {name} body: {exc}") from exc
     except BadRequest:
@@ -283,6 +368,10 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
         value = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"{what} is not JSON") from exc
+    except RecursionError:
+        raise BadRequest(f"{what} is nested deeper than {MAX_DEPTH} levels") from None
+    if too_deep(value):
+        raise BadRequest(f"{what} is nested deeper than {MAX_DEPTH} levels")
     if not isinstance(value, dict):
         raise BadRequest(f"{what} is not a JSON object")
     return value
@@ -327,7 +416,7 @@ def parse_store(body: bytes) -> dict[str, Any]:
         return _json_object(body, "store body")
     try:
         raw = base64.b64decode(body.strip(), validate=True)
-        return _json_object(_bounded(zlib.decompress(raw)), "store body")
+        return _json_object(_inflate(raw, zlib.MAX_WBITS), "store body")
     except (binascii.Error, zlib.error) as exc:
         raise BadRequest("store body is neither JSON nor base64+zlib JSON") from exc
 

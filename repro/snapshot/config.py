@@ -36,11 +36,13 @@ import posixpath
 import re
 import tomllib
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 import yaml
 
 from repro.errors import CaptureError
+from repro.limits import MAX_DEPTH, load_json, load_yaml_all, too_deep
 from repro.profile.facets import Option
 from repro.redaction import Redactor
 from repro.snapshot.base import CaptureContext
@@ -49,6 +51,8 @@ from repro.snapshot.files import is_glob
 from repro.targets.base import Target, read_file, run_shell
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
+# An app's config has hundreds of keys; a file with more is data, or an alias bomb.
+MAX_CONFIG_KEYS = 10_000
 
 # Globs are expanded on the target (IFS = newline, so spaces in names survive); each pattern's
 # matches come back as "index NUL path NUL". A glob matching nothing stays literal and the
@@ -128,7 +132,7 @@ def _env_value(text: str, pos: int, line_no: int) -> tuple[str, int]:
 
 def parse_yaml(text: str) -> Any:
     try:
-        docs = list(yaml.safe_load_all(text))
+        docs = load_yaml_all(text, "YAML", ParseError)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "invalid YAML"
@@ -140,7 +144,7 @@ def parse_yaml(text: str) -> Any:
 
 def parse_json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return load_json(text, "JSON", ParseError)
     except json.JSONDecodeError as exc:
         raise ParseError(f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
 
@@ -317,8 +321,18 @@ def parse_config(path: str, raw: bytes) -> tuple[str, dict[str, Any]]:
     fmt = detect_format(path, text)
     if fmt is None:
         raise ParseError("unrecognized format (use a .env/.yaml/.json/.toml/.ini name)")
-    tree = PARSERS[fmt](text)
-    return fmt, dict(flatten(tree)) if tree not in (None, {}, []) else {}
+    try:
+        tree = PARSERS[fmt](text)
+    except RecursionError:  # TOML arrays nested thousands deep
+        raise ParseError(f"nested deeper than {MAX_DEPTH} levels") from None
+    if too_deep(tree):
+        raise ParseError(f"nested deeper than {MAX_DEPTH} levels")
+    if tree in (None, {}, []):
+        return fmt, {}
+    keys = dict(islice(flatten(tree), MAX_CONFIG_KEYS + 1))
+    if len(keys) > MAX_CONFIG_KEYS:
+        raise ParseError(f"more than {MAX_CONFIG_KEYS:,} keys once flattened")
+    return fmt, keys
 
 
 # --- the facet -------------------------------------------------------------------------------

@@ -7,8 +7,6 @@ capturing an unchanged environment twice gives the same file apart from times an
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +14,8 @@ from typing import Any, Literal
 from repro import __version__
 from repro.errors import SnapshotFormatError
 from repro.inputfile import read_text
+from repro.limits import load_json
+from repro.outputfile import write_output
 
 SCHEMA_NAME = "repro.snapshot"
 SCHEMA_MAJOR = 1
@@ -55,12 +55,15 @@ class FacetResult:
         if not isinstance(data, dict):
             raise SnapshotFormatError(f"{where}: facet data is not an object")
         problems = raw.get("problems", [])
+        message = raw.get("message")
+        duration = raw.get("duration_ms")
         return cls(
             status=status,
             data=data,
-            message=raw.get("message"),
+            message=message if isinstance(message, str) else None,
             problems=[str(p) for p in problems] if isinstance(problems, list) else [],
-            duration_ms=int(raw.get("duration_ms", 0) or 0),
+            # Informational only: anything but a count of milliseconds reads as 0.
+            duration_ms=duration if type(duration) is int and duration >= 0 else 0,
         )
 
 
@@ -140,27 +143,18 @@ def load_snapshot(path: str | Path) -> Snapshot:
     path = Path(path)
     text = read_text(path, SnapshotFormatError, noun="snapshot file")
     try:
-        raw = json.loads(text)
+        raw = load_json(text, str(path), SnapshotFormatError)
     except json.JSONDecodeError as exc:
         raise SnapshotFormatError(
             f"{path}: corrupt snapshot (invalid JSON at line {exc.lineno} column {exc.colno})"
         ) from None
+    del text  # a large snapshot's text is as big as the file: not kept while the diff runs
     snapshot = Snapshot.from_json(raw, str(path))
     snapshot.source = str(path)
     return snapshot
 
 
-def write_snapshot(snapshot: Snapshot, path: str | Path) -> Path:
-    """Write atomically: a crash never leaves half a snapshot behind."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(snapshot.dumps())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+def write_snapshot(snapshot: Snapshot, path: str | Path, *, force: bool = False) -> Path:
+    """Write by :mod:`repro.outputfile`'s rules: whole or not at all, an existing file only
+    with ``force``, the mode the umask allows (fingerprints, never secrets)."""
+    return write_output(Path(path), snapshot.dumps(), force=force)

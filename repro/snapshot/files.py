@@ -62,7 +62,7 @@ export LC_ALL=C
 user=$1 hash=$2 max=$3
 shift 3
 FMT='%f %u %g %s %U %G'
-ida() { if [ -n "$user" ]; then id "$1" "$user" 2>&1; else id "$1" 2>&1; fi; }
+ida() { if [ -n "$user" ]; then id "$1" -- "$user" 2>&1; else id "$1" 2>&1; fi; }
 if [ -n "$user" ]; then u=$user; else u=$(id -un 2>&1); fi
 printf 'U\0%s\0%s\0%s\0%s\0%s\0' "$u" "$(ida -u)" "$(ida -g)" "$(ida -G)" "$(ida -Gn)"
 one() {

@@ -87,7 +87,7 @@ s tz
 if [ -L /etc/localtime ]; then echo "link $(readlink /etc/localtime)"
 elif [ -e /etc/localtime ]; then echo "file"; fi
 [ -r /etc/timezone ] && echo "etc $(head -n 1 /etc/timezone)"
-s id; if [ -n "$u" ]; then id "$u" 2>&1; else id 2>&1; fi
+s id; if [ -n "$u" ]; then id -- "$u" 2>&1; else id 2>&1; fi
 """
 
 _UNLIMITED_V1 = 1 << 62  # v1 says "no limit" with a huge page-aligned number (2^63 - 4096)

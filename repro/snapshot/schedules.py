@@ -71,6 +71,8 @@ TIMER_KEYS = (
 
 # Records of NUL-separated fields: F kind path content | E kind path error |
 # N kind path executable | S rc systemctl-output. Paths are relative to the root ($r).
+# systemd.unit(5): name characters, an optional @instance, a type suffix.
+_UNIT_NAME = re.compile(r"[A-Za-z0-9:_.\\-]+(?:@[A-Za-z0-9:_.\\-]*)?\.[a-z]+")
 _SCRIPT = r"""
 export LC_ALL=C
 r=${1%/} mode=$2
@@ -441,6 +443,9 @@ class SchedulesFacet:
                 for n, u in parsed.items()
             }
         )
+        # A Unit= value is text from the target: only a unit name (no "/", no glob) is
+        # looked up, since the script expands it as a file name pattern.
+        services = [s for s in services if _UNIT_NAME.fullmatch(s)]
         service_tree = Tree()
         if services:
             # Only the services timers activate: reading every unit would be hundreds of files.

@@ -48,15 +48,20 @@ def latest_path(profile: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def resolve_snapshot(ref: str) -> Snapshot:
-    """A snapshot by file path, or the latest stored snapshot of a profile name."""
+def snapshot_path(ref: str) -> Path:
+    """The file a snapshot reference names: a path, or a profile's latest stored snapshot."""
     path = Path(ref)
     if path.is_file() or ref.endswith(".json") or os.sep in ref:
-        return load_snapshot(path)
+        return path
     stored = latest_path(ref)
     if stored is None:
         raise SnapshotFormatError(
             f"no snapshot file {ref!r} and no stored snapshot of profile {ref!r} "
             f"(run: repro snapshot {ref})"
         )
-    return load_snapshot(stored)
+    return stored
+
+
+def resolve_snapshot(ref: str) -> Snapshot:
+    """A snapshot by file path, or the latest stored snapshot of a profile name."""
+    return load_snapshot(snapshot_path(ref))

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from repro.errors import CaptureError
+from repro.errors import CaptureError, ProfileError
 from repro.text import one_line
 
 COMMAND_NOT_FOUND = 127
@@ -102,14 +102,25 @@ def run_shell(
     return target.run(["sh", "-c", script, "repro", *args], timeout=timeout)
 
 
+# Only regular files are read: a FIFO would block until the timeout and a device (/dev/zero)
+# never ends. head bounds the size; busybox-less images without head fall back to cat.
+_READ_SCRIPT = """
+if [ -d "$1" ]; then echo "Is a directory" >&2; exit 2; fi
+if [ -e "$1" ] && [ ! -f "$1" ]; then echo "not a regular file" >&2; exit 2; fi
+if command -v head >/dev/null 2>&1; then exec head -c "$2" -- "$1"; fi
+exec cat -- "$1"
+"""
+
+
 def read_file(target: Target, path: str, *, max_bytes: int = 4 * 1024 * 1024) -> bytes:
-    """Read a file on the target, raising CaptureError with the target's reason."""
-    result = target.run(["head", "-c", str(max_bytes), "--", path])
-    if result.returncode == COMMAND_NOT_FOUND:
-        result = target.run(["cat", "--", path])
+    """Read a regular file on the target (at most ``max_bytes``), raising CaptureError with
+    the target's reason."""
+    result = run_shell(target, _READ_SCRIPT, path, str(max_bytes))
     if not result.ok:
         reason = result.error_text or f"exit code {result.returncode}"
-        if "Permission denied" in reason:
+        if "not a regular file" in reason:
+            reason = "not a regular file"
+        elif "Permission denied" in reason:
             reason = "permission denied"
         elif "No such file" in reason:
             reason = "no such file"
@@ -127,6 +138,13 @@ def which(target: Target, *names: str) -> str | None:
     if not result.ok:
         return None
     return result.text.strip() or None
+
+
+def not_an_option(target: str, key: str, value: object) -> None:
+    """A profile value that lands on a command line before ``--`` (a host, a pod) must not be
+    read as an option: ``host: -oProxyCommand=...`` would run a command here."""
+    if isinstance(value, str) and value.startswith("-"):
+        raise ProfileError(f"{target} target: {key}: must not start with '-' (got {value!r})")
 
 
 def quote_argv(argv: Sequence[str]) -> str:

@@ -20,6 +20,7 @@ from repro.targets.base import (
     COMMAND_NOT_FOUND,
     DEFAULT_TIMEOUT,
     CommandResult,
+    not_an_option,
     run_command,
 )
 
@@ -77,6 +78,8 @@ def spec_from_options(options: dict[str, Any]) -> KubectlSpec:
     pod = options.get("pod")
     if not pod:
         raise ProfileError("kubectl target: 'pod' is required")
+    for key in ("pod", "namespace", "container", "context"):
+        not_an_option("kubectl", key, options.get(key))
     kubeconfig = options.get("kubeconfig")
     return KubectlSpec(
         pod=pod,

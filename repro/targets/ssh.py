@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from repro.errors import ProfileError, TargetError
-from repro.targets.base import DEFAULT_TIMEOUT, CommandResult, quote_argv, run_command
+from repro.targets.base import (
+    DEFAULT_TIMEOUT,
+    CommandResult,
+    not_an_option,
+    quote_argv,
+    run_command,
+)
 
 SSH_FAILED = 255  # ssh's own exit code when it could not connect or authenticate
 CONNECT_TIMEOUT = 10
@@ -94,6 +100,8 @@ def spec_from_options(options: Mapping[str, Any]) -> SshSpec:
     host = options.get("host")
     if not host:
         raise ProfileError("ssh target: 'host' is required")
+    for key in ("host", "user"):
+        not_an_option("ssh", key, options.get(key))
     strict = options.get("strict_host_key_checking", "accept-new")
     if strict not in STRICT_CHOICES:
         raise ProfileError(

@@ -1,16 +1,25 @@
 """The fix script: reviewed-by-a-human bash + SQL, quoted everywhere, secrets as
-placeholders, and notes for what no command can fix."""
+placeholders, and notes for what no command can fix.
+
+Commands are checked by running the script (REPRO_FIX_REVIEWED=1) against stub commands
+that log their argv (tests/helpers/stubs.py): what bash actually passes, not what the text
+looks like. Every script also passes ShellCheck.
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from repro.diff import render_fix_script
 from repro.diff.fixscript import sql_identifier, sql_literal
 from tests.helpers.builders import Side, diff, pair, secret
+from tests.helpers.fixscript import REVIEWED, psql_statements, run, shellcheck
+from tests.helpers.pg import PgServer
+from tests.helpers.stubs import run_with_stubs
 
 
 def script_for(edit: object) -> str:
@@ -27,7 +36,7 @@ def test_header_says_nothing_ran_and_guards_execution() -> None:
     assert "Nothing to do" in text
 
 
-def test_package_pins() -> None:
+def test_package_pins(tmp_path: Path) -> None:
     def edit(p: Side, s: Side) -> None:
         s.put("packages", "python", "distributions", "demo-pricing", "1.4.2")
         p.put("packages", "python", "distributions", "sentry-sdk", "1.40.0")
@@ -35,24 +44,77 @@ def test_package_pins() -> None:
         p.put("packages", "os", "packages", "imagemagick", "8:6.9.11.60+dfsg-1.6")
 
     text = script_for(edit)
-    assert '"$PYTHON" -m pip install demo-pricing==2.1.0 sentry-sdk==1.40.0' in text
-    assert 'PYTHON="${PYTHON:-/usr/bin/python3}"' in text
-    assert (
-        "apt-get install -y --allow-downgrades imagemagick=8:6.9.11.60+dfsg-1.6 "
-        "libc6=2.36-9+deb12u4"
-    ) in text
+    assert "if [ -z \"$PYTHON\" ]; then PYTHON=/usr/bin/python3; fi" in text
+    done = run(text, tmp_path, PYTHON="python3")
+    assert done.of("python3") == [
+        ["-m", "pip", "install", "--", "demo-pricing==2.1.0", "sentry-sdk==1.40.0"]
+    ]
+    assert done.of("apt-get") == [
+        ["install", "-y", "--allow-downgrades", "--", "imagemagick=8:6.9.11.60+dfsg-1.6",
+         "libc6=2.36-9+deb12u4"]
+    ]  # fmt: skip
 
 
-def test_other_package_managers() -> None:
+def test_captured_interpreter_is_a_literal_path_never_run_as_code(tmp_path: Path) -> None:
+    """Finding 1: staging's interpreter path `/usr/bin/python3$(touch pwned)` once ran
+    `touch` as the script started (a shlex-quoted word inside "${PYTHON:-...}")."""
+
+    def edit(p: Side, s: Side) -> None:
+        s.put("packages", "python", "interpreter", "/usr/bin/python3$(touch pwned)")
+        p.put("packages", "python", "distributions", "demo-pricing", "2.2.0")
+
+    text = script_for(edit)
+    shellcheck(text)
+    done = run_with_stubs(text, tmp_path, env=REVIEWED)  # PYTHON unset: the default applies
+    assert done.of("touch") == [] and done.new_files == []
+    assert done.returncode == 127  # the literal path does not exist: set -e stops there
+    assert "/usr/bin/python3$(touch pwned): No such file or directory" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("manager", "command", "word"),
+    [
+        ("rpm", ["dnf", "install", "-y", "--"], "openssl-3.0.11-1~deb12u2"),
+        ("apk", ["apk", "add", "--"], "openssl=3.0.11-r1"),
+    ],
+)
+def test_other_package_managers(
+    manager: str, command: list[str], word: str, tmp_path: Path
+) -> None:
+    version = "3.0.11-r1" if manager == "apk" else "3.0.11-1~deb12u2"
+
     def edit(p: Side, s: Side) -> None:
         for side in (p, s):
-            side.put("packages", "os", "manager", "rpm")
+            side.put("packages", "os", "manager", manager)
+        p.put("packages", "os", "packages", "openssl", version)
         s.put("packages", "os", "packages", "openssl", "3.0.7-24.el9")
 
-    assert "dnf install -y 'openssl-3.0.11-1~deb12u2'" in script_for(edit)
+    done = run(script_for(edit), tmp_path)
+    assert done.of(command[0]) == [[*command[1:], word]]
 
 
-def test_settings_and_reload() -> None:
+def test_option_shaped_names_never_reach_a_command(tmp_path: Path) -> None:
+    """Finding 2: names that would be options are refused (and '--' precedes operands)."""
+
+    def edit(p: Side, s: Side) -> None:
+        p.put("packages", "os", "packages", "-oDPkg::Pre-Invoke::=touch pwned", "1.0")
+        p.put("packages", "python", "distributions", "--index-url=http://evil.invalid", "1.0")
+        p.put("packages", "python", "distributions", "requests", "--pre")
+        p.put("files", "paths", "/etc/demo-app/settings.yaml", "owner", "--reference=/etc/shadow")
+        p.put("files", "paths", "/etc/demo-app/settings.yaml", "group", "-R")
+        p.put("database", "extensions", "x\nREPRO_SQL\ntouch pwned", {"version": "1"})
+
+    text = script_for(edit)
+    done = run(text, tmp_path)
+    assert done.calls == []  # nothing valid left to run
+    assert "refused: '-oDPkg::Pre-Invoke::=touch pwned' is not a valid Debian package name" in text
+    assert "refused: '--index-url=http://evil.invalid' is not a valid PEP 508" in text
+    assert "refused: '--pre' is not a valid PEP 440 version" in text
+    assert "refused: '--reference=/etc/shadow' is not a valid user or group name" in text
+    assert "is not a valid PostgreSQL identifier" in text
+
+
+def test_settings_and_reload(tmp_path: Path) -> None:
     def edit(p: Side, s: Side) -> None:
         p.put("database", "settings", "TimeZone", "value", "America/New_York")
         p.put(
@@ -85,19 +147,21 @@ def test_settings_and_reload() -> None:
         )
 
     text = script_for(edit)
-    assert "ALTER SYSTEM SET TimeZone = 'America/New_York';" in text
-    assert "ALTER SYSTEM SET app.greeting = 'it''s';" in text
-    assert "ALTER SYSTEM RESET max_connections;" in text
-    assert "ALTER SYSTEM SET work_mem = '65536';" in text
-    assert "-- prod value (65536 × kB)" not in text  # unit is on the parent entry
+    statements = psql_statements(run(text, tmp_path))
+    assert sorted(statements[:-1]) == [
+        "ALTER SYSTEM RESET max_connections;",
+        "ALTER SYSTEM SET TimeZone = 'America/New_York';",
+        "ALTER SYSTEM SET app.greeting = 'it''s';",
+        "ALTER SYSTEM SET shared_buffers = '16384';",
+        "ALTER SYSTEM SET work_mem = '65536';",
+    ]
+    assert statements[-1] == "SELECT pg_reload_conf();"
+    assert "# prod value (65536 × kB)" not in text  # unit is on the parent entry
     assert "lc_collate is fixed when the cluster/database is created" in text
-    assert "-- prod value (16384 × 8kB); needs a server restart" in text
-    assert "\nALTER SYSTEM SET shared_buffers = '16384';" in text
+    assert "# prod value (16384 × 8kB); needs a server restart" in text
     # Operations settings are only suggested: md5 would weaken staging.
     assert "optional (operations setting): ALTER SYSTEM SET password_encryption = 'md5';" in text
-    assert "\nALTER SYSTEM SET password_encryption" not in text
-    assert text.index("SELECT pg_reload_conf();") > text.index("ALTER SYSTEM SET TimeZone")
-    assert "<<'REPRO_SQL'" in text and "\nREPRO_SQL\n" in text
+    assert "<<" not in text  # no heredoc a value could close
 
 
 def test_secret_setting_is_a_commented_placeholder() -> None:
@@ -110,11 +174,12 @@ def test_secret_setting_is_a_commented_placeholder() -> None:
         )
     )
     line = next(x for x in text.splitlines() if "app.api_token" in x and "ALTER" in x)
-    assert line.startswith("-- ALTER SYSTEM SET app.api_token = '<secret: set from your vault;")
+    assert line.startswith("# ALTER SYSTEM SET app.api_token = '<secret: set from your vault;")
+    assert "psql" not in text  # nothing but a comment to run
     assert secret("tok")["fingerprint"] in line
 
 
-def test_extensions() -> None:
+def test_extensions(tmp_path: Path) -> None:
     def edit(p: Side, s: Side) -> None:
         p.put("database", "extensions", "citext", {"schema": "public", "version": "1.6"})
         p.put("database", "extensions", "hstore", "version", "1.8")
@@ -122,12 +187,14 @@ def test_extensions() -> None:
         s.put("database", "extensions", "pg_trgm", {"schema": "public", "version": "1.6"})
 
     text = script_for(edit)
-    assert "CREATE EXTENSION IF NOT EXISTS citext SCHEMA public VERSION '1.6';" in text
-    assert "ALTER EXTENSION hstore UPDATE TO '1.8';" in text
-    assert "-- extension pg_trgm exists only in staging" in text
+    assert psql_statements(run(text, tmp_path)) == [
+        "CREATE EXTENSION IF NOT EXISTS citext SCHEMA public VERSION '1.6';",
+        "ALTER EXTENSION hstore UPDATE TO '1.8';",
+    ]
+    assert "# extension pg_trgm exists only in staging" in text
 
 
-def test_files_env_and_notes() -> None:
+def test_files_env_and_notes(tmp_path: Path) -> None:
     def edit(p: Side, s: Side) -> None:
         p.put(
             "files",
@@ -146,16 +213,23 @@ def test_files_env_and_notes() -> None:
         s.put("env", "vars", "SECRET_KEY", secret("other"))
         p.put("runtime", "cgroup", "memory_limit_bytes", 1)
 
+        p.put("env", "vars", "PATH", "/opt/evil:/usr/bin")
+
     text = script_for(edit)
-    assert "chown root:root -- '/etc/my app/x.yaml'" in text
-    assert "chmod 0600 -- '/etc/my app/x.yaml'" in text
-    assert text.index("chown root:root") < text.index("chmod 0600")
-    assert "export GREETING='it'\"'\"'s $HOME; rm -rf /'" in text
-    assert "unset DEBUG" in text
-    assert (
-        "export SECRET_KEY='<secret: set from your vault; prod fingerprint "
-        f"{secret('secret-key')['fingerprint']}>'"
-    ) in text
+    done = run(text, tmp_path, DEBUG="1")
+    assert done.calls == [
+        ("chown", ["--", "root:root", "/etc/my app/x.yaml"]),
+        ("chmod", ["--", "0600", "/etc/my app/x.yaml"]),
+    ]
+    assert done.env["GREETING"] == "it's $HOME; rm -rf /"
+    assert "DEBUG" not in done.env
+    assert done.env["SECRET_KEY"] == (
+        "<secret: set from your vault; prod fingerprint "
+        f"{secret('secret-key')['fingerprint']}>"
+    )
+    # Exported, PATH would change which program a later line (or the reviewer's shell) runs.
+    assert done.env["PATH"] != "/opt/evil:/usr/bin"
+    assert "# export PATH=/opt/evil:/usr/bin (not run here" in text
     assert "# [high] runtime.cgroup.memory_limit_bytes: not fixable by a command" in text
 
 
@@ -174,6 +248,7 @@ def test_sql_quoting() -> None:
     assert sql_literal("a\\b\nc") == "E'a\\\\b\\nc'"
     assert sql_identifier("hstore") == "hstore"
     assert sql_identifier('Odd"Name') == '"Odd""Name"'
+    assert sql_identifier("user") == '"user"'  # a reserved word is never bare
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
@@ -181,6 +256,7 @@ def test_script_is_valid_bash_and_refuses_to_run_unreviewed(tmp_path: object) ->
     from tests.helpers.builders import demo_result
 
     text = render_fix_script(demo_result())
+    shellcheck(text)
     assert subprocess.run(["bash", "-n"], input=text, text=True, check=False).returncode == 0
     done = subprocess.run(
         ["bash", "-s"],
@@ -191,3 +267,41 @@ def test_script_is_valid_bash_and_refuses_to_run_unreviewed(tmp_path: object) ->
         env={"PATH": "/usr/bin:/bin"},
     )
     assert done.returncode != 0 and "review this script first" in done.stderr
+
+
+def test_sql_runs_on_a_real_postgresql_as_written(postgres_17: PgServer, tmp_path: Path) -> None:
+    """The psql line, run for real: one ALTER SYSTEM per -c (none inside a transaction
+    block), hostile text arriving as the setting's exact value, nothing else executed.
+    (PostgreSQL 17: the first to let ALTER SYSTEM set a custom setting nobody defined.)"""
+    server = postgres_17
+    if shutil.which("psql") is None:
+        pytest.skip("no psql client")
+    value = "it's \\ $(touch pwned) `x`\t\\! touch pwned\rREPRO_SQL ';-- \u202e"
+    name = "repro_fixtest.greeting"
+
+    def edit(p: Side, s: Side) -> None:
+        p.put(
+            "database", "settings", name,
+            {"value": value, "unit": None, "source": "configuration file"},
+        )  # fmt: skip
+
+    text = script_for(edit)
+    (tmp_path / "fix.sh").write_text(text)
+    try:
+        done = subprocess.run(
+            ["bash", str(tmp_path / "fix.sh")],
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin", "REPRO_FIX_REVIEWED": "1", "STAGING_DSN": server.dsn},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["fix.sh"]
+        with server.connect() as conn:
+            row = conn.execute("SELECT current_setting(%s, true)", (name,)).fetchone()
+        assert row is not None and row[0] == value
+    finally:
+        with server.connect(autocommit=True) as conn:
+            conn.execute(f"ALTER SYSTEM RESET {name}")
+            conn.execute("SELECT pg_reload_conf()")

@@ -269,8 +269,14 @@ def test_dump_file_loads_elsewhere_and_holds_no_canary(
             scalar(target, "SELECT count(*) FROM orders")
             == {t.key: t.rows for t in report.tables}["public.orders"]
         )
-    with pytest.raises(Exception, match="never overwrites"):
+    assert dump.stat().st_mode & 0o777 == 0o600  # masked, but real rows (issue 12, finding 6)
+    before = dump.read_bytes()
+    with pytest.raises(Exception, match="exists"):
         run(source, f"file:{dump}", rules_file)
+    assert dump.read_bytes() == before
+    run(source, f"file:{dump}", rules_file, force=True)  # --force replaces it, whole
+    assert gzip.decompress(dump.read_bytes()).decode() == text  # deterministic bytes
+    assert not [p for p in dump.parent.iterdir() if p.name.endswith(".partial")]
 
 
 def repro(*args: str) -> subprocess.CompletedProcess[str]:

@@ -386,6 +386,9 @@ def test_cli_outputs_and_canary(shop: tuple[PgServer, str], tmp_path: Path) -> N
     forced = repro("data", "scan", dsn, "-o", str(rules), "--force", "--schema", "other")
     assert forced.returncode == 0, forced.stderr
     assert list(load_rules_file(rules)) == ["other.leads"]
+    # a device is never replaced, --force or not, and nothing is scanned first
+    device = repro("data", "scan", dsn, "-o", "/dev/null", "--force")
+    assert device.returncode == 2 and "is a character device" in device.stderr
 
 
 def test_cli_unreachable_database(shop: tuple[PgServer, str]) -> None:

@@ -51,7 +51,22 @@ def assert_no_canary(text: str) -> None:
 # --- sentry ---------------------------------------------------------------------------------
 
 
-def check_flask_event(incident: Incident, module: str) -> None:
+REMOVED = "removed by Sentry (SDK settings, e.g. send_default_pii off)"
+
+
+def sdk_treatment(event: dict[str, Any], header: str) -> str:
+    """What this sentry-sdk did with a request header: which headers its default scrubber
+    filters changes between releases (2.76 started filtering X-Api-Key), so the expectation
+    follows the event, never a version."""
+    headers = (event.get("request") or {}).get("headers") or {}
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    values = [v for k, v in pairs if k.lower() == header.lower()]
+    if not values:
+        return REMOVED
+    return FILTERED if values[0] == "[Filtered]" else CREDENTIAL
+
+
+def check_flask_event(incident: Incident, module: str, api_key: str = REMOVED) -> None:
     r = incident.request
     assert (r.method, r.path) == ("POST", "/checkout")
     assert r.query == [("api_key", STANDIN), ("coupon", "SPRING")]
@@ -87,7 +102,7 @@ def check_flask_event(incident: Incident, module: str) -> None:
     assert p.event_id and p.timestamp and p.timestamp.endswith("+00:00")
     assert wheres(incident) == {
         "header:Authorization": FILTERED,
-        "header:X-Api-Key": "removed by Sentry (SDK settings, e.g. send_default_pii off)",
+        "header:X-Api-Key": api_key,
         "cookies": FILTERED,
         "body:password": FILTERED,
         "query:api_key": CREDENTIAL,
@@ -102,7 +117,7 @@ def test_sentry_event_captured_from_a_real_flask_app() -> None:
 
     event = capture_checkout_event()
     incident = parse("sentry", json.dumps(event))
-    check_flask_event(incident, "tests.replay.sentry_app")
+    check_flask_event(incident, "tests.replay.sentry_app", sdk_treatment(event, "X-Api-Key"))
 
 
 def test_sentry_sdk_fixture() -> None:

@@ -91,7 +91,8 @@ def test_write_and_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     path = tmp_path / "sub" / "incident.yaml"
     write_incident(incident, path)
     assert load_incident(path) == incident
-    assert not [p for p in path.parent.iterdir() if p.name.startswith(".incident-")]
+    assert [p.name for p in path.parent.iterdir()] == ["incident.yaml"]  # no temporary left
+    assert path.stat().st_mode & 0o777 == 0o600  # a production request: private
     write_incident(incident, "-")
     assert capsys.readouterr().out == incident.to_yaml()
 

@@ -27,6 +27,7 @@ import yaml
 from tests.helpers.cli import run_repro
 from tests.helpers.dockerutil import require_image
 from tests.helpers.pg import fresh_database
+from tests.helpers.procs import popen
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -319,8 +320,9 @@ def _wait_for(client: Any, role: str, proc: subprocess.Popen[str], timeout: floa
 def test_sigint_mid_replay_leaves_nothing(
     stage: str, incidents: dict[str, Path], docker_client: Any
 ) -> None:
-    # Many attempts keep the replay busy long enough to be interrupted in the middle.
-    proc = subprocess.Popen(
+    # Many attempts keep the replay busy long enough to be interrupted in the middle. The
+    # child gets default signal handlers even when this test run ignores SIGINT (nohup &).
+    proc = popen(
         [
             sys.executable,
             "-m",

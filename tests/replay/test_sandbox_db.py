@@ -3,7 +3,9 @@ major version, production's settings, production-shaped rows; nothing left behin
 
 from __future__ import annotations
 
+import copy
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -52,14 +54,29 @@ def test_prod_like_database_then_nothing_left(docker_client: Any) -> None:
         assert sandbox.data is not None and sandbox.data.rows <= 5000 + 5 * 1000
         assert {t.key: t.rows for t in sandbox.data.tables}["public.products"] == 40  # whole
         name = sandbox.container_name
+        # Published for this process only, whatever the engine's default address, with a
+        # password of its own (issue 12, finding 7).
+        container = docker_client.containers.get(name)
+        bindings = container.attrs["HostConfig"]["PortBindings"]["5432/tcp"]
+        assert [b["HostIp"] for b in bindings] == ["127.0.0.1"]
+        first_password = urlsplit(sandbox.dsn).password
+        assert first_password and first_password != "repro-sandbox"
     assert not docker_client.containers.list(all=True, filters={"name": name})
-    # an interruption inside the block (Ctrl-C raises KeyboardInterrupt the same way)
+    # An interruption inside the block (Ctrl-C raises KeyboardInterrupt the same way); the
+    # snapshot's database name is hostile: it must stay a name, not add URL parameters.
+    hostile = copy.deepcopy(snapshot)
+    hostile.facets["database"].data["database"]["name"] = "shop?host=evil.invalid&x='"
     with (
         pytest.raises(Interrupt),
         sandbox_database(
-            snapshot, redactor, image_template=IMAGE_TEMPLATE, rows=500, labels=labels
+            hostile, redactor, image_template=IMAGE_TEMPLATE, rows=500, labels=labels
         ) as sandbox,
     ):
         name = sandbox.container_name
+        assert urlsplit(sandbox.dsn).password != first_password
+        with psycopg.connect(sandbox.dsn) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == (
+                "shop?host=evil.invalid&x='",
+            )
         raise Interrupt
     assert not docker_client.containers.list(all=True, filters={"name": name})

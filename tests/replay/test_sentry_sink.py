@@ -26,11 +26,27 @@ def sink() -> Any:
         yield running
 
 
+def auth(sink: SentrySink, key: str | None = None) -> dict[str, str]:
+    """The header sentry-sdk sends with every request (its DSN's public key)."""
+    return {
+        "X-Sentry-Auth": f"Sentry sentry_key={key or sink.key}, sentry_version=7, "
+        "sentry_client=sentry.python/2.0.0"
+    }
+
+
 def post(
-    sink: SentrySink, path: str, body: bytes, headers: dict[str, str] | None = None
+    sink: SentrySink,
+    path: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    *,
+    signed: bool = True,
 ) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{sink.port}{path}", data=body, headers=headers or {}, method="POST"
+        f"http://127.0.0.1:{sink.port}{path}",
+        data=body,
+        headers={**(auth(sink) if signed else {}), **(headers or {})},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
@@ -60,7 +76,7 @@ def test_real_sdk_event_arrives_with_the_failure_signature(
     sink: SentrySink, tmp_path: Path
 ) -> None:
     root = write_app(tmp_path / "app")
-    assert sink.dsn_for("127.0.0.1") == f"http://repro@127.0.0.1:{sink.port}/1"
+    assert sink.dsn_for("127.0.0.1") == f"http://{sink.key}@127.0.0.1:{sink.port}/1"
 
     run_app(root, sink.dsn_for("127.0.0.1"), "keyerror")
 
@@ -193,7 +209,7 @@ def test_legacy_store_endpoint(sink: SentrySink, encoding: str) -> None:
         body = base64.b64encode(zlib.compress(raw))
     else:
         body = raw
-    status, reply = post(sink, "/api/42/store/", body, headers)
+    status, reply = post(sink, "/api/1/store/", body, headers)
     assert (status, reply) == (200, {"id": "a" * 32})
     got = sink.wait_for_event(EVENT_TIMEOUT)
     assert got is not None and got["exception"] == EVENT["exception"]
@@ -239,7 +255,7 @@ def _raw_post(sink: SentrySink, path: str, body: bytes, headers: dict[str, str])
     conn = http.client.HTTPConnection("127.0.0.1", sink.port, timeout=5)
     try:
         conn.putrequest("POST", path)
-        for name, value in headers.items():
+        for name, value in {**auth(sink), **headers}.items():
             conn.putheader(name, value)
         conn.endheaders(body)
         return conn.getresponse().status
@@ -325,3 +341,61 @@ def test_event_without_exception_and_junk_fields() -> None:
     info = signature_from_event(junk, None).exceptions[0]
     assert info.type == "Error"
     assert info.frames == (Frame(None, None, None, None, None, True),)
+
+
+# -- bounds and keys (issue 12, findings 5 and 7) ---------------------------------------------
+
+
+def test_only_this_sinks_dsn_key_is_accepted(sink: SentrySink) -> None:
+    body = json.dumps(EVENT).encode()
+    other = SentrySink(host="127.0.0.1")
+    assert other.key != sink.key  # a random key per sink
+    assert post(sink, "/api/1/store/", body, signed=False)[0] == 401
+    assert post(sink, "/api/1/store/", body, auth(sink, "repro"))[0] == 401  # the old fixed key
+    assert post(sink, "/api/1/store/", body, auth(sink, other.key))[0] == 401
+    assert post(sink, "/api/2/store/", body)[0] == 401  # another project of the same key
+    assert sink.events() == []
+    # The JavaScript SDK's way (a query parameter), and the legacy Authorization header.
+    assert post(sink, f"/api/1/store/?sentry_key={sink.key}", body, signed=False)[0] == 200
+    legacy = {"Authorization": f"Sentry sentry_key={sink.key}, sentry_version=7"}
+    assert post(sink, "/api/1/store/", body, legacy, signed=False)[0] == 200
+    assert len(sink.events()) == 2
+
+
+def _gzip_bomb(size: int) -> bytes:
+    squeezer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1024 * 1024)
+    parts = [squeezer.compress(block) for _ in range(size // len(block))]
+    return b"".join(parts) + squeezer.flush()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "store-base64"])
+def test_a_compression_bomb_stops_at_the_limit(sink: SentrySink, encoding: str) -> None:
+    """1 GiB of zeros in about 1 MB: decompressed in bounded steps, refused at 20 MiB; the
+    process's peak memory does not move by anything like a gigabyte."""
+    import resource
+
+    if encoding == "gzip":
+        body, headers = _gzip_bomb(1024**3), {"Content-Encoding": "gzip"}
+    else:
+        squeezer = zlib.compressobj(9)
+        zeros = bytes(1024 * 1024)
+        deflated = b"".join(squeezer.compress(zeros) for _ in range(1024)) + squeezer.flush()
+        if encoding == "deflate":
+            body, headers = deflated, {"Content-Encoding": "deflate"}
+        else:
+            body, headers = base64.b64encode(deflated), {}
+    assert len(body) < 2 * 1024 * 1024
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status, reply = post(sink, "/api/1/store/", body, headers)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert status == 400 and "too large" in reply["detail"]
+    assert (after - before) * 1024 < 200 * 1024 * 1024  # ru_maxrss is in KiB on Linux
+    assert post(sink, "/api/1/store/", json.dumps(EVENT).encode())[0] == 200  # still serving
+
+
+def test_deeply_nested_event_is_a_400_not_a_dead_thread(sink: SentrySink) -> None:
+    body = b'{"event_id": "x", "extra": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    status, reply = post(sink, "/api/1/store/", body)
+    assert status == 400 and "nested deeper" in reply["detail"]
+    assert post(sink, "/api/1/store/", json.dumps(EVENT).encode())[0] == 200

@@ -28,6 +28,7 @@ from repro.snapshot.schedules import (
 )
 from repro.targets.base import Target
 from repro.targets.local import LocalTarget
+from tests.helpers.files import put
 
 IS_ROOT = os.geteuid() == 0
 
@@ -56,14 +57,6 @@ def capture(target: Target, root: str | None) -> FacetResult:
 
 def dumps(result: FacetResult) -> str:
     return json.dumps(result.to_json(), sort_keys=True)
-
-
-def put(root: Path, path: str, text: str, mode: int = 0o644) -> Path:
-    target = root / path.lstrip("/")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
-    target.chmod(mode)
-    return target
 
 
 CRONTAB = """\

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from repro.errors import IncidentError
+from repro.limits import load_json as limited_json
 from repro.redaction import Redactor, load_key
 from repro.replay.credentials import FILTER_MARKERS, Protector, clean_url
 from repro.replay.incident import (
@@ -199,13 +200,11 @@ def _kind(value: Any) -> str:
 def load_json(data: bytes, label: str) -> Any:
     text = decode_text(data, label)
     try:
-        return json.loads(text)
+        return limited_json(text, label, IncidentError)
     except json.JSONDecodeError as exc:
         raise IncidentError(
             f"{label}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
-    except RecursionError:
-        raise IncidentError(f"{label}: JSON nested too deeply") from None
 
 
 def decode_text(data: bytes, label: str) -> str:

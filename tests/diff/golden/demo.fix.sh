@@ -7,29 +7,31 @@
 set -euo pipefail
 : "${REPRO_FIX_REVIEWED:?review this script first, then run it with REPRO_FIX_REVIEWED=1}"
 
-# Python distributions pinned to prod's versions
-PYTHON="${PYTHON:-/usr/bin/python3}"
-"$PYTHON" -m pip install demo-pricing==2.1.0
+# Python distributions pinned to prod's versions (PYTHON= picks the interpreter)
+PYTHON="${PYTHON:-}"
+if [ -z "$PYTHON" ]; then PYTHON=/usr/bin/python3; fi
+"$PYTHON" -m pip install -- demo-pricing==2.1.0
 
 # File owners and modes as in prod
-chown :root -- /etc/demo-app/settings.yaml
-chmod 0600 -- /etc/demo-app/settings.yaml
+chown -- :root /etc/demo-app/settings.yaml
+chmod -- 0600 /etc/demo-app/settings.yaml
+
+# PostgreSQL, as a superuser of the staging server
+sql=(
+    # extension hstore: prod has the older 1.4; extensions cannot be downgraded in place (drop and CREATE EXTENSION hstore VERSION '1.4')
+    # prod value; risky: changes query results or failures
+    -c $'ALTER SYSTEM SET TimeZone = \'America/New_York\';'
+    # prod value
+    -c $'ALTER SYSTEM SET random_page_cost = \'1.1\';'
+    -c 'SELECT pg_reload_conf();'
+)
+psql -X -v ON_ERROR_STOP=1 -d "${STAGING_DSN:?set STAGING_DSN to the staging database}" "${sql[@]}"
 
 # Environment as in prod: put these where the app's environment is defined
-# (systemd unit, compose file, manifest); exporting here affects this shell.
+# (systemd unit, compose file, manifest); exporting here affects this shell only.
 export FEATURE_NEW_CHECKOUT=1
 export DATABASE_URL='<secret: set from your vault like postgresql://app:***@db:5432/shop; prod fingerprint hmac-sha256:0123456789ab:bf9b8f1e5ecc6d51a19ce0cbe2705ae1>'
 export SECRET_KEY='<secret: set from your vault; prod fingerprint hmac-sha256:0123456789ab:41015c7dd50deaed6c1d9305a822b65f>'
-
-# PostgreSQL, as a superuser of the staging server
-psql "${STAGING_DSN:?set STAGING_DSN to the staging database}" -v ON_ERROR_STOP=1 <<'REPRO_SQL'
--- extension hstore: prod has the older 1.4; extensions cannot be downgraded in place (drop and CREATE EXTENSION hstore VERSION '1.4')
--- prod value; risky: changes query results or failures
-ALTER SYSTEM SET TimeZone = 'America/New_York';
--- prod value
-ALTER SYSTEM SET random_page_cost = '1.1';
-SELECT pg_reload_conf();
-REPRO_SQL
 
 # Not fixed automatically (review by hand):
 # [critical] database.server.major: PostgreSQL versions cannot be changed by a script; run staging on prod's version (PostgreSQL 13 in prod vs 15 in staging: major versions differ (planner, defaults, features))
