@@ -395,6 +395,7 @@ class Structured:
     base: str
     offset: int
     size: int | None = None
+    shape: str | None = None  # json: what jsonb_typeof must say (a CHECK asks); None: object
 
     def texts(self, ks: Ints) -> list[str]:
         make = getattr(self, "_" + self.kind)
@@ -402,7 +403,18 @@ class Structured:
 
     def _json(self, k: int) -> str:
         word = meanings.WORDS[k % len(meanings.WORDS)]
-        return copy_escape(json.dumps({"id": k, "kind": word, "active": k % 3 != 0}))
+        value: Any = {"id": k, "kind": word, "active": k % 3 != 0}
+        if self.shape == "array":
+            value = [value]
+        elif self.shape == "string":
+            value = f"{word}-{k}"
+        elif self.shape == "number":
+            value = k
+        elif self.shape == "boolean":
+            value = k % 2 == 0
+        elif self.shape == "null":
+            value = None
+        return copy_escape(json.dumps(value))
 
     def _bytea(self, k: int) -> str:
         return "\\\\x" + f"{_mix(k, 7):016x}{k:08x}"
