@@ -111,14 +111,34 @@ def tokens(text: str) -> Iterator[tuple[str, str]]:
         yield "other", text[plain_start:]
 
 
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+_ROUTINE = re.compile(r"\s*CREATE\s+(OR\s+REPLACE\s+)?(FUNCTION|PROCEDURE)\b", re.IGNORECASE)
+
+
 def check_statement(text: str) -> None:
-    """Raise :class:`SqlTextError` unless ``text`` is one statement (a final ``;`` allowed)."""
+    """Raise :class:`SqlTextError` unless ``text`` is one statement (a final ``;`` allowed).
+    An SQL-standard function body (``BEGIN ATOMIC ... END``, PostgreSQL 14+) holds
+    statements of its own: its semicolons do not end the statement."""
     seen_end = False
+    atomic = 0  # inside BEGIN ATOMIC: its END, and those of CASE inside it
+    previous = ""
+    routine = bool(_ROUTINE.match(text))  # only a function's body is BEGIN ATOMIC
     for kind, piece in tokens(text):
         if seen_end and kind != "comment" and piece.strip():
             raise SqlTextError("more than one statement")
-        if kind == "punct" and piece == ";":
+        if kind == "other":
+            for word in _WORD.findall(piece):
+                upper = word.upper()
+                opens = upper == "ATOMIC" and previous == "BEGIN" and routine
+                if opens or (atomic and upper == "CASE"):
+                    atomic += 1
+                elif atomic and upper == "END":
+                    atomic -= 1
+                previous = upper
+        elif kind == "punct" and piece == ";" and not atomic:
             seen_end = True
+    if atomic:
+        raise SqlTextError("unterminated BEGIN ATOMIC body")
 
 
 def check_expression(text: str) -> None:

@@ -164,7 +164,9 @@ def check_ready(
 def execute_script(conn: psycopg.Connection[Any], statements: list[Statement]) -> list[str]:
     """Run a script's statements; returns what optional ones could not make (one line each,
     with PostgreSQL's reason). Every statement must lex as one: definitions in a snapshot are
-    text from another machine, and a semicolon in one must not start a statement of its own."""
+    text from another machine, and a semicolon in one must not start a statement of its own.
+    (The extended protocol, forced by ``binary=True``, makes the server refuse a second
+    statement too; and no ``%`` is read as a placeholder.)"""
     failed: list[str] = []
     for statement in statements:
         try:
@@ -177,20 +179,20 @@ def execute_script(conn: psycopg.Connection[Any], statements: list[Statement]) -
         if statement.preferred is not None:
             try:
                 with conn.transaction():  # a savepoint: a failure leaves the rest intact
-                    conn.execute(statement.preferred.encode())
+                    conn.execute(statement.preferred.encode(), binary=True)
                 continue
             except psycopg.Error:
                 pass  # not installable here: the portable form below
         if statement.optional:
             try:
                 with conn.transaction():
-                    conn.execute(statement.sql.encode())
+                    conn.execute(statement.sql.encode(), binary=True)
             except psycopg.Error as exc:
                 reason = one_line(str(exc)).split(" LINE ", 1)[0]
                 failed.append(f"{statement.kind} {statement.target}: not recreated: {reason}")
             continue
         try:
-            conn.execute(statement.sql.encode())
+            conn.execute(statement.sql.encode(), binary=True)
         except psycopg.Error as exc:
             raise DataGenerationError(
                 f"creating {statement.kind} {statement.target} failed: {one_line(str(exc))}",

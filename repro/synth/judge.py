@@ -138,7 +138,8 @@ def _evaluate(conn: psycopg.Connection[Any], plan: TablePlan) -> _Verdict:
                     for j in plan.judged
                 ]
                 found = conn.execute(
-                    sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(tests), stage)
+                    sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(tests), stage),
+                    binary=True,  # extended protocol: one statement, whatever the text
                 ).fetchone()
                 assert found is not None
                 for judged, count in zip(plan.judged, found, strict=True):
@@ -152,10 +153,11 @@ def _evaluate(conn: psycopg.Connection[Any], plan: TablePlan) -> _Verdict:
                             sql.SQL("({}) IS NOT FALSE").format(sql.SQL(j.expression))
                             for j in plan.judged
                         ),
-                    )
+                    ),
+                    binary=True,
                 )
             for index in plan.judged_uniques:
-                cursor = conn.execute(_dedupe(index))
+                cursor = conn.execute(_dedupe(index), binary=True)
                 verdict.rejected[f"unique index {index.name}"] = cursor.rowcount
             kept = conn.execute(sql.SQL("SELECT {} FROM {} ORDER BY 1").format(row, stage))
             verdict.kept = np.asarray([r[0] for r in kept.fetchall()], dtype=np.int64)

@@ -27,9 +27,12 @@ from repro.snapshot.db.relations import Catalog, not_extension_member
 
 # A literal after a name: ``api_key := '...'``, ``password = '...'``, ``SET x.token TO '...'``,
 # ``'password=...'`` inside a connection string.
-_ASSIGNED = re.compile(
-    r"(?P<name>[A-Za-z_][A-Za-z0-9_.]*)\s*(?::=|=|\bTO\b|\bDEFAULT\b)\s*(?P<e>[eE])?"
-    r"'(?P<value>(?:[^']|'')*)'",
+_VALUE = r"\s*(?::=|=|\bTO\b|\bDEFAULT\b)\s*(?P<e>[eE])?'(?P<value>(?:[^']|'')*)'"
+_ASSIGNED = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_.]*)" + _VALUE, re.IGNORECASE)
+# a declaration's type between the name and its value: api_key text := '...'
+_DECLARED = re.compile(
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]+(?:CONSTANT[ \t]+)?[A-Za-z_][A-Za-z0-9_.]*"
+    r"(?:[ \t]+varying)?(?:\(\d+\))?(?:\[\])?" + _VALUE,
     re.IGNORECASE,
 )
 _LITERAL = re.compile(r"(?<![\w$])(?P<e>[eE])?'(?P<value>(?:[^']|'')*)'")
@@ -91,6 +94,7 @@ def scrub_code(text: str, redactor: Redactor) -> tuple[str, int]:
         return match.group(0)
 
     text = _ASSIGNED.sub(assigned, text)
+    text = _DECLARED.sub(assigned, text)
     text = _LITERAL.sub(literal, text)
     embedded = redactor.scrub_embedded(text)
     if isinstance(embedded, dict):
