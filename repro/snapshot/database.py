@@ -30,7 +30,7 @@ statements::
                                                 # statement_timeout, work_mem...), and custom
                                                 # GUCs (app.x); secret-named values redacted
     scoped_settings: {"database" | "role:R" | "database+role:R" | "all": {name: value}}
-    extensions: {name: {version, schema}}
+    extensions: {name: {version, schema, types: [the types it makes]}}
     schemas:    {name: {owner, comment, privileges: {role: [CREATE, USAGE]}}}
     tables: {"s.t": {
         schema, name, kind: table|partitioned_table|foreign_table, owner, comment,
@@ -257,7 +257,7 @@ class _Capture:
                 objects.sequences(),
                 objects.sequence_values(),
                 objects.functions(),
-                CodeReader(session, catalog, self.data).definitions(),
+                *CodeReader(session, catalog, self.data).parts(),
                 server.custom_settings(),
                 server.roles_part(),
                 *server.grants(catalog.namespace_oids),

@@ -18,7 +18,8 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
 from repro.errors import DataGenerationError, SnapshotFormatError, UsageError
-from repro.pg.ddl import SchemaScript, schema_script
+from repro.pg.ddl import SchemaScript, Statement, schema_script
+from repro.pg.extensions import dependents, unavailable
 from repro.pg.tables import DataModel, build_model
 from repro.pg.target_db import (
     all_or_nothing,
@@ -152,7 +153,7 @@ def generate(
     report.timings["plan"] = time.perf_counter() - started
     with all_or_nothing(connect_target(dsn, redactor), "loading", redactor) as conn:
         with conn.transaction():
-            plans = _run(conn, planner, plans, script, load, report, progress)
+            plans = _run(conn, planner, plans, script, load, report, progress, database)
         progress.stage("analyze")
         mark = time.perf_counter()
         conn.autocommit = True
@@ -287,6 +288,7 @@ def _run(
     load: LoadOptions,
     report: Report,
     progress: Progress,
+    database: Mapping[str, Any],
 ) -> list[TablePlan]:
     """Schema, judged tables, COPY, constraints, sequences; returns the plans as loaded
     (a judged table's plan is its final one)."""
@@ -300,7 +302,8 @@ def _run(
     mark = time.perf_counter()
     if script is not None:
         progress.stage("schema")
-        report.skipped = list(script.skipped) + execute_script(conn, script.before_load)
+        before = _without_missing_extensions(conn, database, script, report, tables)
+        report.skipped = list(script.skipped) + report.skipped + execute_script(conn, before)
     else:
         # constraints of an existing schema are checked at the end of the transaction
         # where they can be (deferrable ones), so load order within a cycle does not matter
@@ -341,6 +344,37 @@ def _run(
     set_sequences(conn, model, [(p.table, p.columns) for p in plans])
     report.timings["sequences"] = time.perf_counter() - mark
     return plans
+
+
+def _without_missing_extensions(
+    conn: psycopg.Connection[Any],
+    database: Mapping[str, Any],
+    script: SchemaScript,
+    report: Report,
+    tables: Mapping[str, Any],
+) -> list[Statement]:
+    """The schema's first half without the extensions this server cannot install, when
+    nothing made needs them (said in the report); else one line naming the extension and
+    what needs it."""
+    wanted = {s.target for s in script.before_load if s.kind == "extension"}
+    missing = unavailable(conn, wanted)
+    for name in missing:
+        needs = dependents(database, name, tables)
+        version = ((database.get("extensions") or {}).get(name) or {}).get("version")
+        what = f"extension {name}" + (f" {version}" if version else "")
+        if needs:
+            shown = ", ".join(needs[:6]) + (f" and {len(needs) - 6} more" if len(needs) > 6 else "")
+            raise DataGenerationError(
+                f"{what} cannot be installed on the target server (no install script for it); "
+                f"{shown} need it",
+                hint="install its package there (the repro/postgres images carry PostGIS, "
+                "pg_partman and, from PostgreSQL 17, pgvector), or leave those tables out "
+                "with --tables; nothing was loaded",
+            )
+        report.skipped.append(
+            f"{what}: cannot be installed on the target server; nothing recreated needs its types"
+        )
+    return [s for s in script.before_load if not (s.kind == "extension" and s.target in missing)]
 
 
 def _copy_table(

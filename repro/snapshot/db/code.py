@@ -5,6 +5,7 @@ aggregates have no such function, so their ``CREATE AGGREGATE`` is assembled fro
 ``pg_aggregate`` here. Each definition joins the function's entry (read by
 :mod:`repro.snapshot.db.objects`, which keys it the same way) as ``definition``.
 Triggers, views and policies carry their definitions already (constraints.py, relations.py).
+Each extension's entry gets the types it makes, to say what needs one a server lacks.
 
 A body is code someone wrote, and code holds secrets: a hard-coded API key, a password in a
 connection string, ``SET app.token TO '...'``. Before a definition is kept, every string
@@ -121,6 +122,9 @@ class CodeReader:
     catalog: Catalog
     data: dict[str, Any]
 
+    def parts(self) -> list[Part]:
+        return [self.definitions(), self.extension_types()]
+
     def definitions(self) -> Part:
         """After :meth:`ObjectReader.functions`: adds ``definition`` to its entries."""
         return Part(
@@ -180,6 +184,31 @@ class CodeReader:
                 entry["definition"] = {**redactor.redact_value(text), "masked": masked}
             else:
                 entry["definition"] = masked
+
+    def extension_types(self) -> Part:
+        """The types each extension makes (geometry, vector...): what needs an extension
+        that a server cannot install (repro.pg.extensions)."""
+
+        def handle(rows: Rows) -> None:
+            extensions = self.data.get("extensions") or {}
+            for row in rows:
+                if row.extname in extensions:
+                    extensions[row.extname]["types"] = sorted(row.types)
+
+        return Part(
+            "extension types",
+            """
+            SELECT e.extname, array_agg(t.typname ORDER BY t.typname) AS types
+            FROM pg_catalog.pg_extension e
+            JOIN pg_catalog.pg_depend d ON d.refobjid = e.oid
+                 AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+                 AND d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.deptype = 'e'
+            JOIN pg_catalog.pg_type t ON t.oid = d.objid
+            WHERE t.typcategory <> 'A' AND t.typtype <> 'p'
+            GROUP BY e.extname
+            """,
+            handle=handle,
+        )
 
 
 def _quote_literal(value: str) -> str:
