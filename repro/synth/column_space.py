@@ -9,6 +9,7 @@ from repro.pg.personal import name_tokens
 from repro.pg.tables import Column
 from repro.pg.types import ORDERED_KINDS, TypeInfo
 from repro.synth.check_parser import ColumnRule, admits
+from repro.synth.extension_values import Geometry, Vector
 from repro.synth.patterns import Patterned
 from repro.synth.value_spaces import (
     Array,
@@ -167,6 +168,10 @@ def space_for(
         return Listed([copy_escape(label) for label in info.labels])
     if kind == "uuid":
         return Uuid(offset)
+    if kind == "geometry":
+        return Geometry(info.base, info.typmod)
+    if kind == "vector":
+        return Vector(info.typmod)
     if kind in _STRUCTURED:
         shape = rule.json_type if rule is not None and kind == "json" else None
         if shape == "none":
