@@ -13,7 +13,7 @@ import numpy.typing as npt
 from repro.pg.meaning import seed_of
 from repro.pg.tables import ForeignKey
 from repro.synth.columns import Shuffle
-from repro.synth.value_spaces import Ints
+from repro.synth.value_spaces import Ints, mix64
 
 
 @dataclass
@@ -102,13 +102,7 @@ def parent_rows_of(values: Iterable[str], parents: int) -> list[int]:
 
 def hashes(seed: int, rows: Ints) -> npt.NDArray[np.uint64]:
     """A random-looking 64-bit number per row (splitmix64), the same for a seed and row."""
-    with np.errstate(over="ignore"):
-        z = rows.astype(np.uint64) + np.uint64(seed & 0xFFFFFFFFFFFFFFFF) * np.uint64(
-            0x9E3779B97F4A7C15
-        )
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
+    return mix64(rows, seed)
 
 
 def uniform(seed: int, rows: Ints) -> npt.NDArray[np.float64]:
