@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from repro.pg.ddl import _topological
 from repro.pg.sql_text import SqlTextError, check_expression, check_statement
 
 Entry = Mapping[str, Any]
@@ -128,28 +129,9 @@ def plan_functions(
             plan.before_types.append((kind, key, text))
     plan.late = set(late)
     # Late ones in the order their bodies call each other (a cycle keeps name order).
-    order = _callers_last(sorted(late), {k: [c for c in calls(late[k]) if c != k] for k in late})
+    order = _topological(sorted(late), {k: [c for c in calls(late[k]) if c != k] for k in late})
     plan.after_tables = [(str(functions[k].get("kind") or "function"), k, late[k]) for k in order]
     return plan
-
-
-def _callers_last(keys: list[str], deps: Mapping[str, list[str]]) -> list[str]:
-    out: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(key: str) -> None:
-        if state.get(key):
-            return
-        state[key] = 1
-        for dep in deps.get(key, []):
-            if dep in deps:
-                visit(dep)
-        state[key] = 2
-        out.append(key)
-
-    for key in keys:
-        visit(key)
-    return out
 
 
 def trigger_statements(

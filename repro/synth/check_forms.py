@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from repro.synth.derived import _strip_parens
+from repro.synth.derived import _strip_parens, top_level
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 _NULL_TEST = re.compile(rf"^\(?({_IDENT}) IS (NOT )?NULL\)?$")
@@ -40,25 +40,10 @@ def _name(token: str) -> str:
 
 def _split_top(text: str, op: str) -> tuple[str, str] | None:
     """``left op right`` split at the one top-level ``op`` (quotes respected)."""
-    depth, quoted = 0, ""
-    found = -1
-    for i, ch in enumerate(text):
-        if quoted:
-            if ch == quoted:
-                quoted = ""
-        elif ch in "'\"":
-            quoted = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and text.startswith(f" {op} ", i):
-            if found >= 0:
-                return None
-            found = i
-    if found < 0:
+    found = top_level(text, f" {op} ")
+    if len(found) != 1:
         return None
-    return text[:found], text[found + len(op) + 2 :]
+    return text[: found[0]], text[found[0] + len(op) + 2 :]
 
 
 def parse_non_null_count(name: str, conjunct: str) -> NonNullCount | None:

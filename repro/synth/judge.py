@@ -25,6 +25,7 @@ from repro.pg.tables import UniqueIndex
 from repro.pg.target_db import qualified
 from repro.progress import Progress
 from repro.synth.plan import Planner
+from repro.synth.row_counts import parents_first
 from repro.synth.table_plan import TablePlan
 from repro.text import one_line
 
@@ -41,7 +42,7 @@ def judge_tables(
     conn: psycopg.Connection[Any], planner: Planner, keys: list[str], progress: Progress
 ) -> None:
     """Judge every table of ``keys`` (parents first) that has judged conditions."""
-    for key in _parents_first(planner, keys):
+    for key in parents_first(planner.model, keys):
         plan = planner.plans[key]
         if plan.needs_judging:
             progress.stage(f"judging {key}")
@@ -213,23 +214,3 @@ def _dedupe(index: UniqueIndex) -> sql.Composed:
         "(PARTITION BY {items} ORDER BY {row}) AS k FROM {stage} WHERE {condition}) d "
         "WHERE d.k > 1 AND s.{row} = d.r"
     ).format(stage=sql.Identifier(STAGE), row=sql.Identifier(ROW), items=items, condition=condition)
-
-
-def _parents_first(planner: Planner, keys: list[str]) -> list[str]:
-    wanted = set(keys)
-    order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(key: str) -> None:
-        if state.get(key):
-            return
-        state[key] = 1
-        for fk in planner.model.tables[key].foreign_keys:
-            if fk.table in wanted and fk.table != key:
-                visit(fk.table)
-        state[key] = 2
-        order.append(key)
-
-    for key in sorted(keys):
-        visit(key)
-    return order

@@ -52,7 +52,7 @@ def row_counts(
     if soft:
         assert default_rows is not None
         depth = _depths(model, set(keys))
-        for key in _parents_first(model, soft):
+        for key in parents_first(model, soft):
             level = min(depth.get(key, 0), FAN_OUT_LEVELS)
             wanted = default_rows * FAN_OUT**level
             out[key] = min(wanted, _capacity(model.tables[key], out))
@@ -84,7 +84,7 @@ def _depths(model: DataModel, keys: set[str]) -> dict[str, int]:
     return depth
 
 
-def _parents_first(model: DataModel, keys: list[str]) -> list[str]:
+def parents_first(model: DataModel, keys: list[str]) -> list[str]:
     """``keys`` with each table after the tables it references (cycles cut)."""
     wanted = set(keys)
     order: list[str] = []

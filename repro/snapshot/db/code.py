@@ -227,20 +227,17 @@ def _aggregate(row: Any) -> str:
             options.append(f"STYPE = {row.stype}")
             if row.aggtransspace:
                 options.append(f"SSPACE = {int(row.aggtransspace)}")
-        if label == "FINALFUNC" and name:
-            if row.aggfinalextra:
-                options.append("FINALFUNC_EXTRA")
-            if row.aggfinalmodify in _MODIFY:
-                options.append(f"FINALFUNC_MODIFY = {_MODIFY[row.aggfinalmodify]}")
+        if label in ("FINALFUNC", "MFINALFUNC") and name:
+            moving = label == "MFINALFUNC"  # the moving-aggregate variant
+            if row.aggmfinalextra if moving else row.aggfinalextra:
+                options.append(f"{label}_EXTRA")
+            modify = row.aggmfinalmodify if moving else row.aggfinalmodify
+            if modify in _MODIFY:
+                options.append(f"{label}_MODIFY = {_MODIFY[modify]}")
         if label == "MSFUNC" and name and row.mstype:
             options.append(f"MSTYPE = {row.mstype}")
             if row.aggmtransspace:
                 options.append(f"MSSPACE = {int(row.aggmtransspace)}")
-        if label == "MFINALFUNC" and name:
-            if row.aggmfinalextra:
-                options.append("MFINALFUNC_EXTRA")
-            if row.aggmfinalmodify in _MODIFY:
-                options.append(f"MFINALFUNC_MODIFY = {_MODIFY[row.aggmfinalmodify]}")
     if row.agginitval is not None:
         options.append(f"INITCOND = {_quote_literal(row.agginitval)}")
     if row.aggminitval is not None:
