@@ -63,6 +63,7 @@ class UniqueKey:
     name: str
     columns: tuple[str, ...]
     primary: bool
+    predicate: str | None = None  # a partial unique index's WHERE: unique among those rows
 
 
 @dataclass(frozen=True)
@@ -190,10 +191,11 @@ def build_model(database: Mapping[str, Any]) -> DataModel:
             elif kind == "check" and con.get("definition") and not con.get("inherited"):
                 checks[cname] = str(con["definition"])
         # Unique indexes without a constraint (CREATE UNIQUE INDEX) bind the data just the
-        # same. One on expressions of single columns (lower(email)) is met by making those
-        # columns unique, which generated text (never differing by case alone) carries over.
-        # Others, partial ones and NULLS NOT DISTINCT ones (NULLs collide) are judged by
-        # PostgreSQL on candidate rows (repro.synth.judge).
+        # same. One on expressions of single columns (lower(email)) stands for those columns
+        # being unique, which generated text (never differing by case alone) carries over.
+        # The data generator has PostgreSQL judge the others, partial ones ((admin) WHERE
+        # admin binds the rows its predicate picks) and NULLS NOT DISTINCT ones (NULLs
+        # collide) on candidate rows: unique_indexes.
         judged: list[UniqueIndex] = []
         for iname, index in sorted((raw.get("indexes") or {}).items()):
             if not index.get("unique") or index.get("constraint") or not index.get("columns"):
@@ -202,13 +204,12 @@ def build_model(database: Mapping[str, Any]) -> DataModel:
                 continue  # a partition's share of its parent's index
             unique_columns = index_columns(index, columns_by_name=raw.get("columns") or {})
             nulls_distinct = " NULLS NOT DISTINCT" not in str(index.get("definition") or "")
-            if index.get("predicate"):
-                # a partial index binds only the rows its predicate picks ((admin) WHERE
-                # admin): PostgreSQL judges candidates by it; the columns stay free elsewhere
-                unique_columns = None
+            predicate = index.get("predicate")
             if unique_columns is not None:
-                uniques.append(UniqueKey(iname, unique_columns, False))
-            if unique_columns is None or not nulls_distinct:
+                uniques.append(
+                    UniqueKey(iname, unique_columns, False, str(predicate) if predicate else None)
+                )
+            if unique_columns is None or predicate or not nulls_distinct:
                 judged_index = unique_index(iname, index, raw.get("columns") or {}, nulls_distinct)
                 if judged_index is None:
                     unsupported_uniques.append(
@@ -236,7 +237,6 @@ def build_model(database: Mapping[str, Any]) -> DataModel:
     for table in tables.values():
         if table.partition_of in tables:
             tables[table.partition_of].partitions.append(table.key)
-            _bind_parent(tables[table.partition_of], table)
     server = database.get("server") or {}
     return DataModel(tables, dict(database.get("sequences") or {}), server.get("major"))
 
@@ -288,24 +288,6 @@ def unique_index(
         except SqlTextError:
             return None
     return UniqueIndex(name, tuple(items), predicate and str(predicate), nulls_distinct)
-
-
-def _bind_parent(parent: Table, partition: Table) -> None:
-    """Rows are generated for the partitioned parent: a partition's own foreign keys and
-    unique keys (pg_dump of a schema that predates keys on partitioned tables writes them
-    per partition) hold for all of them, which is stricter than needed, and valid."""
-    known = {(fk.columns, fk.table, fk.ref_columns) for fk in parent.foreign_keys}
-    for fk in partition.foreign_keys:
-        if (fk.columns, fk.table, fk.ref_columns) not in known and all(
-            c in parent.columns for c in fk.columns
-        ):
-            parent.foreign_keys.append(fk)
-            known.add((fk.columns, fk.table, fk.ref_columns))
-    have = {u.columns for u in parent.uniques}
-    for unique in partition.uniques:
-        if unique.columns not in have and all(c in parent.columns for c in unique.columns):
-            parent.uniques.append(UniqueKey(unique.name, unique.columns, False))
-            have.add(unique.columns)
 
 
 def scaled(count: int | None, scale: float) -> int:

@@ -164,7 +164,7 @@ def generate(
         )
         report.timings["analyze"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        expected = _expected(model, plans, options)
+        expected = _expected(planner.model, plans, options)
         report.fidelity = measure(
             conn,
             {
@@ -324,7 +324,7 @@ def _run(
     if load.append:
         _refuse_collisions(conn, plans, report.options, load.chunk_rows)
     mark = time.perf_counter()
-    expected = _expected(model, plans, report.options)
+    expected = _expected(planner.model, plans, report.options)
     for plan in _load_order(plans) if script is None else plans:
         report.tables.append(_copy_table(conn, plan, load.chunk_rows, progress))
         report.tables[-1].expected = expected[plan.table.key]

@@ -21,6 +21,7 @@ from repro.synth import column_space
 from repro.synth.check_parser import ColumnRule, admits
 from repro.synth.columns import ColumnPlan, Shuffle, split_rows
 from repro.synth.key_planner import KeyPlanner, is_identity_like
+from repro.synth.model_view import planning_view
 from repro.synth.row_counts import row_counts
 from repro.synth.table_checks import Judged, table_checks
 from repro.synth.table_plan import Renderer, TablePlan
@@ -59,6 +60,7 @@ class Options:
 
 class Planner(KeyPlanner):
     def __init__(self, model: DataModel, options: Options):
+        model = planning_view(model)
         self.model = model
         self.options = options
         self.problems: list[str] = []

@@ -214,3 +214,62 @@ def test_a_parent_index_picks_matching_slots() -> None:
 def test_parse_check_json_type() -> None:
     rule = parse_check("CHECK ((jsonb_typeof(doc) = 'object'::text))").columns["doc"]
     assert rule.json_type == "object"
+
+
+def test_the_planning_view() -> None:
+    """A partition's own foreign key binds its parent's rows; a partial unique index is no
+    key made unique everywhere (PostgreSQL judges it); the masked copy's model keeps both
+    as they are."""
+    from repro.synth.model_view import planning_view
+
+    def columns(*names: str) -> dict[str, Any]:
+        return {n: {"position": i + 1, "type": "bigint"} for i, n in enumerate(names)}
+
+    database = {
+        "tables": {
+            "s.users": {
+                "schema": "s",
+                "name": "users",
+                "kind": "table",
+                "columns": columns("id"),
+                "constraints": {"users_pkey": {"type": "primary_key", "columns": ["id"]}},
+            },
+            "s.ev": {
+                "schema": "s",
+                "name": "ev",
+                "kind": "partitioned_table",
+                "partition_by": "RANGE (at)",
+                "columns": columns("id", "at", "user_id"),
+                "indexes": {
+                    "one": {
+                        "unique": True,
+                        "columns": ["user_id"],
+                        "predicate": "(id > 0)",
+                        "definition": "x",
+                    }
+                },
+            },
+            "s.ev_1": {
+                "schema": "s",
+                "name": "ev_1",
+                "kind": "table",
+                "partition_of": "s.ev",
+                "partition_bound": "FOR VALUES FROM (0) TO (10)",
+                "columns": columns("id", "at", "user_id"),
+                "constraints": {
+                    "ev_1_user_fkey": {
+                        "type": "foreign_key",
+                        "columns": ["user_id"],
+                        "references": {"table": "s.users", "columns": ["id"]},
+                    }
+                },
+            },
+        }
+    }
+    model = build_model(database)
+    assert [fk.name for fk in model.tables["s.ev"].foreign_keys] == []
+    assert [u.name for u in model.tables["s.ev"].uniques] == ["one"]
+    view = planning_view(model)
+    assert [fk.name for fk in view.tables["s.ev"].foreign_keys] == ["ev_1_user_fkey"]
+    assert view.tables["s.ev"].uniques == []
+    assert [u.name for u in view.tables["s.ev"].unique_indexes] == ["one"]
