@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from repro.pg.ddl import _topological
 from repro.pg.sql_text import SqlTextError, check_expression, check_statement
 
 Entry = Mapping[str, Any]
@@ -100,11 +99,14 @@ def plan_functions(
     uses_tables: Callable[[str], bool],
     uses_views: Callable[[str], bool],
     calls: Callable[[str], list[str]],
+    order: Callable[[list[str], Mapping[str, list[str]]], list[str]],
 ) -> FunctionPlan:
     """``uses_types(text)`` (and tables, views): whether a text names a captured type
-    (table, view); ``calls(text)``: the function keys a text calls (to order late ones)."""
+    (table, view); ``calls(text)``: the function keys a text calls, ``order(keys, deps)``
+    the schema's dependency order (to order late ones)."""
     plan = FunctionPlan()
     late: dict[str, str] = {}
+    aggregates: list[tuple[str, str, str]] = []
     for key, entry in sorted(functions.items()):
         reason = why_not(entry)
         if reason is not None:
@@ -119,7 +121,11 @@ def plan_functions(
                 f"{kind} {key}: recreated with the secrets in its definition masked (***)"
             )
         signature = f"{entry.get('arguments') or ''} {entry.get('returns') or ''}"
-        if uses_views(signature) or (_standard_body(entry, text) and uses_views(text)):
+        if kind == "aggregate":
+            # after every function it may use (made with the tables' functions); no
+            # default, check or index can call an aggregate
+            aggregates.append((kind, key, text))
+        elif uses_views(signature) or (_standard_body(entry, text) and uses_views(text)):
             plan.after_views.append((kind, key, text))
         elif uses_tables(signature) or _standard_body(entry, text):
             late[key] = text
@@ -129,8 +135,10 @@ def plan_functions(
             plan.before_types.append((kind, key, text))
     plan.late = set(late)
     # Late ones in the order their bodies call each other (a cycle keeps name order).
-    order = _topological(sorted(late), {k: [c for c in calls(late[k]) if c != k] for k in late})
-    plan.after_tables = [(str(functions[k].get("kind") or "function"), k, late[k]) for k in order]
+    late_order = order(sorted(late), {k: [c for c in calls(late[k]) if c != k] for k in late})
+    plan.after_tables = [
+        (str(functions[k].get("kind") or "function"), k, late[k]) for k in late_order
+    ] + aggregates
     return plan
 
 

@@ -24,6 +24,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from repro.pg.code_ddl import plan_functions, policy_statements, trigger_statements
+
 Entry = Mapping[str, Any]
 
 CONSTRAINT_RANK = {"primary_key": 0, "unique": 1, "exclusion": 2, "check": 3}
@@ -191,8 +193,6 @@ class _Builder:
         self.tables = _entries(database, "tables")
         self.views = _entries(database, "views")
         self.sequences = _entries(database, "sequences")
-        from repro.pg.code_ddl import plan_functions
-
         functions = _entries(database, "functions")
         types = _Mentions(
             {
@@ -208,6 +208,7 @@ class _Builder:
             uses_tables=lambda text: bool(tables.found(text)),
             uses_views=lambda text: bool(views.found(text)),
             calls=_Mentions(functions, suffix=r"\s*\(").found,
+            order=_topological,
         )
         # Only calls of functions not made stop an object from being made.
         self.functions = _Mentions(self.code.absent, suffix=r"\s*\(")
@@ -278,8 +279,6 @@ class _Builder:
     def create_triggers_and_policies(self) -> None:
         """After the load (and after row security is enabled): triggers fire on later writes
         only, never on the generated rows."""
-        from repro.pg.code_ddl import policy_statements, trigger_statements
-
         absent = {f"{e['schema']}.{e['name']}" for e in self.code.absent.values()}
         relations = {
             **{k: self.tables[k] for k in self.selected if k in self.created},

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -40,15 +40,19 @@ from repro.synth.value_spaces import NULL, Ints, Ordered, Space
 if TYPE_CHECKING:
     from repro.pg.tables import Column
     from repro.synth.check_parser import ColumnRule
-    from repro.synth.plan import Options
     from repro.synth.table_plan import Renderer, TablePlan
+
+
+class _Seeded(Protocol):
+    @property
+    def seed(self) -> int: ...
 
 
 class KeyPlanner:
     """Mixed into :class:`repro.synth.plan.Planner` (which provides these attributes)."""
 
     model: DataModel
-    options: Options
+    options: _Seeded
     problems: list[str]
     plans: dict[str, TablePlan]
     varied: set[str]  # nullable columns without statistics a judged condition reads

@@ -59,6 +59,8 @@ class Options:
 
 
 class Planner(KeyPlanner):
+    options: Options
+
     def __init__(self, model: DataModel, options: Options):
         model = planning_view(model)
         self.model = model
