@@ -5,6 +5,7 @@ replayed request's writes."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import psycopg
@@ -38,6 +39,9 @@ BEGIN
     RETURN NEW;
 END $$;
 CREATE TRIGGER orders_log AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION log_order();
+ALTER TABLE orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY small_orders ON orders FOR SELECT TO {role} USING (total < 100);
+GRANT SELECT ON orders TO {role};
 CREATE TRIGGER orders_limit BEFORE INSERT OR UPDATE ON orders
     FOR EACH ROW EXECUTE FUNCTION refuse_big();
 INSERT INTO orders (email, total)
@@ -48,18 +52,29 @@ ANALYZE;
 
 def test_the_sandbox_runs_production_triggers(docker_client: Any, postgres_13: PgServer) -> None:
     require_image(docker_client, IMAGE_TEMPLATE.format(major=13))
+    role = f"shop_app_{uuid.uuid4().hex[:6]}"
     with fresh_database(postgres_13.dsn, prefix="sandbox_code") as source:
         with psycopg.connect(source, autocommit=True) as conn:
-            conn.execute(SHOP_SQL)
-        result = capture(source)
+            conn.execute(f"CREATE ROLE {role} LOGIN")
+            conn.execute(SHOP_SQL.replace("{role}", role))
+        result = capture(source, role=role)
+        with psycopg.connect(source, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")
     assert result.status == "ok", result.problems
     snapshot = Snapshot("prod", "2026-01-01T00:00:00Z", {}, {}, {"database": result})
     redactor = Redactor(RedactionKey.from_bytes(b"sandbox-code", "test"))
     with sandbox_database(
-        snapshot, redactor, image_template=IMAGE_TEMPLATE, labels={"repro.test": "true"}
+        snapshot,
+        redactor,
+        image_template=IMAGE_TEMPLATE,
+        labels={"repro.test": "true"},
+        app_role=role,
     ) as sandbox:
         assert sandbox.data is not None
-        assert not [s for s in sandbox.data.skipped if "trigger" in s or "function" in s]
+        assert not [
+            s for s in sandbox.data.skipped if "trigger" in s or "function" in s or "policy" in s
+        ]
         with psycopg.connect(sandbox.dsn) as conn:
             # production-shaped rows, loaded before the triggers existed: none logged
             assert conn.execute("SELECT count(*) FROM orders").fetchone() == (500,)
@@ -73,3 +88,9 @@ def test_the_sandbox_runs_production_triggers(docker_client: Any, postgres_13: P
             assert conn.execute("SELECT count(*) FROM order_log").fetchone() == (before + 1,)
             with pytest.raises(psycopg.errors.CheckViolation, match="over the limit"):
                 conn.execute("INSERT INTO orders (email, total) VALUES ('y@example.com', 20000)")
+        with psycopg.connect(sandbox.dsn) as conn:
+            # production's policy for the app role, made once the role exists
+            policy = conn.execute(
+                "SELECT roles::text[], qual FROM pg_policies WHERE policyname = 'small_orders'"
+            ).fetchone()
+            assert policy is not None and policy[0] == [role] and "100" in policy[1]
