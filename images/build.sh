@@ -28,7 +28,7 @@ CACHE_ROOT="${REPRO_IMAGE_CACHE:-/var/cache/repro-images}"
 
 ALL_IMAGES=(postgres-13 postgres-15 postgres-17 python-app python-orm node-app)
 # Bump when a change to this script's build steps should rebuild existing images.
-IMAGE_REVISION=1
+IMAGE_REVISION=2
 
 log() { printf '[images %s] %s\n' "$(date '+%H:%M:%S')" "$*" >&2; }
 # Phase timings go to the build's own log (shown on failure) and to its .phases summary.
@@ -41,6 +41,22 @@ phase() { # name: closes the phase that started at phase_t
 }
 die() { log "error: $*"; exit 1; }
 
+# major packages... -> "postgresql-MAJOR-p1,postgresql-MAJOR-p2"
+ext() {
+    local major="$1" out=() p
+    shift
+    for p in "$@"; do out+=("postgresql-$major-$p"); done
+    (IFS=,; echo "${out[*]}")
+}
+
+# Extensions each image must be able to create (checked by the smoke test); by control file.
+extensions_of() {
+    case "$1" in
+        13 | 15) echo "postgis pg_partman" ;;
+        *) echo "postgis vector pg_partman" ;;
+    esac
+}
+
 # name -> "suite|tag|extra tags|packages"
 spec() {
     # Contrib extensions (pg_stat_statements, pgcrypto, ...) ship in postgresql-N itself since
@@ -49,10 +65,13 @@ spec() {
     # time zone names; procps gives ps/pgrep for `docker exec` debugging and the product's
     # process facet.
     local pg_pkgs="procps,locales,tzdata,ca-certificates"
+    # The widely used extensions each Debian release packages for its PostgreSQL, so that a
+    # snapshot using them can be recreated (issue 13): PostGIS and pg_partman everywhere,
+    # pgvector from trixie on (bullseye and bookworm have no postgresql-N-pgvector).
     case "$1" in
-        postgres-13) echo "bullseye|repro/postgres:13|postgres:13|postgresql-13,$pg_pkgs" ;;
-        postgres-15) echo "bookworm|repro/postgres:15|postgres:15|postgresql-15,$pg_pkgs" ;;
-        postgres-17) echo "trixie|repro/postgres:17|postgres:17|postgresql-17,$pg_pkgs" ;;
+        postgres-13) echo "bullseye|repro/postgres:13|postgres:13|postgresql-13,$(ext 13 postgis-3 postgis-3-scripts partman),$pg_pkgs" ;;
+        postgres-15) echo "bookworm|repro/postgres:15|postgres:15|postgresql-15,$(ext 15 postgis-3 postgis-3-scripts partman),$pg_pkgs" ;;
+        postgres-17) echo "trixie|repro/postgres:17|postgres:17|postgresql-17,$(ext 17 postgis-3 postgis-3-scripts pgvector partman),$pg_pkgs" ;;
         python-app)
             echo "bookworm|repro/python-app:bookworm||python3,python3-psycopg,python3-flask,python3-sentry-sdk,python3-yaml,procps,cron,ca-certificates"
             ;;
@@ -139,14 +158,16 @@ smoke_postgres() { # tag major
         # One -c per statement: psql 13 prints only the last result of a multi-statement -c.
         if docker exec -e PGPASSWORD=smoke "$cid" psql -h 127.0.0.1 -U postgres -d postgres -At \
             -c 'show server_version_num' -c 'show timezone' \
-            -c 'create extension pg_stat_statements' >"$WORK/smoke-$major.out" 2>&1; then
+            -c 'create extension pg_stat_statements' -c 'create extension postgis' \
+            -c "select postgis_full_version() like 'POSTGIS=%'" >"$WORK/smoke-$major.out" 2>&1; then
             ok=1
             break
         fi
         [ "$(docker inspect -f '{{.State.Running}}' "$cid")" = true ] || break
         sleep 0.5
     done
-    if [ "$ok" = 1 ] && grep -q "^${major}" "$WORK/smoke-$major.out" && grep -qx UTC "$WORK/smoke-$major.out"; then
+    if [ "$ok" = 1 ] && grep -q "^${major}" "$WORK/smoke-$major.out" && grep -qx UTC "$WORK/smoke-$major.out" &&
+        grep -qx t "$WORK/smoke-$major.out"; then
         docker rm -f "$cid" >/dev/null
         return 0
     fi
@@ -169,6 +190,13 @@ build_postgres() { # name
     [ -x "$rootfs/usr/lib/postgresql/$major/bin/postgres" ] || die "$name: no postgres binary"
     [ -f "$rootfs/usr/share/postgresql/$major/extension/pg_stat_statements.control" ] ||
         die "$name: contrib extensions missing"
+    local extension
+    for extension in $(extensions_of "$major"); do
+        # -L too: postgis.control is an alternatives link, absolute inside the rootfs
+        [ -e "$rootfs/usr/share/postgresql/$major/extension/$extension.control" ] ||
+            [ -L "$rootfs/usr/share/postgresql/$major/extension/$extension.control" ] ||
+            die "$name: extension $extension missing"
+    done
 
     # postgresql-common's postinst created a 'main' cluster; the entrypoint initdb's its own
     # in $PGDATA, so drop it rather than ship an unused cluster with its own config.

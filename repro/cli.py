@@ -205,6 +205,15 @@ def data_generate(
         list[str] | None,
         typer.Option("--rows", help="Exact rows for a table: schema.table=N (repeatable)."),
     ] = None,
+    default_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--default-rows",
+            metavar="N",
+            help="Rows for tables the snapshot estimates at none (schema only): N for a "
+            "table nothing above it, x2 per level of foreign keys below (at most x8).",
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option("--seed", help="Same snapshot, options and seed: identical data.")
     ] = 0,
@@ -249,6 +258,7 @@ def data_generate(
                 truncate=truncate,
                 append=append,
                 as_json=as_json,
+                default_rows=default_rows,
             ),
             ACTIVE_REDACTORS,
         )

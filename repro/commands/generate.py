@@ -30,6 +30,7 @@ class GenerateArgs:
     truncate: bool
     as_json: bool
     append: bool = False
+    default_rows: int | None = None
 
 
 def parse_rows(items: list[str]) -> dict[str, int]:
@@ -49,7 +50,10 @@ def parse_rows(items: list[str]) -> dict[str, int]:
 def run_generate(args: GenerateArgs, redactors: list[Redactor]) -> int:
     if args.scale <= 0:
         raise UsageError("--scale must be greater than 0")
+    if args.default_rows is not None and args.default_rows < 0:
+        raise UsageError("--default-rows must be 0 or more")
     options = Options(
+        default_rows=args.default_rows,
         seed=args.seed,
         scale=args.scale,
         rows=parse_rows(args.rows),

@@ -427,6 +427,7 @@ def _discrepancy(
         severity=assessment.severity,
         rule=rule,
         hint=hint,
+        detail=assessment.detail,
     )
 
 

@@ -95,6 +95,7 @@ class Discrepancy:
     rule: str
     hint: str
     note: str | None = None  # e.g. "waiver expired on 2025-01-31: <reason>"
+    detail: str | None = None  # lines under the hint: a unified diff of two definitions
 
     @property
     def path(self) -> str:
@@ -121,6 +122,8 @@ class Discrepancy:
         }
         if self.note:
             out["note"] = self.note
+        if self.detail:
+            out["detail"] = self.detail
         return out
 
 

@@ -256,6 +256,7 @@ class DatabaseSink:
     def __init__(self, conn: psycopg.Connection[Any], model: DataModel) -> None:
         self.conn = conn
         self.model = model
+        self.failed: list[str] = []  # optional statements (code, policies) not made
 
     def begin(self, script: SchemaScript) -> None:
         present = user_relations(self.conn)
@@ -265,7 +266,7 @@ class DatabaseSink:
                 f"{', '.join(present[:5])}); anonymize creates the schema itself",
                 hint="use a new database",
             )
-        execute_script(self.conn, script.before_load)
+        self.failed += execute_script(self.conn, script.before_load)
 
     def copy(self, table: Table, columns: list[str], rows: Iterator[bytes]) -> None:
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -277,7 +278,7 @@ class DatabaseSink:
                 copy.write(block)
 
     def finish(self, script: SchemaScript, written: list[tuple[Table, list[str]]]) -> None:
-        finish_schema(self.conn, script)
+        self.failed += finish_schema(self.conn, script)
         set_sequences(self.conn, self.model, written)
 
 
@@ -447,6 +448,8 @@ def _copy_all(
         mark = time.perf_counter()
         progress.stage("constraints and indexes")
         sink.finish(script, written)
+        if isinstance(sink, DatabaseSink):
+            report.skipped += sink.failed
         if conn is not None:
             conn.commit()
         report.timings["constraints"] = time.perf_counter() - mark

@@ -8,9 +8,12 @@ keys, indexes, materialized views). Expression texts (defaults, checks, index an
 definitions) are PostgreSQL's own renderings, captured with an empty search_path, so they are
 emitted verbatim; only identifiers we assemble ourselves are quoted here.
 
-Function bodies are not captured (only a hash), so functions, and whatever calls one, cannot
-be recreated: they are listed in ``skipped`` with the reason, as is every entry the capture
-could not read (a null definition when another session held a lock).
+Functions, procedures, aggregates, triggers and policies are made by :mod:`repro.pg.code_ddl`
+in the places the script gives them; a function that cannot be made (no definition in an older
+snapshot, an untrusted language), and whatever calls one, is listed in ``skipped`` with the
+reason, as is every entry the capture could not read (a null definition when another session
+held a lock). Statements marked ``optional`` (code, policies) are made in a savepoint by a live
+connection: one that fails is listed, not fatal.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from repro.pg.code_ddl import plan_functions, policy_statements, trigger_statements
 
 Entry = Mapping[str, Any]
 
@@ -36,6 +41,8 @@ class Statement:
     # Tried first, in a savepoint, by a live connection (never in a dump file): the exact
     # production variant when it may not be installable here (an extension's old version).
     preferred: str | None = None
+    # Made in a savepoint by a live connection; a failure is reported, the script goes on.
+    optional: bool = False
 
 
 @dataclass
@@ -186,7 +193,31 @@ class _Builder:
         self.tables = _entries(database, "tables")
         self.views = _entries(database, "views")
         self.sequences = _entries(database, "sequences")
-        self.functions = _Mentions(_entries(database, "functions"), suffix=r"\s*\(")
+        functions = _entries(database, "functions")
+        types = _Mentions(
+            {
+                k: e
+                for section in ("enums", "domains", "composite_types", "range_types")
+                for k, e in _entries(database, section).items()
+            }
+        )
+        tables, views = _Mentions(self.tables), _Mentions(self.views)
+        self.code = plan_functions(
+            functions,
+            uses_types=lambda text: bool(types.found(text)),
+            uses_tables=lambda text: bool(tables.found(text)),
+            uses_views=lambda text: bool(views.found(text)),
+            calls=_Mentions(functions, suffix=r"\s*\(").found,
+            order=_topological,
+        )
+        # Only calls of functions not made stop an object from being made.
+        self.functions = _Mentions(self.code.absent, suffix=r"\s*\(")
+        self.late_functions = _Mentions(
+            {k: e for k, e in _entries(database, "functions").items() if k in self.code.late},
+            suffix=r"\s*\(",
+        )
+        self.late_defaults: list[Statement] = []
+        self.made_views: set[str] = set()
         schemas = database.get("schemas")
         self.schemas: Mapping[str, Any] = schemas if isinstance(schemas, Mapping) else {}
         self.filtered = wanted is not None
@@ -218,15 +249,48 @@ class _Builder:
         self.create_schemas()
         self.create_extensions()
         self.create_sequences()
+        self.create_functions(self.code.before_types, setting=self.code.any_early)
         self.create_types()
+        self.create_functions(self.code.after_types)
         self.create_tables()
+        self.create_functions(self.code.after_tables)
+        self.script.before_load += self.late_defaults
         self.add_constraints()
         self.create_views()
+        for kind, target, sql in self.code.after_views:
+            self.script.after_load.append(Statement(sql, kind, target, optional=True))
         self.own_sequences()
         self.row_security()
         self.comments()
+        self.create_triggers_and_policies()
         self.not_recreated()
         return self.script
+
+    def create_functions(
+        self, statements: list[tuple[str, str, str]], setting: bool = False
+    ) -> None:
+        if setting:
+            # Bodies are resolved when called, not when made (pg_dump does the same): a
+            # function may name a table made later.
+            self.before("setting", "check_function_bodies", "SET LOCAL check_function_bodies = off")
+        for kind, target, sql in statements:
+            self.script.before_load.append(Statement(sql, kind, target, optional=True))
+
+    def create_triggers_and_policies(self) -> None:
+        """After the load (and after row security is enabled): triggers fire on later writes
+        only, never on the generated rows."""
+        absent = {f"{e['schema']}.{e['name']}" for e in self.code.absent.values()}
+        relations = {
+            **{k: self.tables[k] for k in self.selected if k in self.created},
+            **{k: self.views[k] for k in self.made_views},
+        }
+        for key, relation in relations.items():
+            name = qualified(relation)
+            statements, skipped = policy_statements(key, name, relation.get("policies") or {})
+            triggers, more = trigger_statements(key, name, relation.get("triggers") or {}, absent)
+            for kind, target, sql in statements + triggers:
+                self.script.after_load.append(Statement(sql, kind, target, optional=True))
+            self.script.skipped += skipped + more
 
     def _closure(self, wanted: Collection[str] | None) -> list[str]:
         order = table_order(self.db)
@@ -443,6 +507,12 @@ class _Builder:
                 calls = self.functions.found(str(column.get(what) or ""))
                 if calls:
                     return f"column {name} {what} calls {', '.join(calls)} (not recreated)"
+            late = self.late_functions.found(str(column.get("generated") or ""))
+            if late:
+                return (
+                    f"column {name} is generated by {', '.join(late)}, a function that can "
+                    "only be made after the tables (its signature names one)"
+                )
         return None
 
     def table_sql(self, key: str, table: Entry) -> str:
@@ -478,7 +548,18 @@ class _Builder:
                 f"{table['schema']}.{table['name']}.{name}", column["identity"]
             )
         elif column.get("default") is not None:
-            sql += f" DEFAULT {column['default']}"
+            if self.late_functions.found(str(column["default"])):
+                # the function is made after the tables: the default once it exists
+                self.late_defaults.append(
+                    Statement(
+                        f"ALTER TABLE {qualified(table)} ALTER COLUMN {quote_ident(name)} "
+                        f"SET DEFAULT {column['default']}",
+                        "default",
+                        f"{table['schema']}.{table['name']}.{name}",
+                    )
+                )
+            else:
+                sql += f" DEFAULT {column['default']}"
         if column.get("nullable") is False and not column.get("identity"):
             sql += " NOT NULL"
         return sql
@@ -578,16 +659,16 @@ class _Builder:
         return out
 
     def create_views(self) -> None:
-        """Plain views before the load, in dependency order; materialized views, and plain
-        views reading one, after it. With a table selection, views reading anything else
-        are left out (not asked for, so not listed as skipped)."""
+        """Views after the load and its keys, in dependency order (pg_dump does the same for
+        a view that groups by a primary key and selects the other columns: PostgreSQL
+        accepts it only once the key exists). With a table selection, views reading
+        anything else are left out (not asked for, so not listed as skipped)."""
         relations = _Mentions({**self.tables, **self.views})
         deps: dict[str, list[str]] = {}
         for key, view in self.views.items():
             definition = view.get("definition")
             found = relations.found(definition) if isinstance(definition, str) else []
             deps[key] = [d for d in found if d != key]
-        late: set[str] = set()
         made: set[str] = set()
         unwanted: set[str] = set()
         for key in _topological(sorted(self.views), deps):
@@ -602,16 +683,13 @@ class _Builder:
                 self.skip(f"view {key}: {problem}")
                 continue
             made.add(key)
+            self.made_views.add(key)
             sql = self.view_sql(view)
             if view.get("materialized"):
-                late.add(key)
                 self.after("materialized_view", key, sql)
                 self.script.after_load += [s for _, s in self.indexes([key], self.views)]
-            elif late.intersection(deps[key]):
-                late.add(key)
-                self.after("view", key, sql)
             else:
-                self.before("view", key, sql)
+                self.after("view", key, sql)
 
     def view_sql(self, view: Entry) -> str:
         definition = _strip_semicolon(view["definition"])
@@ -702,18 +780,7 @@ class _Builder:
         self.after("comment", target, f"COMMENT ON {what} {name} IS {text}")
 
     def not_recreated(self) -> None:
-        for key, fn in sorted(_entries(self.db, "functions").items()):
-            self.skip(f"{fn.get('kind') or 'function'} {key}: body not captured (only a hash)")
-        relations = {**{k: self.tables[k] for k in self.selected}, **self.views}
-        for key, relation in sorted(relations.items()):
-            for name, trigger in sorted((relation.get("triggers") or {}).items()):
-                if isinstance(trigger, Mapping) and not trigger.get("inherited"):
-                    self.skip(
-                        f"trigger {key}.{name}: calls {trigger.get('function')}, "
-                        "whose body is not captured"
-                    )
-            for name in sorted(relation.get("policies") or {}):
-                self.skip(f"policy {key}.{name}: not recreated (its roles may not exist)")
+        self.script.skipped += self.code.skipped
         if self.db.get("roles") or self.db.get("grants"):
             self.skip(
                 "roles, grants and owners: not applied (objects belong to the user "

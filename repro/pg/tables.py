@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from repro.errors import DataGenerationError
+from repro.pg.sql_text import SqlTextError, check_expression
 from repro.pg.types import TypeInfo, resolve_type
 
 GENERATABLE_KINDS = ("table", "partitioned_table")
@@ -62,6 +63,18 @@ class UniqueKey:
     name: str
     columns: tuple[str, ...]
     primary: bool
+    predicate: str | None = None  # a partial unique index's WHERE: unique among those rows
+
+
+@dataclass(frozen=True)
+class UniqueIndex:
+    """A unique index no set of plain columns stands for (on expressions): the generator
+    has PostgreSQL evaluate it on candidate rows and keeps one row per value."""
+
+    name: str
+    items: tuple[str, ...]  # SQL: quoted column names and parenthesized expressions
+    predicate: str | None  # a partial index's WHERE
+    nulls_distinct: bool  # False: NULLS NOT DISTINCT (PostgreSQL 15+)
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,7 @@ class Table:
     partition_bound: str | None = None  # "FOR VALUES FROM (...) TO (...)" of a partition
     partitions: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what the generator cannot satisfy
+    unique_indexes: list[UniqueIndex] = field(default_factory=list)
 
     @property
     def copied_columns(self) -> list[Column]:
@@ -177,17 +191,32 @@ def build_model(database: Mapping[str, Any]) -> DataModel:
             elif kind == "check" and con.get("definition") and not con.get("inherited"):
                 checks[cname] = str(con["definition"])
         # Unique indexes without a constraint (CREATE UNIQUE INDEX) bind the data just the
-        # same. A partial one is met by making its columns unique everywhere; one on
-        # expressions of single columns (lower(email)) by making those columns unique, which
-        # generated text (never differing by case alone) carries over.
+        # same. One on expressions of single columns (lower(email)) stands for those columns
+        # being unique, which generated text (never differing by case alone) carries over.
+        # The data generator has PostgreSQL judge the others, partial ones ((admin) WHERE
+        # admin binds the rows its predicate picks) and NULLS NOT DISTINCT ones (NULLs
+        # collide) on candidate rows: unique_indexes.
+        judged: list[UniqueIndex] = []
         for iname, index in sorted((raw.get("indexes") or {}).items()):
             if not index.get("unique") or index.get("constraint") or not index.get("columns"):
                 continue
+            if index.get("parent_index"):
+                continue  # a partition's share of its parent's index
             unique_columns = index_columns(index, columns_by_name=raw.get("columns") or {})
-            if unique_columns is None:
-                unsupported_uniques.append(f"{key}: unique index {iname} on expressions")
-            else:
-                uniques.append(UniqueKey(iname, unique_columns, False))
+            nulls_distinct = " NULLS NOT DISTINCT" not in str(index.get("definition") or "")
+            predicate = index.get("predicate")
+            if unique_columns is not None:
+                uniques.append(
+                    UniqueKey(iname, unique_columns, False, str(predicate) if predicate else None)
+                )
+            if unique_columns is None or predicate or not nulls_distinct:
+                judged_index = unique_index(iname, index, raw.get("columns") or {}, nulls_distinct)
+                if judged_index is None:
+                    unsupported_uniques.append(
+                        f"{key}: unique index {iname}: its expressions cannot be read as SQL"
+                    )
+                else:
+                    judged.append(judged_index)
         estimate = raw.get("rows_estimate")
         tables[key] = Table(
             key=key,
@@ -203,6 +232,7 @@ def build_model(database: Mapping[str, Any]) -> DataModel:
             partition_by=raw.get("partition_by"),
             partition_bound=raw.get("partition_bound"),
             problems=unsupported_uniques,
+            unique_indexes=judged,
         )
     for table in tables.values():
         if table.partition_of in tables:
@@ -233,6 +263,31 @@ def index_columns(
             return None
         out.append(name)
     return tuple(out)
+
+
+def unique_index(
+    name: str, index: Mapping[str, Any], columns_by_name: Mapping[str, Any], nulls_distinct: bool
+) -> UniqueIndex | None:
+    """A unique index as SQL the judge can evaluate (None: a text that is not one
+    expression, which a snapshot from elsewhere may hold)."""
+    items = []
+    for item in index.get("columns") or ():
+        text = str(item).strip()
+        if text in columns_by_name:
+            items.append('"' + text.replace('"', '""') + '"')
+            continue
+        try:
+            check_expression(text)
+        except SqlTextError:
+            return None
+        items.append(f"({text})")
+    predicate = index.get("predicate")
+    if predicate is not None:
+        try:
+            check_expression(str(predicate))
+        except SqlTextError:
+            return None
+    return UniqueIndex(name, tuple(items), predicate and str(predicate), nulls_distinct)
 
 
 def scaled(count: int | None, scale: float) -> int:

@@ -17,6 +17,7 @@ from psycopg import sql
 from repro.errors import DatabaseError, DataGenerationError
 from repro.pg.ddl import SchemaScript, Statement
 from repro.pg.session import describe_endpoint, parse_dsn
+from repro.pg.sql_text import SqlTextError, check_statement
 from repro.pg.tables import DataModel, Table
 from repro.redaction import Redactor
 from repro.text import one_line
@@ -160,34 +161,57 @@ def check_ready(
             )
 
 
-def execute_script(conn: psycopg.Connection[Any], statements: list[Statement]) -> None:
+def execute_script(conn: psycopg.Connection[Any], statements: list[Statement]) -> list[str]:
+    """Run a script's statements; returns what optional ones could not make (one line each,
+    with PostgreSQL's reason). Every statement must lex as one: definitions in a snapshot are
+    text from another machine, and a semicolon in one must not start a statement of its own.
+    (The extended protocol, forced by ``binary=True``, makes the server refuse a second
+    statement too; and no ``%`` is read as a placeholder.)"""
+    failed: list[str] = []
     for statement in statements:
+        try:
+            check_statement(statement.sql)
+        except SqlTextError as exc:
+            raise DataGenerationError(
+                f"refusing to run the snapshot's {statement.kind} {statement.target}: {exc}",
+                hint="nothing was kept",
+            ) from None
         if statement.preferred is not None:
             try:
                 with conn.transaction():  # a savepoint: a failure leaves the rest intact
-                    conn.execute(statement.preferred.encode())
+                    conn.execute(statement.preferred.encode(), binary=True)
                 continue
             except psycopg.Error:
                 pass  # not installable here: the portable form below
+        if statement.optional:
+            try:
+                with conn.transaction():
+                    conn.execute(statement.sql.encode(), binary=True)
+            except psycopg.Error as exc:
+                reason = one_line(str(exc)).split(" LINE ", 1)[0]
+                failed.append(f"{statement.kind} {statement.target}: not recreated: {reason}")
+            continue
         try:
-            conn.execute(statement.sql.encode())
+            conn.execute(statement.sql.encode(), binary=True)
         except psycopg.Error as exc:
             raise DataGenerationError(
                 f"creating {statement.kind} {statement.target} failed: {one_line(str(exc))}",
                 hint="nothing was kept",
             ) from None
+    return failed
 
 
 _MERGEABLE = frozenset({"primary_key", "unique", "check", "exclusion"})
 _ADD = " ADD CONSTRAINT "
 
 
-def finish_schema(conn: psycopg.Connection[Any], script: SchemaScript) -> None:
+def finish_schema(conn: psycopg.Connection[Any], script: SchemaScript) -> list[str]:
     """The after-load half of a schema script: keys, checks and foreign keys validated,
-    indexes built, one ALTER TABLE per table for its keys and checks."""
+    indexes built, one ALTER TABLE per table for its keys and checks; returns what optional
+    statements could not make."""
     # Index builds sort in memory when they can; the default 64 MB spills to disk early.
     conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    execute_script(conn, merge_table_constraints(script.after_load))
+    return execute_script(conn, merge_table_constraints(script.after_load))
 
 
 def merge_table_constraints(statements: list[Statement]) -> list[Statement]:

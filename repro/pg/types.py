@@ -46,6 +46,9 @@ _KINDS: dict[str, tuple[str, ...]] = {
     "xml": ("xml",),
     "point": ("point",),
     "range": ("int4range", "int8range", "numrange", "daterange", "tsrange", "tstzrange"),
+    # extensions' types (PostGIS, pgvector): their text forms are built by repro.synth
+    "geometry": ("geometry", "geography"),
+    "vector": ("vector",),
 }
 _BY_NAME = {name: kind for kind, names in _KINDS.items() for name in names}
 INT_RANGES = {
@@ -82,6 +85,7 @@ class TypeInfo:
     domain: str | None = None  # the domain's key, when the column is declared with one
     domain_checks: tuple[str, ...] = field(default=())
     domain_not_null: bool = False
+    typmod: str | None = None  # what the parentheses say: "Point,4326", "1536"
 
 
 def _unquote(name: str) -> str:
@@ -134,6 +138,15 @@ def resolve_type(declared: str, database: Mapping[str, Any]) -> TypeInfo:
             labels = tuple(str(label) for label in enums[key].get("labels") or ())
             return TypeInfo(declared, key, "enum", array=array, labels=labels)
     kind = _BY_NAME.get(short, "unknown")
+    typmod = None
+    if kind == "unknown":
+        # an extension's type modifier is not a number list: geometry(Point,4326)
+        found = re.match(r"^(?P<base>[^()]+)\((?P<mods>[^()]*)\)$", plain)
+        if found and _BY_NAME.get(found.group("base").rsplit(".", 1)[-1]) in ("geometry", "vector"):
+            short = found.group("base").rsplit(".", 1)[-1]
+            kind, typmod = _BY_NAME[short], found.group("mods")
+    elif kind in ("geometry", "vector") and match:
+        typmod = match.group("mods")
     return TypeInfo(
         declared=declared,
         base=short,
@@ -144,6 +157,7 @@ def resolve_type(declared: str, database: Mapping[str, Any]) -> TypeInfo:
         precision=precision,
         scale=scale,
         int_range=INT_RANGES.get(short),
+        typmod=typmod,
     )
 
 

@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import quote
 
 from repro.errors import DockerUnavailableError, ReproError
-from repro.pg.ddl import Statement, quote_ident, quote_literal
+from repro.pg.code_ddl import policy_statements
+from repro.pg.ddl import Statement, qualified, quote_ident, quote_literal
 from repro.pg.target_db import connect_target, execute_script
 from repro.progress import Progress
 from repro.redaction import Redactor
@@ -417,6 +418,7 @@ def sandbox_database(
             if statements:
                 with connect_target(dsn, redactor, what="the sandbox database") as conn:
                     execute_script(conn, [Statement(sql, "role", app_role) for sql in statements])
+                    _policies_naming(conn, database, app_role, sandbox)
                 sandbox.app_role = app_role
                 if sandbox.network_dsn is not None:
                     sandbox.network_dsn = database_url(
@@ -433,6 +435,34 @@ class _Named:
     """What testcontainers needs of a network it did not create: its name."""
 
     name: str
+
+
+def _policies_naming(
+    conn: Any, database: Mapping[str, Any], role: str, sandbox: SandboxDatabase
+) -> None:
+    """Row-level-security policies naming the app role: made now that the role exists (the
+    data, with its policies, came first); the data report stops listing them as not made."""
+    statements = []
+    for key, table in sorted((database.get("tables") or {}).items()):
+        if not isinstance(table, Mapping) or not isinstance(table.get("policies"), Mapping):
+            continue
+        naming = {
+            name: policy
+            for name, policy in table["policies"].items()
+            if isinstance(policy, Mapping) and role in (policy.get("roles") or [])
+        }
+        made, _ = policy_statements(key, qualified(table), naming)
+        statements += [Statement(sql, kind, target, optional=True) for kind, target, sql in made]
+    failed = execute_script(conn, statements)
+    done = {s.target for s in statements} - {
+        line.split(":")[0].split(" ", 1)[-1] for line in failed
+    }
+    if sandbox.data is not None:
+        sandbox.data.skipped = [
+            line
+            for line in sandbox.data.skipped
+            if not any(line.startswith(f"policy {target}:") for target in done)
+        ]
 
 
 def _remove(container: Any, name: str) -> None:

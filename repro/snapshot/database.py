@@ -30,7 +30,7 @@ statements::
                                                 # statement_timeout, work_mem...), and custom
                                                 # GUCs (app.x); secret-named values redacted
     scoped_settings: {"database" | "role:R" | "database+role:R" | "all": {name: value}}
-    extensions: {name: {version, schema}}
+    extensions: {name: {version, schema, types: [the types it makes]}}
     schemas:    {name: {owner, comment, privileges: {role: [CREATE, USAGE]}}}
     tables: {"s.t": {
         schema, name, kind: table|partitioned_table|foreign_table, owner, comment,
@@ -64,7 +64,8 @@ statements::
                         owned_by: "s.t.col"|null, identity, last_value|null}}
     functions: {"s.f(argtypes)": {schema, name, kind: function|procedure|aggregate|window,
                  arguments, returns, language, volatility, security_definer, strict,
-                 parallel, owner, config: {name: value}, body_sha256}}   # never the body
+                 parallel, owner, config: {name: value}, body_sha256,
+                 definition}}   # CREATE text; secrets in it masked (repro.snapshot.db.code)
     roles:  {name: {exists, superuser, inherit, createrole, createdb, login, replication,
                     bypassrls, connection_limit, valid_until, member_of: [...]}}
     grants: {"s.t": {role: [privileges, sorted]}}  # effective privileges of the connected
@@ -104,6 +105,7 @@ from repro.pg.session import (
 from repro.profile.facets import Option
 from repro.profile.file import DatabaseSpec
 from repro.snapshot.base import CaptureContext
+from repro.snapshot.db.code import CodeReader
 from repro.snapshot.db.constraints import ConstraintReader
 from repro.snapshot.db.objects import ObjectReader
 from repro.snapshot.db.relations import Catalog, RelationReader
@@ -255,6 +257,7 @@ class _Capture:
                 objects.sequences(),
                 objects.sequence_values(),
                 objects.functions(),
+                *CodeReader(session, catalog, self.data).parts(),
                 server.custom_settings(),
                 server.roles_part(),
                 *server.grants(catalog.namespace_oids),

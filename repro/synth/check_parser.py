@@ -15,6 +15,7 @@ are parsed and ignored for the meaning. What is understood:
   ``col <> ALL (ARRAY[...])``, ``col [NOT] IN (...)``, ``NOT (...)`` of those;
 * ``col IS NOT NULL``; ``col ~ 'regex'``;
 * ``char_length/character_length/length/octet_length(col) op integer``;
+* ``jsonb_typeof(col) = 'object'`` (and ``json_typeof``): the JSON value's shape;
 * ``col op col`` (a :class:`PairRule`);
 * ``AND`` (rules merged); ``OR`` only as ``col IS NULL OR <conditions on col>``.
 
@@ -30,6 +31,7 @@ numbers when both parse as numbers and as text otherwise.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -72,6 +74,7 @@ class ColumnRule:
     not_null: bool = False
     null_allowed_escape: bool = False
     patterns: list[str] = field(default_factory=list)
+    json_type: str | None = None  # jsonb_typeof(col) = ...: object, array, string...
 
 
 @dataclass(frozen=True)
@@ -734,6 +737,8 @@ def _retype(node: _Node, end: int, *, start: int | None = None) -> _Node:
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "<>": "<>"}
 _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "<>", "<>": "="}
 _LENGTH_FUNCS = frozenset({"char_length", "character_length", "length", "octet_length"})
+_JSON_TYPE_FUNCS = frozenset({"jsonb_typeof", "json_typeof"})
+_JSON_TYPES = frozenset({"object", "array", "string", "number", "boolean", "null"})
 
 
 class _Interpreter:
@@ -878,6 +883,8 @@ class _Interpreter:
             else:
                 rule.excluded = {value}
             return ParsedCheck({left.name: rule})
+        if isinstance(left, _Func) and left.name.lower() in _JSON_TYPE_FUNCS:
+            return ParsedCheck({self.json_column(left): self.json_rule(op, right, node)})
         if isinstance(left, _Func):
             col = self.length_column(left)
             return ParsedCheck({col: self.length_rule(op, right, node)})
@@ -896,6 +903,17 @@ class _Interpreter:
         if len(func.args) != 1:
             raise self.fail(f"{func.name}() with {len(func.args)} arguments is not supported", func)
         return self.column(func.args[0], f"{func.name}()")
+
+    def json_column(self, func: _Func) -> str:
+        if len(func.args) != 1:
+            raise self.fail(f"{func.name}() with {len(func.args)} arguments is not supported", func)
+        return self.column(func.args[0], f"{func.name}()")
+
+    def json_rule(self, op: str, right: _Node, node: _Node) -> ColumnRule:
+        value = self.literal(right, "JSON type comparison")
+        if op != "=" or value not in _JSON_TYPES:
+            raise self.fail("only '= <JSON type>' is supported for a JSON value's type", node)
+        return ColumnRule(json_type=value)
 
     def length_rule(self, op: str, right: _Node, node: _Node) -> ColumnRule:
         text = self.literal(right, "length comparison")
@@ -1035,7 +1053,20 @@ def admits(rule: ColumnRule, value: str | None, *, numeric: bool) -> bool:
                 return False
         except re.error:
             return False
-    return True
+    return rule.json_type is None or json_type_of(value) == rule.json_type
+
+
+def json_type_of(text: str) -> str | None:
+    """What ``jsonb_typeof`` says of a JSON text (None: not JSON)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return {dict: "object", list: "array", str: "string", type(None): "null"}.get(type(value))
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -1105,7 +1136,15 @@ def _merge_rules(a: ColumnRule, b: ColumnRule) -> ColumnRule:
         not_null=not_null,
         null_allowed_escape=(a.null_allowed_escape or b.null_allowed_escape) and not not_null,
         patterns=_dedup([*a.patterns, *b.patterns]),
+        json_type=_same(a.json_type, b.json_type),
     )
+
+
+def _same(a: str | None, b: str | None) -> str | None:
+    """Two JSON type rules on one column: they must agree ("none" when they cannot)."""
+    if a is None or b is None or a == b:
+        return a if b is None else b
+    return "none"
 
 
 def _pick(choose: Callable[[int, int], int], a: int | None, b: int | None) -> int | None:
@@ -1125,6 +1164,7 @@ def _copy_rule(rule: ColumnRule) -> ColumnRule:
         not_null=rule.not_null,
         null_allowed_escape=rule.null_allowed_escape,
         patterns=list(rule.patterns),
+        json_type=rule.json_type,
     )
 
 

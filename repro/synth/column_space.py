@@ -9,6 +9,8 @@ from repro.pg.personal import name_tokens
 from repro.pg.tables import Column
 from repro.pg.types import ORDERED_KINDS, TypeInfo
 from repro.synth.check_parser import ColumnRule, admits
+from repro.synth.extension_values import Geometry, Vector
+from repro.synth.patterns import Patterned
 from repro.synth.value_spaces import (
     Array,
     Listed,
@@ -109,6 +111,13 @@ def type_floor(info: TypeInfo, rule: ColumnRule | None) -> float:
 
 
 def _text(column: Column, info: TypeInfo, rule: ColumnRule | None, offset: int) -> Space:
+    space = _meaningful_text(column, info, rule, offset)
+    if rule is not None and rule.patterns:
+        return Patterned(space, list(rule.patterns))
+    return space
+
+
+def _meaningful_text(column: Column, info: TypeInfo, rule: ColumnRule | None, offset: int) -> Space:
     meaning = meanings.meaning_of(column.name)
     max_length = info.max_length
     width = None
@@ -159,8 +168,16 @@ def space_for(
         return Listed([copy_escape(label) for label in info.labels])
     if kind == "uuid":
         return Uuid(offset)
+    if kind == "geometry":
+        return Geometry(info.base, info.typmod)
+    if kind == "vector":
+        return Vector(info.typmod)
     if kind in _STRUCTURED:
-        return Structured(kind, info.base, offset % 4096)
+        shape = rule.json_type if rule is not None and kind == "json" else None
+        if shape == "none":
+            return Unsupported("its CHECKs ask for two different JSON types at once")
+        size = {"boolean": 2, "null": 1}.get(shape or "")
+        return Structured(kind, info.base, offset % 4096, size=size, shape=shape)
     return Unsupported(f"type {info.declared!r} is not supported by the generator")
 
 

@@ -88,10 +88,14 @@ def split_rows(
     mcv_count: int,
     space_size: int | None,
     default_distinct: int,
+    default_null_frac: float = 0.0,
 ) -> Split:
     """The runs for ``n`` rows. ``mcv_count`` MCVs are used (those the plan could render),
-    ``space_size`` caps the distinct values the rest can have."""
-    null_frac = stats.null_frac if stats is not None and nullable else 0.0
+    ``space_size`` caps the distinct values the rest can have; ``default_null_frac``: the
+    NULLs of a nullable column without statistics."""
+    null_frac = 0.0
+    if nullable:
+        null_frac = stats.null_frac if stats is not None else default_null_frac
     nulls = min(n, round(n * null_frac))
     non_null = n - nulls
     if unique or stats is None:

@@ -44,17 +44,12 @@ def _strip_parens(text: str) -> str:
     return text
 
 
-def split_conjuncts(definition: str) -> list[str]:
-    """``CHECK ((a) AND (b))`` -> ["a", "b"] (top-level ANDs only; quotes respected)."""
-    body = definition.strip()
-    body = re.sub(r"\s+NOT VALID$|\s+NO INHERIT$", "", body)
-    if body.upper().startswith("CHECK"):
-        body = body[5:]
-    body = _strip_parens(body)
-    parts, depth, start, quoted = [], 0, 0, ""
+def top_level(text: str, token: str) -> list[int]:
+    """Where ``token`` occurs in ``text`` outside parentheses and quotes."""
+    found, depth, quoted = [], 0, ""
     i = 0
-    while i < len(body):
-        ch = body[i]
+    while i < len(text):
+        ch = text[i]
         if quoted:
             if ch == quoted:
                 quoted = ""
@@ -64,12 +59,24 @@ def split_conjuncts(definition: str) -> list[str]:
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif depth == 0 and body.startswith(" AND ", i):
-            parts.append(body[start:i])
-            start = i + 5
-            i += 4
+        elif depth == 0 and text.startswith(token, i):
+            found.append(i)
+            i += len(token) - 1
         i += 1
-    parts.append(body[start:])
+    return found
+
+
+def split_conjuncts(definition: str) -> list[str]:
+    """``CHECK ((a) AND (b))`` -> ["a", "b"] (top-level ANDs only; quotes respected)."""
+    body = definition.strip()
+    body = re.sub(r"\s+NOT VALID$|\s+NO INHERIT$", "", body)
+    if body.upper().startswith("CHECK"):
+        body = body[5:]
+    body = _strip_parens(body)
+    cuts = top_level(body, " AND ")
+    starts = [0] + [c + 5 for c in cuts]
+    ends = [*cuts, len(body)]
+    parts = [body[a:b] for a, b in zip(starts, ends, strict=True)]
     return [_strip_parens(p) for p in parts if p.strip()]
 
 

@@ -18,8 +18,9 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
 from repro.errors import DataGenerationError, SnapshotFormatError, UsageError
-from repro.pg.ddl import SchemaScript, schema_script
-from repro.pg.tables import DataModel, build_model, scaled
+from repro.pg.ddl import SchemaScript, Statement, schema_script
+from repro.pg.extensions import dependents, unavailable
+from repro.pg.tables import DataModel, build_model
 from repro.pg.target_db import (
     all_or_nothing,
     check_ready,
@@ -35,7 +36,9 @@ from repro.progress import Progress, QuietProgress
 from repro.redaction import Redactor
 from repro.snapshot.file import Snapshot
 from repro.synth.fidelity import TableFidelity, measure
-from repro.synth.plan import Existing, Options, TablePlan, build_plans
+from repro.synth.judge import judge_tables
+from repro.synth.plan import Existing, Options, Planner, TablePlan
+from repro.synth.row_counts import row_counts
 from repro.text import one_line
 
 CHUNK_ROWS = 50_000
@@ -141,7 +144,8 @@ def generate(
                 "--append adds to existing tables: not with --truncate or --create-schema"
             )
         options = replace(options, existing=_existing(dsn, model, options, redactor))
-    plans = build_plans(model, options)  # every problem is found here, before any write
+    planner = Planner(model, options)
+    plans = planner.plan()  # every problem is found here, before any write (judging aside)
     script = (
         schema_script(database, tables={p.table.key for p in plans}) if load.create_schema else None
     )
@@ -149,7 +153,7 @@ def generate(
     report.timings["plan"] = time.perf_counter() - started
     with all_or_nothing(connect_target(dsn, redactor), "loading", redactor) as conn:
         with conn.transaction():
-            _run(conn, model, plans, script, load, report, progress)
+            plans = _run(conn, planner, plans, script, load, report, progress, database)
         progress.stage("analyze")
         mark = time.perf_counter()
         conn.autocommit = True
@@ -160,12 +164,13 @@ def generate(
         )
         report.timings["analyze"] = time.perf_counter() - mark
         mark = time.perf_counter()
+        expected = _expected(planner.model, plans, options)
         report.fidelity = measure(
             conn,
             {
                 p.table.key: (
                     p.table,
-                    _expected(model, p, options) + _already(options, p),
+                    expected[p.table.key] + _already(options, p),
                     p.n + _already(options, p),
                 )
                 for p in plans
@@ -247,7 +252,7 @@ def _refuse_collisions(
             )
             for start in range(0, plan.n, chunk_rows):
                 rows = np.arange(start, min(start + chunk_rows, plan.n), dtype=np.int64)
-                values = [v for v in plan.renderers[name](rows) if v != "\\N"]
+                values = [v for v in plan.renderers[name](plan.rows_of(rows)) if v != "\\N"]
                 found = conn.execute(query, (values,)).fetchone()
                 if found and found[0]:
                     raise DataGenerationError(
@@ -263,37 +268,42 @@ def _already(options: Options, plan: TablePlan) -> int:
     return existing.rows if existing else 0
 
 
-def _expected(model: DataModel, plan: TablePlan, options: Options) -> int:
-    if plan.table.key in options.rows:
-        return int(options.rows[plan.table.key])
-    estimate = plan.table.rows_estimate
-    if plan.table.partitions and not estimate:
-        estimate = sum(model.tables[p].rows_estimate or 0 for p in plan.table.partitions)
-    return scaled(estimate, options.scale)
+def _expected(model: DataModel, plans: list[TablePlan], options: Options) -> dict[str, int]:
+    """Rows asked for, per table (a plan may hold fewer: unique keys with fewer
+    combinations than rows)."""
+    return row_counts(
+        model,
+        [p.table.key for p in plans],
+        scale=options.scale,
+        rows=options.rows,
+        default_rows=options.default_rows,
+    )
 
 
 def _run(
     conn: psycopg.Connection[Any],
-    model: DataModel,
+    planner: Planner,
     plans: list[TablePlan],
     script: SchemaScript | None,
     load: LoadOptions,
     report: Report,
     progress: Progress,
-) -> None:
+    database: Mapping[str, Any],
+) -> list[TablePlan]:
+    """Schema, judged tables, COPY, constraints, sequences; returns the plans as loaded
+    (a judged table's plan is its final one)."""
+    model = planner.model
     tables = {p.table.key: (p.table.schema, p.table.name, p.columns) for p in plans}
     # Generated timestamps are UTC, written without a zone suffix.
     conn.execute("SET LOCAL TIME ZONE 'UTC'")
     check_ready(
         conn, tables, create_schema=load.create_schema, truncate=load.truncate or load.append
     )
-    if load.append:
-        _refuse_collisions(conn, plans, report.options, load.chunk_rows)
     mark = time.perf_counter()
     if script is not None:
         progress.stage("schema")
-        execute_script(conn, script.before_load)
-        report.skipped = list(script.skipped)
+        before = _without_missing_extensions(conn, database, script, report, tables)
+        report.skipped = list(script.skipped) + report.skipped + execute_script(conn, before)
     else:
         # constraints of an existing schema are checked at the end of the transaction
         # where they can be (deferrable ones), so load order within a cycle does not matter
@@ -306,9 +316,18 @@ def _run(
             )
     report.timings["schema"] = time.perf_counter() - mark
     mark = time.perf_counter()
+    keys = [p.table.key for p in plans]
+    judge_tables(conn, planner, keys, progress)
+    plans = [planner.plans[key] for key in keys]
+    if any(p.row_map is not None for p in plans):
+        report.timings["judge"] = time.perf_counter() - mark
+    if load.append:
+        _refuse_collisions(conn, plans, report.options, load.chunk_rows)
+    mark = time.perf_counter()
+    expected = _expected(planner.model, plans, report.options)
     for plan in _load_order(plans) if script is None else plans:
         report.tables.append(_copy_table(conn, plan, load.chunk_rows, progress))
-        report.tables[-1].expected = _expected(model, plan, report.options)
+        report.tables[-1].expected = expected[plan.table.key]
         if _already(report.options, plan):
             report.tables[-1].notes.append(
                 f"{_already(report.options, plan):,} rows already held: the statistics "
@@ -318,12 +337,44 @@ def _run(
     mark = time.perf_counter()
     if script is not None:
         progress.stage("constraints and indexes")
-        finish_schema(conn, script)
+        report.skipped += finish_schema(conn, script)
     report.timings["constraints"] = time.perf_counter() - mark
     mark = time.perf_counter()
     progress.stage("sequences")
     set_sequences(conn, model, [(p.table, p.columns) for p in plans])
     report.timings["sequences"] = time.perf_counter() - mark
+    return plans
+
+
+def _without_missing_extensions(
+    conn: psycopg.Connection[Any],
+    database: Mapping[str, Any],
+    script: SchemaScript,
+    report: Report,
+    tables: Mapping[str, Any],
+) -> list[Statement]:
+    """The schema's first half without the extensions this server cannot install, when
+    nothing made needs them (said in the report); else one line naming the extension and
+    what needs it."""
+    wanted = {s.target for s in script.before_load if s.kind == "extension"}
+    missing = unavailable(conn, wanted)
+    for name in missing:
+        needs = dependents(database, name, tables)
+        version = ((database.get("extensions") or {}).get(name) or {}).get("version")
+        what = f"extension {name}" + (f" {version}" if version else "")
+        if needs:
+            shown = ", ".join(needs[:6]) + (f" and {len(needs) - 6} more" if len(needs) > 6 else "")
+            raise DataGenerationError(
+                f"{what} cannot be installed on the target server (no install script for it); "
+                f"{shown} need it",
+                hint="install its package there (the repro/postgres images carry PostGIS, "
+                "pg_partman and, from PostgreSQL 17, pgvector), or leave those tables out "
+                "with --tables; nothing was loaded",
+            )
+        report.skipped.append(
+            f"{what}: cannot be installed on the target server; nothing recreated needs its types"
+        )
+    return [s for s in script.before_load if not (s.kind == "extension" and s.target in missing)]
 
 
 def _copy_table(

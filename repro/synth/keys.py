@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from repro.pg.meaning import seed_of
 from repro.pg.tables import ForeignKey
 from repro.synth.columns import Shuffle
-from repro.synth.value_spaces import Ints
+from repro.synth.value_spaces import Ints, mix64
 
 
 @dataclass
@@ -97,3 +98,69 @@ def parent_rows_of(values: Iterable[str], parents: int) -> list[int]:
         taken.add(row)
         out.append(row)
     return out
+
+
+def hashes(seed: int, rows: Ints) -> npt.NDArray[np.uint64]:
+    """A random-looking 64-bit number per row (splitmix64), the same for a seed and row."""
+    return mix64(rows, seed)
+
+
+def uniform(seed: int, rows: Ints) -> npt.NDArray[np.float64]:
+    """A number in [0, 1) per row, the same for a seed and row."""
+    return (hashes(seed, rows) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+class ParentIndex:
+    """A table's slots grouped by the texts of some of its columns: which parent rows a
+    child may point at when some of its key columns are already fixed (the tenant)."""
+
+    def __init__(self, values: list[tuple[str, ...]], rows: Ints) -> None:
+        self.codes: dict[tuple[str, ...], int] = {}
+        slot_codes = np.fromiter(
+            (self.codes.setdefault(v, len(self.codes)) for v in values),
+            dtype=np.int64,
+            count=len(values),
+        )
+        self.order = np.lexsort((rows, slot_codes))  # slots by value, then by row
+        self.sorted_codes = slot_codes[self.order]
+        self.sorted_rows = rows[self.order]
+        every = np.arange(len(self.codes), dtype=np.int64)
+        self.starts = np.searchsorted(self.sorted_codes, every, side="left")
+        self.ends = np.searchsorted(self.sorted_codes, every, side="right")
+        self.span = int(rows.max()) + 2 if len(rows) else 1
+
+    def pick(
+        self,
+        keys: list[tuple[str, ...]],
+        seed: int,
+        rows: Ints,
+        *,
+        before: bool = False,
+        share: float = 1.0,
+        turns: Ints | None = None,
+    ) -> Ints:
+        """For each row, a slot whose values are ``keys[i]`` (-1: none). ``before``: only
+        slots of lower candidate number than the row (a self-reference then forms a forest,
+        never a cycle); ``share``: only the first share of each group's slots (so many
+        distinct parents); ``turns``: each row's turn in its group (instead of a hash), so
+        rows of distinct turns get distinct slots while the group has enough."""
+        codes = np.fromiter((self.codes.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+        out = np.full(len(keys), -1, dtype=np.int64)
+        found = np.flatnonzero(codes >= 0)
+        if not len(found):
+            return out
+        code = codes[found]
+        start, count = self.starts[code], self.ends[code] - self.starts[code]
+        if share < 1.0:
+            count = np.maximum(np.ceil(count * share).astype(np.int64), 1)
+        if before:
+            combined = self.sorted_codes * self.span + self.sorted_rows
+            limit = np.searchsorted(combined, code * self.span + rows[found], side="left")
+            count = np.minimum(count, limit - start)
+        ok = count > 0
+        if turns is not None:
+            step = turns[found[ok]] % count[ok]
+        else:
+            step = (hashes(seed, rows[found[ok]]) % count[ok].astype(np.uint64)).astype(np.int64)
+        out[found[ok]] = self.order[start[ok] + step]
+        return out

@@ -7,32 +7,33 @@ foreign keys to tables that get no rows.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from repro.errors import DataGenerationError
 from repro.pg.meaning import seed_of
-from repro.pg.tables import Column, ColumnStats, DataModel, ForeignKey, Table, UniqueKey, scaled
+from repro.pg.sql_text import SqlTextError, tokens
+from repro.pg.tables import Column, DataModel, Table, UniqueIndex
 from repro.synth import column_space
-from repro.synth.check_parser import (
-    ColumnRule,
-    PairRule,
-    ParsedCheck,
-    admits,
-)
+from repro.synth.check_parser import ColumnRule, admits
 from repro.synth.columns import ColumnPlan, Shuffle, split_rows
-from repro.synth.derived import Derived
-from repro.synth.keys import Group, coprime_stride, digit, digit_radix, parent_rows_of, spread
-from repro.synth.table_checks import table_rules
-from repro.synth.value_spaces import NULL, Ints, Listed, Ordered, Space, copy_escape
+from repro.synth.key_planner import KeyPlanner, is_identity_like
+from repro.synth.model_view import planning_view
+from repro.synth.row_counts import row_counts
+from repro.synth.table_checks import Judged, table_checks
+from repro.synth.table_plan import Renderer, TablePlan
+from repro.synth.value_spaces import Listed, Ordered, Space, copy_escape
 
-Renderer = Callable[[Ints], list[str]]
+__all__ = ["Existing", "Options", "Planner", "TablePlan", "build_plans"]
+
 # Distinct values a column without statistics gets, as a share of its rows.
 DEFAULT_DISTINCT_SHARE = 0.5
-_ORDER_OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
+# NULLs in a nullable column without statistics that a judged condition reads: candidates
+# then differ in what the condition tests ((status = 'approved') = (approved_at IS NOT NULL))
+JUDGED_NULL_SHARE = 0.5
 
 
 class Existing:
@@ -50,89 +51,28 @@ class Options:
     rows: Mapping[str, int] = field(default_factory=dict)
     tables: Iterable[str] | None = None
     existing: Mapping[str, Existing] = field(default_factory=dict)
-
-
-@dataclass
-class TablePlan:
-    table: Table
-    n: int
-    columns: list[str]  # written by COPY, in order
-    renderers: dict[str, Renderer]
-    column_plans: dict[str, ColumnPlan]
-    pairs: list[PairRule]
-    notes: list[str] = field(default_factory=list)
-    derived: list[Derived] = field(default_factory=list)
-    # column -> the distinct values it should have when that is not the snapshot's own
-    # figure (a foreign key whose parent table was scaled)
-    caps: dict[str, int] = field(default_factory=dict)
-    # column -> the most distinct values its rows can hold as planned (common values keep
-    # their share: a tiny table has room for fewer others)
-    limits: dict[str, int] = field(default_factory=dict)
-
-    def chunk(self, start: int, end: int) -> str:
-        """COPY text of rows [start, end)."""
-        rows = np.arange(start, end, dtype=np.int64)
-        texts = {name: self.renderers[name] for name in self.columns}
-        rendered: dict[str, list[str]] = {}
-        for pair in self.pairs:
-            self._apply_pair(pair, rows, rendered)
-        for rule in self.derived:
-            self._apply_derived(rule, rows, rendered)
-        for name, render in texts.items():
-            if name not in rendered:
-                rendered[name] = render(rows)
-        lines = map("\t".join, zip(*(rendered[name] for name in self.columns), strict=True))
-        return "\n".join(lines) + "\n"
-
-    def _apply_derived(self, rule: Derived, rows: Ints, rendered: dict[str, list[str]]) -> None:
-        """``target = left op right``: the target is computed, NULL when a source is."""
-        plans = self.column_plans
-        a, b = plans[rule.left].numbers(rows), plans[rule.right].numbers(rows)
-        values = {"+": np.add, "-": np.subtract, "*": np.multiply}[rule.op](a, b)
-        target = plans[rule.target]
-        assert isinstance(target.space, Ordered)
-        finite = ~np.isnan(values)
-        out = np.full(len(rows), NULL, dtype=object)
-        out[finite] = np.array(target.space.render(values[finite]), dtype=object)
-        rendered[rule.target] = list(out.tolist())
-
-    def _apply_pair(self, pair: PairRule, rows: Ints, rendered: dict[str, list[str]]) -> None:
-        """``left op right`` on two ordered columns: where a row breaks it, the two values
-        swap (both columns keep their distributions); equal values a strict rule forbids
-        are moved a unit apart."""
-        left, right = self.column_plans[pair.left], self.column_plans[pair.right]
-        a, b = left.numbers(rows), right.numbers(rows)
-        if pair.op in _ORDER_OPS:
-            test = _ORDER_OPS[pair.op]
-            both = ~(np.isnan(a) | np.isnan(b))
-            bad = both & ~test(a, b)
-            a[bad], b[bad] = b[bad], a[bad].copy()
-            still = both & ~test(a, b)  # equal under a strict rule
-            unit = max(_unit(left), _unit(right))
-            if pair.op in ("<", "<="):
-                b[still] = a[still] + unit
-            else:
-                a[still] = b[still] + unit
-        elif pair.op == "<>":
-            same = a == b
-            b[same] = b[same] + _unit(right)
-        rendered[pair.left] = left.render_numbers(a, rows)
-        rendered[pair.right] = right.render_numbers(b, rows)
-
-
-def _unit(plan: ColumnPlan) -> float:
-    return plan.space.unit if isinstance(plan.space, Ordered) else 1.0
+    # rows for tables the snapshot estimates at none (a schema-only snapshot); None: none
+    default_rows: int | None = None
 
 
 # ------------------------------------------------------------------------------ the planner
 
 
-class Planner:
+class Planner(KeyPlanner):
+    options: Options
+
     def __init__(self, model: DataModel, options: Options):
+        model = planning_view(model)
         self.model = model
         self.options = options
         self.problems: list[str] = []
         self.plans: dict[str, TablePlan] = {}
+        self.counts: dict[str, int] = {}
+        # of the table being planned: nullable columns without statistics a judged
+        # condition reads, unique keys enumerated, unique keys PostgreSQL dedupes by
+        self.varied: set[str] = set()
+        self.enumerated: list[frozenset[str]] = []
+        self.judged_keys: list[UniqueIndex] = []
         selected = set(options.tables) if options.tables is not None else None
         unknown = sorted((selected or set()) - set(model.tables))
         unknown += sorted(set(options.rows) - set(model.tables))
@@ -149,31 +89,75 @@ class Planner:
             and not (table.partition_of and table.partition_of in model.tables)
         ]
 
-    def row_count(self, table: Table) -> int:
-        if table.key in self.options.rows:
-            return max(0, int(self.options.rows[table.key]))
-        estimate = table.rows_estimate
-        if table.partitions and not estimate:
-            estimate = sum(self.model.tables[p].rows_estimate or 0 for p in table.partitions)
-        return scaled(estimate, self.options.scale)
-
     def plan(self) -> list[TablePlan]:
-        counts = {key: self.row_count(self.model.tables[key]) for key in self.generated}
+        self.counts = row_counts(
+            self.model,
+            self.generated,
+            scale=self.options.scale,
+            rows=self.options.rows,
+            default_rows=self.options.default_rows,
+        )
         for key in self.generated:
-            self.plans[key] = self._plan_table(self.model.tables[key], counts[key], counts)
+            self.plans[key] = self._plan_table(self.model.tables[key], self.counts[key])
+        self._settle(self.generated)
+        self.raise_problems()
+        return [self.plans[key] for key in self.generated]
+
+    def raise_problems(self) -> None:
         if self.problems:
-            shown = "; ".join(self.problems[:8])
+            shown = "; ".join(dict.fromkeys(self.problems[:8]))
             more = f" (and {len(self.problems) - 8} more)" if len(self.problems) > 8 else ""
             raise DataGenerationError(
                 f"cannot generate valid data: {shown}{more}",
                 hint="nothing was loaded",
             )
-        return [self.plans[key] for key in self.generated]
+
+    def replan(self, key: str, candidates: int) -> TablePlan:
+        """Plan ``key`` again for this many candidate rows (children keep their view of it:
+        ``counts``); for the judge, which keeps the candidates PostgreSQL accepts."""
+        table = _with_basis(self.model.tables[key], self.counts[key], candidates)
+        self.plans[key] = self._plan_table(table, candidates)
+        self.raise_problems()
+        return self.plans[key]
+
+    def resize(self, key: str, rows: int) -> None:
+        """``key`` holds ``rows`` now (fewer than planned: the judge kept fewer): the tables
+        pointing at it (not judged yet) are planned again, for rows that exist."""
+        self.counts[key] = rows
+        self._replan_children([key])
+        self._settle(self.generated)
+        self.raise_problems()
+
+    def _settle(self, keys: list[str]) -> None:
+        """A table planned for fewer rows than counted (its unique keys hold no more) is
+        counted as it is, and its children planned again, until nothing changes."""
+        for _ in range(len(keys) + 1):
+            shrunk = [
+                key
+                for key in keys
+                if self.plans[key].row_map is None and self.plans[key].n < self.counts[key]
+            ]
+            if not shrunk:
+                return
+            for key in shrunk:
+                self.counts[key] = self.plans[key].n
+            self._replan_children(shrunk)
+
+    def _replan_children(self, parents: list[str]) -> None:
+        changed = set(parents)
+        for child_key in self.generated:
+            child = self.plans.get(child_key)
+            if child is None or child.row_map is not None:
+                continue
+            if any(fk.table in changed for fk in child.table.foreign_keys):
+                self.plans[child_key] = self._plan_table(child.table, self.counts[child_key])
 
     # -- one table
 
-    def _plan_table(self, table: Table, n: int, counts: Mapping[str, int]) -> TablePlan:
-        rules, derived = table_rules(self.model, table, self.problems)
+    def _plan_table(self, table: Table, n: int) -> TablePlan:
+        counts = self.counts
+        checks = table_checks(self.model, table, self.problems)
+        rules = checks.parsed
         self.problems.extend(table.problems)
         copied = [c.name for c in table.copied_columns]
         renderers: dict[str, Renderer] = {}
@@ -182,24 +166,37 @@ class Planner:
         caps: dict[str, int] = {}
         limits: dict[str, int] = {}
         unique_alone = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
+        judged = list(checks.judged)
+        self.enumerated, self.judged_keys = [], []
+        # NULL counts that need a value set: those columns are planned without NULLs
+        non_null = {c for count in checks.counts if count.low > 0 for c in count.columns}
+        for name in non_null:
+            rule = rules.columns.setdefault(name, ColumnRule())
+            rule.not_null = True
+        self.varied = {
+            c
+            for c in _mentioned(
+                table,
+                [j.expression for j in judged]
+                + [u.predicate for u in table.unique_indexes if u.predicate],
+            )
+            if table.columns[c].nullable and table.columns[c].stats is None
+        }
+        for count in checks.counts:
+            fixed = sum(1 for c in count.columns if not table.columns[c].nullable)
+            if fixed > count.high or count.low > len(count.columns):
+                self.problems.append(
+                    f"{table.key}: CHECK {count.name} allows at most {count.high} of "
+                    f"{', '.join(count.columns)} to be set, and {fixed} are NOT NULL"
+                )
 
         # 1. composite unique keys (and single-column unique foreign keys): enumerate tuples
         for unique in self._composite_keys(table, unique_alone):
             n = self._plan_composite(
                 table, unique, n, counts, rules, renderers, notes, unique_alone, caps
             )
-        # 2. foreign keys not already rendered; the widest first, so a narrower key on
-        # some of its columns (tenant_id of (tenant_id, user_id)) agrees with it
-        for fk in sorted(table.foreign_keys, key=lambda f: -len(f.columns)):
-            if all(c in renderers for c in fk.columns):
-                continue
-            if any(c in renderers for c in fk.columns):
-                self.problems.append(
-                    f"{table.key}: foreign key {fk.name} shares columns with another key that "
-                    "points elsewhere; references consistent across both are not supported"
-                )
-                continue
-            self._plan_foreign_key(table, fk, n, counts, renderers, notes, caps)
+        # 2. foreign keys not already rendered (one value per shared column)
+        self._plan_references(table, n, counts, renderers, notes, caps, non_null)
         # 3. every other column from its statistics
         for name in copied:
             if name in renderers:
@@ -221,267 +218,43 @@ class Planner:
             ):
                 pairs.append(pair)
             else:
-                self.problems.append(
-                    f"{table.key}: check {pair.left} {pair.op} {pair.right} compares columns "
-                    "the generator cannot order (only numbers, dates and times are supported)"
+                judged.append(
+                    Judged(
+                        f"CHECK {pair.left} {pair.op} {pair.right}",
+                        f"{_quote(pair.left)} {pair.op} {_quote(pair.right)}",
+                        "compares columns the generator does not order",
+                    )
                 )
-        for rule in derived:
-            names = (rule.target, rule.left, rule.right)
-            if not all(name in column_plans and column_plans[name].ordered for name in names):
-                self.problems.append(
-                    f"{table.key}: check {rule.target} = {rule.left} {rule.op} {rule.right} "
-                    "needs three numeric columns the generator computes"
+        derived = []
+        for computed in checks.derived:
+            names = (computed.target, computed.left, computed.right)
+            if all(name in column_plans and column_plans[name].ordered for name in names):
+                derived.append(computed)
+            else:
+                judged.append(
+                    Judged(
+                        f"CHECK {computed.target} = {computed.left} {computed.op} {computed.right}",
+                        f"{_quote(computed.target)} = ({_quote(computed.left)} {computed.op} "
+                        f"{_quote(computed.right)})",
+                        "the generator computes a column only from two numeric ones",
+                    )
                 )
         return TablePlan(
-            table, n, copied, renderers, column_plans, pairs, notes, derived, caps, limits
-        )
-
-    def _composite_keys(self, table: Table, unique_alone: set[str]) -> list[UniqueKey]:
-        out = []
-        fk_single = {fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1}
-        for unique in table.uniques:
-            if any(c in unique_alone for c in unique.columns) and not (
-                len(unique.columns) == 1 and unique.columns[0] in fk_single
-            ):
-                continue  # one member is unique by itself: the tuple is too
-            out.append(unique)
-        return out
-
-    def _plan_composite(
-        self,
-        table: Table,
-        unique: UniqueKey,
-        n: int,
-        counts: Mapping[str, int],
-        rules: ParsedCheck,
-        renderers: dict[str, Renderer],
-        notes: list[str],
-        unique_alone: set[str],
-        caps: dict[str, int],
-    ) -> int:
-        """A member that is (nearly) unique in production anyway becomes unique here, and
-        the others keep their own statistics. Otherwise rows enumerate distinct tuples:
-        the row's shuffled position written in mixed radix, one digit per foreign key (a
-        parent row) or free column (a value number)."""
-        if n == 0 or all(c in renderers for c in unique.columns):
-            return n  # no rows (schema only): nothing to enumerate
-        if unique_alone & set(unique.columns):
-            return n
-        groups: list[Group] = []
-        covered: set[str] = set()
-        members = set(unique.columns)
-        for fk in sorted(table.foreign_keys, key=lambda f: -len(f.columns)):
-            if set(fk.columns) <= members and not set(fk.columns) & covered:
-                parents = counts.get(fk.table, 0)
-                groups.append(Group(fk.columns, fk, parents))
-                covered |= set(fk.columns)
-        free_spaces: dict[str, Space] = {}
-        for name in unique.columns:
-            if name in covered:
-                continue
-            column = table.columns[name]
-            space = self._space(table, column, rules.columns.get(name), key_space=True)
-            if space is None:
-                return n
-            free_spaces[name] = space
-            groups.append(Group((name,), None, getattr(space, "size", None)))
-        # The column that needs the most distinct values varies fastest; the last group
-        # carries the quotient. A digit's radix is what its statistics ask for (orders with
-        # items, not every order), the carrier's is everything it can hold.
-        for group in groups:
-            group.desired = self._desired_distinct(table, group, n)
-            if group.fk is not None and group.desired is not None:
-                caps[group.columns[0]] = group.desired
-        for group in groups:
-            if group.fk is None and (group.radix is None or group.radix >= n):
-                column = table.columns[group.columns[0]]
-                near_unique = group.desired is not None and group.desired >= 0.9 * n
-                if near_unique or (group.desired is None and _is_identity_like(column)):
-                    unique_alone.add(column.name)
-                    return n
-        tangled = [
-            fk.name
-            for fk in table.foreign_keys
-            if set(fk.columns) & covered
-            and not any(set(fk.columns) <= set(g.columns) for g in groups if g.fk is not None)
-        ]
-        if tangled:
-            # A key column also belongs to a foreign key reaching outside this key
-            # ((tenant_id, owner_id) besides (tenant_id, name)): enumerating tuples here
-            # would fix tenant_id without the owner. A free text column unique by itself
-            # keeps the tuple unique and leaves the foreign keys to themselves.
-            for name in unique.columns:
-                column = table.columns[name]
-                if name not in covered and column.type.kind in ("text", "uuid"):
-                    unique_alone.add(name)
-                    return n
-            self.problems.append(
-                f"{table.key}: unique key {unique.name} shares columns with foreign keys "
-                f"{', '.join(tangled)} that point elsewhere; keeping both is not supported"
-            )
-            return n
-        groups.sort(key=lambda g: -(g.desired if g.desired is not None else math.inf))
-        radices: list[int | None] = [digit_radix(g, n) for g in groups[:-1]]
-        radices.append(groups[-1].radix)
-        if any(r == 0 for r in radices):
-            self.problems.append(
-                f"{table.key}: unique key {unique.name} references a table that gets no rows"
-            )
-            return n
-        capacity = math.prod(r for r in radices if r is not None)
-        if radices[-1] is not None and n > capacity:
-            notes.append(
-                f"{unique.name}: only {capacity} distinct ({', '.join(unique.columns)}) "
-                f"combinations exist; {capacity} rows instead of {n}"
-            )
-            n = capacity
-        shuffle = Shuffle.seeded(max(n, 1), seed_of(self.options.seed, table.key, unique.name))
-        for index, group in enumerate(groups):
-            digits = digit(shuffle, radices, index)
-            if group.fk is not None:
-                parents = group.radix or 1
-                stride = coprime_stride(parents, seed_of(self.options.seed, group.fk.name))
-                self._render_parent(table, group.fk, spread(digits, stride, parents), renderers)
-            else:
-                name = group.columns[0]
-                shift = 0 if isinstance(free_spaces[name], Ordered) else self._shift(table)
-                renderers[name] = _space_renderer(free_spaces[name], digits, shift)
-        return n
-
-    def _fk_stats(
-        self, stats: ColumnStats | None, fk: ForeignKey, parents: int
-    ) -> ColumnStats | None:
-        """A foreign key's distinct count, when the snapshot gives it as a count, grows
-        with its parent table: 40 of 40 products referenced stays "all of them" when
-        products are scaled to 200."""
-        source = self.model.tables.get(fk.table)
-        before = source.rows_estimate if source is not None else None
-        if stats is None or stats.n_distinct <= 0 or not before:
-            return stats
-        if stats.n_distinct < 0.9 * before:
-            # a fixed handful of parents (5 managers): as many, if there are parents enough
-            return replace(stats, n_distinct=min(stats.n_distinct, float(parents)))
-        # (nearly) every parent is referenced: still every parent, however many there are
-        grown = max(min(float(parents), stats.n_distinct * parents / before), 1.0)
-        return replace(stats, n_distinct=grown)
-
-    def _desired_distinct(self, table: Table, group: Group, n: int) -> int | None:
-        stats = table.columns[group.columns[0]].stats
-        if group.fk is not None:
-            stats = self._fk_stats(stats, group.fk, group.radix or 0)
-        if stats is None:
-            return None
-        wanted = stats.distinct(n) if stats.n_distinct < 0 else stats.n_distinct
-        wanted = max(1, min(round(wanted), n))
-        return wanted if group.radix is None else min(wanted, group.radix)
-
-    def _render_parent(
-        self,
-        table: Table,
-        fk: ForeignKey,
-        parent_rows: Callable[[Ints], Ints],
-        renderers: dict[str, Renderer],
-    ) -> None:
-        """The child's columns of ``fk`` show the parent's key columns at ``parent_rows``
-        (-1: NULL). Looked up when rendering, so the parent may be planned later."""
-        plans = self.plans
-        for child_column, parent_column in zip(fk.columns, fk.ref_columns, strict=False):
-
-            def render(rows: Ints, parent_column: str = parent_column) -> list[str]:
-                picks = parent_rows(rows)
-                parent = plans[fk.table]
-                valid = picks >= 0
-                if valid.all():
-                    return parent.renderers[parent_column](picks)
-                out = np.full(len(rows), NULL, dtype=object)
-                if valid.any():
-                    out[valid] = np.array(
-                        parent.renderers[parent_column](picks[valid]), dtype=object
-                    )
-                return list(out.tolist())
-
-            renderers[child_column] = render
-
-    def _plan_foreign_key(
-        self,
-        table: Table,
-        fk: ForeignKey,
-        n: int,
-        counts: Mapping[str, int],
-        renderers: dict[str, Renderer],
-        notes: list[str],
-        caps: dict[str, int],
-    ) -> None:
-        first = table.columns[fk.columns[0]]
-        nullable = all(table.columns[c].nullable for c in fk.columns)
-        parents = counts.get(fk.table)
-        if parents is None or parents == 0:
-            reason = "is not generated" if parents is None else "gets no rows"
-            if nullable or n == 0:
-                notes.append(f"{fk.name}: {fk.table} {reason}; the reference is left NULL")
-                for name in fk.columns:
-                    renderers[name] = lambda rows: [NULL] * len(rows)
-            else:
-                self.problems.append(
-                    f"{table.key}.{', '.join(fk.columns)} must reference {fk.table}, which "
-                    f"{reason} (add it to --tables, or give it rows with --rows)"
-                )
-            return
-        # a composite key's shape is its most varied column's (user_id, not tenant_id)
-        first = max(
-            (table.columns[c] for c in fk.columns),
-            key=lambda c: (
-                c.stats.distinct(n)
-                if c.stats and c.stats.n_distinct < 0
-                else (c.stats.n_distinct if c.stats else 0)
-            ),
-        )
-        stats = self._fk_stats(first.stats, fk, parents)
-        mcv_rows: list[int] = []
-        freqs: list[float] = []
-        if stats is not None:
-            mcv_rows = parent_rows_of(stats.mcv_values, parents)
-            freqs = list(stats.mcv_freqs[: len(mcv_rows)])
-        mcv_table = np.asarray(mcv_rows or [0], dtype=np.int64)
-        # The rest point at parents that are not most common ones (else a distinct
-        # count comes out short); with many parents a clash is too rare to matter.
-        free = np.arange(parents, dtype=np.int64)
-        if mcv_rows and len(set(mcv_rows)) < parents:
-            keep = np.ones(parents, dtype=bool)
-            keep[mcv_table] = False
-            free = free[keep]
-        split = split_rows(
+            table,
             n,
-            stats,
-            nullable=nullable,
-            unique=False,
-            mcv_count=len(freqs),
-            space_size=len(free) + len(freqs),
-            default_distinct=parents,
+            copied,
+            renderers,
+            column_plans,
+            pairs,
+            notes,
+            derived,
+            caps,
+            limits,
+            counts=list(checks.counts),
+            judged=judged,
+            judged_uniques=list(table.unique_indexes) + self.judged_keys,
+            seed=seed_of(self.options.seed, table.key, "rows"),
         )
-        shuffle = Shuffle.seeded(max(n, 1), seed_of(self.options.seed, table.key, fk.name))
-        thresholds = split.thresholds
-        rest_start = int(thresholds[-2]) if len(thresholds) > 1 else 0
-        distinct = max(split.rest_distinct, 1)
-        if stats is not None:
-            wanted = stats.distinct(n) if stats.n_distinct < 0 else stats.n_distinct
-            caps[first.name] = min(round(wanted), parents)
-        stride = coprime_stride(len(free), seed_of(self.options.seed, fk.name))
-        offset = seed_of(self.options.seed, fk.name, "offset") % len(free)
-
-        def parent_rows(rows: Ints) -> Ints:
-            positions = shuffle(rows)
-            runs = np.searchsorted(thresholds, positions, side="right")
-            out = np.full(len(rows), -1, dtype=np.int64)
-            rest_run = len(thresholds) - 1
-            mcv = (runs > 0) & (runs < rest_run)
-            out[mcv] = mcv_table[runs[mcv] - 1]
-            rest = runs == rest_run
-            ks = (positions[rest] - rest_start) % distinct
-            out[rest] = free[(ks * stride + offset) % len(free)]
-            return out
-
-        self._render_parent(table, fk, parent_rows, renderers)
 
     # -- columns
 
@@ -516,7 +289,7 @@ class Planner:
         # identity and serial keys count up from their lowest value, as they do in production
         appending = table.key in self.options.existing
         space = self._space(
-            table, column, rule, key_space=unique and (_is_identity_like(column) or appending)
+            table, column, rule, key_space=unique and (is_identity_like(column) or appending)
         )
         if space is None:
             return None
@@ -567,6 +340,7 @@ class Planner:
             mcv_count=freqs_kept,
             space_size=space_size,
             default_distinct=default_distinct,
+            default_null_frac=JUDGED_NULL_SHARE if column.name in self.varied else 0.0,
         )
         if unique and isinstance(space, Ordered) and space_size is not None:
             needed = n - split.nulls
@@ -608,7 +382,7 @@ class Planner:
                 mcv_texts = space.texts(ks)
         shuffle = (
             Shuffle.identity(n)
-            if unique and isinstance(space, Ordered) and _is_identity_like(column)
+            if unique and isinstance(space, Ordered) and is_identity_like(column)
             else Shuffle.seeded(max(n, 1), seed_of(self.options.seed, table.key, column.name))
         )
         plan = ColumnPlan(
@@ -656,16 +430,64 @@ def _within(space: Ordered, number: float) -> bool:
     return space.bounds[0] - 1e-9 <= number <= space.bounds[-1] + 1e-9 or space.kind == "float"
 
 
-def _is_identity_like(column: Column) -> bool:
-    return bool(column.identity) or (column.default or "").startswith("nextval(")
-
-
-def _space_renderer(space: Space, ks: Callable[[Ints], Ints], shift: int = 0) -> Renderer:
-    def render(rows: Ints) -> list[str]:
-        return space.texts(ks(rows) + shift)
-
-    return render
-
-
 def build_plans(model: DataModel, options: Options) -> list[TablePlan]:
     return Planner(model, options).plan()
+
+
+def _mentioned(table: Table, expressions: list[str]) -> set[str]:
+    """The table's columns that SQL expressions name (quoted or not)."""
+    found: set[str] = set()
+    for expression in expressions:
+        try:
+            for kind, piece in tokens(expression):
+                if kind == "literal" and piece.startswith('"'):
+                    found.add(piece[1:-1].replace('""', '"'))
+                elif kind == "other":
+                    found.update(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", piece))
+        except SqlTextError:
+            continue
+    return found & set(table.columns)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _with_basis(table: Table, rows: int, candidates: int) -> Table:
+    """``table`` with distinct counts given as a share of the rows (pg_stats' negative
+    n_distinct) turned into counts for ``candidates`` rows such that the ``rows`` kept of
+    them hold as many distinct values as ``rows`` rows should: a value used by few rows
+    may lose them all to the judge, one used by many keeps some."""
+    if candidates <= rows or rows <= 0:
+        return table
+    columns = {}
+    for name, column in table.columns.items():
+        stats = column.stats
+        if stats is not None and stats.n_distinct < 0:
+            wanted = stats.distinct(rows)
+            set_share = max(1.0 - stats.null_frac, 1e-9)  # only set values are values
+            distinct = _distinct_for(wanted, rows, candidates, set_share)
+            stats = replace(stats, n_distinct=float(distinct))
+            column = replace(column, stats=stats)
+        columns[name] = column
+    return replace(table, columns=columns)
+
+
+def _distinct_for(wanted: float, rows: int, candidates: int, set_share: float = 1.0) -> int:
+    """D distinct values over ``candidates`` rows (``set_share`` of them not NULL), of
+    which a random ``rows`` are kept, leave about D * (1 - (1 - rows / candidates) **
+    (set candidates / D)): the D leaving ``wanted``."""
+    keep = 1.0 - rows / candidates
+    uses = candidates * set_share
+
+    def left(d: float) -> float:
+        return float(d * (1.0 - keep ** (uses / d)))
+
+    low, high = max(wanted, 1.0), max(uses, wanted, 1.0)
+    for _ in range(40):
+        middle = (low + high) / 2
+        if left(middle) < wanted:
+            low = middle
+        else:
+            high = middle
+    return max(1, round(high))

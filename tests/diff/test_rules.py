@@ -36,6 +36,17 @@ BACKUP_JOB = {
 }
 
 
+TOUCH = """CREATE OR REPLACE FUNCTION public.touch()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    NEW.updated_at := %s;
+    RETURN NEW;
+END $function$
+"""
+
+
 def column(p: Side, s: Side, name: str, value: object) -> None:
     s.put("database", "tables", TABLE, "columns", "email", name, value)
 
@@ -702,6 +713,48 @@ CASES = [
         "body differs",
     ),
     Case(
+        "function definition",
+        lambda p, s: (
+            p.put("database", "functions", "public.touch()", "definition", TOUCH % "now()"),
+            s.put("database", "functions", "public.touch()", "definition", TOUCH % "NULL"),
+            p.put("database", "functions", "public.touch()", "body_sha256", "bb" * 32),
+        ),
+        "database.functions.public.touch().definition",
+        "changed",
+        "medium",
+        "database.function",
+        "function public.touch(): definition differs between prod and staging",
+    ),
+    Case(
+        "view definition",
+        lambda p, s: s.put(
+            "database", "views", "public.big_customers", "definition", "SELECT 1 AS id"
+        ),
+        "database.views.public.big_customers.definition",
+        "changed",
+        "medium",
+        "database.view",
+        "view public.big_customers: definition differs",
+    ),
+    Case(
+        "trigger definition",
+        lambda p, s: s.put(
+            "database",
+            "tables",
+            TABLE,
+            "triggers",
+            "customers_touch",
+            "definition",
+            "CREATE TRIGGER customers_touch AFTER UPDATE ON public.customers FOR EACH ROW "
+            "EXECUTE FUNCTION public.touch()",
+        ),
+        "database.tables.public.customers.triggers.customers_touch.definition",
+        "changed",
+        "medium",
+        "database.trigger",
+        "trigger public.customers.customers_touch: definition differs",
+    ),
+    Case(
         "function only in prod",
         lambda p, s: p.put("database", "functions", "public.f(int)", {"kind": "function"}),
         "database.functions.public.f(int)",
@@ -1278,3 +1331,42 @@ def test_what_follows_the_row_count_is_reported_once(what: str) -> None:
     (hidden,) = [i for i in result.ignored if i.discrepancy.path == path]
     assert "follows the data volume" in hidden.reason
     assert find(result, f"database.statistics.{TABLE}.rows_estimate").severity == "medium"
+
+
+def test_a_changed_definition_shows_a_unified_diff() -> None:
+    """The changed lines with one of context, labelled by side, in every format; the hash
+    of the body says nothing more and is hidden with a reason."""
+    import json
+
+    from repro.diff.renderers.markdown import render_markdown
+    from repro.diff.renderers.table import render_table
+    from tests.helpers.builders import pair
+
+    prod, staging = pair()
+    prod.put("database", "functions", "public.touch()", "definition", TOUCH % "now()")
+    staging.put("database", "functions", "public.touch()", "definition", TOUCH % "NULL")
+    prod.put("database", "functions", "public.touch()", "body_sha256", "bb" * 32)
+    result = diff(prod, staging)
+    item = find(result, "database.functions.public.touch().definition")
+    assert item.detail == (
+        "--- prod\n+++ staging\n@@ -5,3 +5,3 @@\n BEGIN\n-    NEW.updated_at := now();\n"
+        "+    NEW.updated_at := NULL;\n     RETURN NEW;"
+    )
+    assert json.loads(json.dumps(item.to_json()))["detail"] == item.detail
+    assert "body_sha256" not in [d.keys[-1] for d in result.discrepancies]
+    assert "+    NEW.updated_at := NULL;" in render_markdown(result)
+    assert "```diff" in render_markdown(result)
+    assert "-    NEW.updated_at := now();" in render_table(result)
+
+
+def test_a_secret_in_a_definition_stays_masked_in_the_diff() -> None:
+    from tests.helpers.builders import pair
+
+    prod, staging = pair()
+    masked = {"redacted": True, "fingerprint": "hmac-sha256:k:1", "masked": TOUCH % "'***'"}
+    other = {"redacted": True, "fingerprint": "hmac-sha256:k:2", "masked": TOUCH % "'***'"}
+    prod.put("database", "functions", "public.touch()", "definition", masked)
+    staging.put("database", "functions", "public.touch()", "definition", other)
+    item = find(diff(prod, staging), "database.functions.public.touch().definition")
+    assert item.detail is None
+    assert "a secret in it differs" in item.hint

@@ -113,15 +113,16 @@ COMPARED = (
     "composite_types",
     "range_types",
     "sequences",
+    "functions",
 )
 
 
 def schema_part(data: dict[str, Any]) -> dict[str, Any]:
-    """What a schema round trip must preserve: volumes, sequence positions, and what the
-    script deliberately skips (triggers, policies: asserted separately) left out."""
+    """What a schema round trip must preserve (code, triggers and policies included):
+    volumes and sequence positions left out."""
     out: dict[str, Any] = copy.deepcopy({s: data.get(s) for s in COMPARED})
     for entry in [*out["tables"].values(), *out["views"].values()]:
-        for volatile in ("rows_estimate", "size_bytes", "triggers", "policies"):
+        for volatile in ("rows_estimate", "size_bytes"):
             entry.pop(volatile, None)
     for sequence in out["sequences"].values():
         sequence.pop("last_value")

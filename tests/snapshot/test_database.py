@@ -364,7 +364,13 @@ def test_types_sequences_functions_views(rich: FacetResult) -> None:
     assert function["security_definer"] is True
     assert function["config"] == {"search_path": "pg_catalog"}
     assert len(function["body_sha256"]) == 64
-    assert "count(*)" not in json.dumps(data["functions"])  # no bodies
+    # the whole definition, as pg_get_functiondef writes it (names schema-qualified)
+    assert function["definition"].startswith(
+        "CREATE OR REPLACE FUNCTION app.customer_count(p_status app.account_status DEFAULT "
+    )
+    assert "SELECT count(*) FROM app.customers WHERE status = p_status" in function["definition"]
+    trigger = data["tables"]["app.customers"]["triggers"]["customers_audit"]
+    assert trigger["definition"].startswith("CREATE TRIGGER customers_audit AFTER INSERT")
 
     active = data["views"]["app.active_customers"]
     assert active["materialized"] is False
@@ -402,6 +408,59 @@ def test_missing_app_role_is_a_problem(rich_db: RichDb) -> None:
 
 
 # --- settings and secrets -------------------------------------------------------------------
+
+AWS_CANARY = "AKIA" + "QZ7VW2XK4LM9TR3P"
+TOKEN_CANARY = "canary-tok-Vq7Lm2Xw9Rk4Pz8"
+DSN_CANARY = "canary-dsnpw-Jx3Wq8Lm5Tz"
+SETTING_CANARY = "canary-set-Nb6Hy2Qw8Ko"
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD9\n-----END RSA PRIVATE KEY-----"
+
+CODE_SECRETS_SQL = f"""
+CREATE SCHEMA code;
+CREATE FUNCTION code.call_api() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    api_key text := '{TOKEN_CANARY}';
+    aws text := '{AWS_CANARY}';
+    target text := 'postgresql://app:{DSN_CANARY}@db.internal:5432/app';
+BEGIN
+    -- it's the body that holds them
+    RETURN api_key || aws || target;
+END $$;
+CREATE FUNCTION code.conn() RETURNS text LANGUAGE sql
+    SET app.token = '{SETTING_CANARY}'
+    AS $$ SELECT 'host=db password={DSN_CANARY} dbname=app' $$;
+CREATE FUNCTION code.key() RETURNS text LANGUAGE sql AS $$ SELECT '{PEM}' $$;
+CREATE FUNCTION code.plain() RETURNS text LANGUAGE sql AS $$ SELECT 'status = ok' $$;
+"""
+
+
+def test_secrets_in_code_are_masked(local_postgres: PgServer) -> None:
+    """A function body is code someone wrote, and may hold a key, a password in a
+    connection string, a token in a variable or a setting: never in the snapshot. What is
+    left is the definition with each of them replaced by ***. Fingerprints of the original
+    still compare two environments."""
+    with fresh_database(local_postgres.dsn, prefix="repro_dbcode") as dsn:
+        execute(dsn, CODE_SECRETS_SQL)
+        result = capture(dsn, options={"statistics": False})
+        again = capture(dsn, options={"statistics": False})
+    text = dumps(result)
+    for canary in (AWS_CANARY, TOKEN_CANARY, DSN_CANARY, SETTING_CANARY, "PRIVATE KEY"):
+        assert canary not in text, canary
+    functions = result.data["functions"]
+    call = functions["code.call_api()"]["definition"]
+    assert call["redacted"] is True
+    assert "api_key text := '***';" in call["masked"]
+    assert "it's the body" in call["masked"]  # the rest is kept as written
+    assert (
+        call["fingerprint"]
+        == again.data["functions"]["code.call_api()"]["definition"]["fingerprint"]
+    )
+    conn = functions["code.conn()"]["definition"]
+    assert "SET \"app.token\" TO '***'" in conn["masked"] or "TO '***'" in conn["masked"]
+    assert "password=" not in conn["masked"]
+    key = functions["code.key()"]["definition"]
+    assert "SELECT '***'" in key["masked"]  # a literal holding a private key is one secret
+    assert functions["code.plain()"]["definition"].endswith("$function$\n")
 
 
 def test_settings(rich: FacetResult, rich_db: RichDb) -> None:

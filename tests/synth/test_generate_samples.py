@@ -791,6 +791,32 @@ def indexes(dsn: str, schema: str) -> dict[str, str]:
     return dict(rows)
 
 
+def code(dsn: str, schema: str) -> dict[str, str]:
+    """Functions (by definition), triggers (by definition and enabled state), views."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SET search_path = ''")
+        rows = conn.execute(
+            """
+            SELECT 'function ' || p.oid::regprocedure::text,
+                   CASE WHEN p.prokind = 'a' THEN 'aggregate' ELSE pg_get_functiondef(p.oid) END
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = %(s)s
+            UNION ALL
+            SELECT 'trigger ' || c.relname || '.' || t.tgname,
+                   pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
+            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = %(s)s AND NOT t.tgisinternal
+            UNION ALL
+            SELECT 'view ' || c.relname, pg_get_viewdef(c.oid)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = %(s)s AND c.relkind IN ('v', 'm')
+            """,
+            {"s": schema},
+        ).fetchall()
+    return dict(rows)
+
+
 def counts(dsn: str, keys: list[str]) -> dict[str, int]:
     out = {}
     with psycopg.connect(dsn) as conn:
@@ -813,7 +839,9 @@ def columns_off(report: Report) -> list[str]:
     ]
 
 
-def generate_and_check(source: Source, scale: float = 1.0) -> Report:
+def generate_and_check(
+    source: Source, scale: float = 1.0, may_be_off: frozenset[str] = frozenset()
+) -> Report:
     schema = source.sample.schema
     with fresh_database(source.server.dsn, prefix=f"{source.sample.name}_gen") as target:
         try:
@@ -835,6 +863,10 @@ def generate_and_check(source: Source, scale: float = 1.0) -> Report:
         # ...and every index, expression and partial ones included
         want_idx, have_idx = indexes(source.dsn, schema), indexes(target, schema)
         assert want_idx == have_idx, set(want_idx.items()) ^ set(have_idx.items())
+        # ...and the code: functions, triggers (after the load: they fired on no generated
+        # row), views
+        want_code, have_code = code(source.dsn, schema), code(target, schema)
+        assert want_code == have_code, set(want_code.items()) ^ set(have_code.items())
         # (b) the rows the report says were loaded are in the tables
         loaded = {t.key: t.rows for t in report.tables}
         assert counts(target, sorted(loaded)) == loaded
@@ -848,7 +880,7 @@ def generate_and_check(source: Source, scale: float = 1.0) -> Report:
         off = columns_off(report)
         print(f"{source.sample.name} scale {scale}: {report.rows} rows; off: {off}")
         print(f"skipped: {report.skipped}")
-        assert not off, off
+        assert not [o for o in off if o.split(":")[0] not in may_be_off], off
         return report
 
 
@@ -856,9 +888,8 @@ def generate_and_check(source: Source, scale: float = 1.0) -> Report:
 def test_pagila(sources: Any, major: int) -> None:
     source = sources("pagila", major)
     report = generate_and_check(source)
-    # the trigger and its function cannot be recreated: reported, not fatal
-    assert any("trigger pagila.film.last_updated" in line for line in report.skipped)
-    assert any("pagila.last_updated" in line for line in report.skipped)
+    # its triggers and their functions are recreated (generate_and_check compares them)
+    assert not [line for line in report.skipped if "trigger" in line or "function" in line]
     partitions = {t.key for t in report.tables if t.key.startswith("pagila.payment")}
     assert "pagila.payment" in partitions
 
@@ -893,17 +924,24 @@ def refused_before_loading(source: Source) -> str:
 
 
 def test_saas(sources: Any) -> None:
-    """Partial and expression unique indexes are kept (the columns are made unique); the
-    membership table's two composite keys sharing tenant_id ((tenant_id, project_id) and
-    (tenant_id, user_id)) would need a project and a user of the same tenant, which the
-    generator does not do yet: refused up front, naming the key."""
-    message = refused_before_loading(sources("saas", 15))
-    assert "saas.memberships: foreign key memberships_tenant_id_user_id_fkey" in message
+    """The multi-tenant shape whole: the membership table's two composite keys sharing
+    tenant_id ((tenant_id, project_id) and (tenant_id, user_id)) get a project and a user of
+    the same tenant; partial unique indexes ((tenant_id) WHERE role = 'owner': one owner a
+    tenant) and one on an expression ((tenant_id, lower(email))) are judged by PostgreSQL."""
+    report = generate_and_check(sources("saas", 15), may_be_off=SAAS_MAY_BE_OFF)
+    notes = [note for t in report.tables for note in t.notes]
+    assert any("unique index users_one_owner_key" in note for note in notes), notes
+
+
+# Known limits of fidelity here, not of validity: a membership's user is picked among its
+# project's tenant's users in turn (distinct (project, user) pairs), so more users take part
+# than production's 650; and the judge's dedupe of active project names per tenant favours
+# rarer names a little.
+SAAS_MAY_BE_OFF = frozenset({"saas.memberships.user_id", "saas.projects.name"})
 
 
 def test_saas_overlapping_foreign_keys(sources: Any) -> None:
-    message = refused_before_loading(sources("saas_no_partial", 15))
-    assert "memberships_tenant_id_user_id_fkey" in message
+    generate_and_check(sources("saas_no_partial", 15), may_be_off=SAAS_MAY_BE_OFF)
 
 
 def test_saas_tenant_scoped_foreign_key_statistics(sources: Any) -> None:

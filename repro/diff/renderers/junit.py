@@ -23,6 +23,8 @@ def _details(item: Discrepancy, result: DiffResult) -> str:
     ]
     if item.note:
         lines.append(f"note: {item.note}")
+    if item.detail:
+        lines.append(item.detail)
     return "\n".join(lines)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from repro.diff.model import DiffResult, Discrepancy
 from repro.diff.summary import kind_text, summary_line
 from repro.diff.values import show
@@ -52,6 +54,11 @@ def render_markdown(
             *(_row(item, result) for item in result.discrepancies),
             "",
         ]
+    for item in result.discrepancies:
+        if item.detail:
+            longest = max((len(run) for run in re.findall(r"`+", item.detail)), default=0)
+            fence = "`" * max(3, longest + 1)
+            lines += [f"{code(item.path)}:", "", f"{fence}diff", item.detail, fence, ""]
     if show_ignored and result.ignored:
         lines += [
             f"<details><summary>{len(result.ignored)} ignored</summary>",

@@ -51,6 +51,8 @@ def _facet_table(facet: str, items: list[Discrepancy], result: DiffResult) -> Ta
         cell.append(item.hint, style="dim" if not style else "")
         if item.note:
             cell.append(f"\n{item.note}", style="bold yellow")
+        if item.detail:
+            cell.append(f"\n{item.detail}", style="dim")
         table.add_row(
             Text(item.severity, style=SEVERITY_STYLE[item.severity]),
             Text(kind, style=style, overflow="ellipsis"),

@@ -32,6 +32,7 @@ from __future__ import annotations
 from repro.diff.rules import (
     common,
     config,
+    db_code,
     db_schema,
     db_server,
     db_stats,
@@ -48,6 +49,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     *env.RULES,
     *packages.RULES,
     *db_server.RULES,
+    *db_code.RULES,
     *db_schema.RULES,
     *db_stats.RULES,
     *files.RULES,

@@ -46,6 +46,7 @@ class Assessment:
     severity: Severity
     hint: str
     hide: bool = False
+    detail: str | None = None  # lines shown under the hint (a unified diff of definitions)
 
 
 AssessFn = Callable[[Change, Context], Assessment | None]

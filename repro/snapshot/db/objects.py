@@ -1,7 +1,7 @@
 """User-defined types, sequences and functions of the selected schemas.
 
-Functions are captured by signature and a hash of their body, never the body itself: a body
-may hold a hard-coded secret, and "same hash" is all the diff needs.
+Functions are captured by signature and a hash of their body here; their definitions (with
+secrets in them masked) are added by :mod:`repro.snapshot.db.code`.
 """
 
 from __future__ import annotations
