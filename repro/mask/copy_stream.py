@@ -10,8 +10,12 @@ counted on the way, for the verification after the load.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+
+from psycopg import sql
+
+from repro.mask.containers import Container, units
 
 NULL = "\\N"
 _UNESCAPES = {
@@ -27,6 +31,13 @@ _ESCAPE_RE = re.compile(r"\\(?:[0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 Transform = Callable[[str], "str | None"]
+
+
+def copy_text(column: str) -> sql.Composed:
+    """A column's values as COPY writes them (its type's output function), for queries
+    whose values must match the copy's: ``inet::text`` adds ``/32`` and ``char(n)::text``
+    drops the padding, which COPY does not."""
+    return sql.SQL("pg_catalog.format('%s', {})").format(sql.Identifier(column))
 
 
 def unescape(field_text: str) -> str:
@@ -68,6 +79,36 @@ class Tracking:
     unchanged: int = 0
 
 
+class LeafTracking:
+    """:class:`Tracking` per leaf spec of a container column (the emails inside an array,
+    the values under each key of a JSON document), matched leaf by leaf."""
+
+    def __init__(self, transformer: Transform) -> None:
+        self.transformer = transformer
+        self.by_spec: dict[str, Tracking] = {}
+
+    def observe(self, plain: str, new: str | None) -> None:
+        after = [] if new is None else [u for _, u in units(self.transformer, new)]
+        for i, (leaf, unit) in enumerate(units(self.transformer, plain)):
+            track = self.by_spec.get(leaf.spec)
+            if track is None:
+                track = self.by_spec[leaf.spec] = Tracking()
+            track.seen.add(hash(unit))
+            if i < len(after) and after[i] == unit and unit and could_change(leaf, unit):
+                track.unchanged += 1
+
+
+def could_change(transformer: Transform, value: str) -> bool:
+    """Whether an output equal to ``value`` means the value was kept: not for a value with
+    nothing to mask (``---`` under mask, an empty bytea)."""
+    judge = getattr(transformer, "can_differ", None)
+    return judge is None or bool(judge(value))
+
+
+def tracking_for(transformer: Transform) -> Tracking | LeafTracking:
+    return LeafTracking(transformer) if isinstance(transformer, Container) else Tracking()
+
+
 BATCH_BYTES = 1 << 18
 
 
@@ -107,7 +148,7 @@ def transform_rows(
     transforms: dict[int, Transform],
     counts: Counts,
     *,
-    tracking: dict[int, Tracking] | None = None,
+    tracking: Mapping[int, Tracking | LeafTracking] | None = None,
 ) -> Iterator[bytes]:
     """Rewrite the fields at ``transforms``' indexes, counting their NULLs and empties
     (before any change: what the target must keep) and, with ``tracking``, remembering
@@ -133,9 +174,12 @@ def transform_rows(
                 new = transform(plain)
                 track = tracks.get(i)
                 if track is not None:
-                    track.seen.add(hash(plain))
-                    if new == plain:
-                        track.unchanged += 1
+                    if isinstance(track, Tracking):
+                        track.seen.add(hash(plain))
+                        if new == plain and could_change(transform, plain):
+                            track.unchanged += 1
+                    else:
+                        track.observe(plain, new)
                 fields[i] = NULL if new is None else escape(new)
             out.append("\t".join(fields))
         counts.rows += len(out)

@@ -16,7 +16,7 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -24,8 +24,13 @@ import psycopg
 from faker.providers.address.en_US import Provider as AddressProvider
 from psycopg import sql
 
+from repro.errors import DataGenerationError, UsageError
+from repro.mask import transforms
+from repro.mask.leaf_values import array_elements, glob_escape, values_by_key
+from repro.mask.rules_file import spec_lines, yaml_scalar
+from repro.mask.specs import keys_spec
 from repro.pg.meaning import FIRST_NAMES, LAST_NAMES, meaning_of
-from repro.pg.personal import PersonalRules, Verdict, name_tokens
+from repro.pg.personal import PersonalRules, Verdict, name_tokens, names_a_person
 from repro.redaction import RedactionKey, Redactor, value_looks_secret
 from repro.text import one_line
 
@@ -34,6 +39,7 @@ HIGH_SHARE = 0.80  # a checkable pattern this common is a high-confidence findin
 MIN_DISTINCT_FUZZY = 10  # names, addresses, free text, birth dates: fewer distinct is a code
 LARGE_TABLE = 100_000  # estimated rows above which the sample is TABLESAMPLE, not LIMIT
 MAX_VALUE_CHARS = 1000  # sampled text is cut here: free text can be megabytes a row
+MAX_DOCUMENT_CHARS = 20_000  # sampled arrays and documents larger than this are left out
 STATEMENT_TIMEOUT = "10s"
 
 KINDS = (
@@ -54,6 +60,7 @@ KINDS = (
     "free_text",
     "secret",
     "other_personal",
+    "personal_keys",  # a JSON or hstore column with personal values under some keys
 )
 NAME_KINDS = frozenset({"full_name", "first_name", "last_name"})
 # Kinds whose values can be checked by a pattern: a sample that shows none lowers confidence.
@@ -190,11 +197,17 @@ class _Column:
     base: str
     nullable: bool
     unique: bool
+    element_category: str = ""  # arrays: their elements' type category and name
+    element_base: str = ""
 
     @property
     def sample_as(self) -> str | None:
         if self.category == "S":
             return "text"
+        if self.category == "A" and self.element_category in ("S", "I"):
+            return "array"
+        if self.base in ("json", "jsonb", "hstore"):
+            return "hstore" if self.base == "hstore" else "json"
         if self.base == "date":
             return "date"
         if self.base in ("int8", "numeric"):  # 13-19 digits: only these hold card numbers
@@ -388,6 +401,8 @@ def kind_by_name(column: str, redactor: Redactor) -> str:
         return "iban"
     if tokens & _BIRTH_TOKENS or "birth" in compact:
         return "birth_date"
+    if names_a_person(column):
+        return "full_name"  # card_holder: a person's name (emails and phones: values show)
     return "other_personal"
 
 
@@ -400,7 +415,33 @@ def _card_name(column: str) -> bool:
 
 
 def suggest(kind: str, column: _Column) -> str:
-    """A transformer spec of the rules file that fits the kind and the column's type."""
+    """A transformer spec of the rules file that fits the kind and the column's type: the
+    one for the kind when it can make values of the type, else the first of hash, mask and
+    null that can (a bytea key gets hash; an exotic NOT NULL type keeps the kind's, which
+    anonymize then refuses with the reason)."""
+    wanted = _suggest_for_kind(kind, column)
+    for spec in (wanted, "hash", "mask", "null"):
+        if _fits(spec, column):
+            return spec
+    return wanted
+
+
+def _fits(spec: str, column: _Column) -> bool:
+    try:
+        transforms.build(
+            spec,
+            key=b"repro data scan: fit only",
+            column=f"{column.table}.{column.name}",
+            type_name=column.type,
+            max_length=None,
+            nullable=column.nullable,
+        )
+    except (UsageError, DataGenerationError):
+        return False
+    return True
+
+
+def _suggest_for_kind(kind: str, column: _Column) -> str:
     text = column.category == "S"
     if kind == "ip" and column.category in ("S", "I"):
         return "fake:ip"
@@ -437,6 +478,8 @@ SELECT n.nspname || '.' || c.relname AS key, n.nspname, c.relname,
        ELSE greatest(c.reltuples, 0) END::float8 AS reltuples,
        a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, t.typcategory,
        coalesce(bt.typname, t.typname) AS base, NOT a.attnotnull AS nullable,
+       coalesce(et.typcategory::text, '') AS element_category,
+       coalesce(et.typname::text, '') AS element_base,
        EXISTS (SELECT 1 FROM pg_catalog.pg_index i
                WHERE i.indrelid = c.oid AND i.indisunique AND i.indnkeyatts = 1
                  AND i.indkey[0] = a.attnum AND i.indpred IS NULL
@@ -446,6 +489,8 @@ JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+LEFT JOIN pg_catalog.pg_type et ON t.typcategory = 'A'
+     AND et.oid = coalesce(bt.typelem, t.typelem)
 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
   AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -470,19 +515,30 @@ class _Table:
 def _catalog(conn: psycopg.Connection[Any], schemas: list[str] | None) -> list[_Table]:
     tables: dict[str, _Table] = {}
     for row in conn.execute(_COLUMNS_SQL, {"schemas": schemas}).fetchall():
-        key, schema, name, reltuples, col, typ, category, base, nullable, unique = row
+        key, schema, name, reltuples, col, typ, category, base, nullable, *rest = row
+        element_category, element_base, unique = rest
         table = tables.setdefault(key, _Table(key, schema, name, reltuples))
-        table.columns.append(_Column(key, col, typ, category, base, nullable, unique))
+        table.columns.append(
+            _Column(key, col, typ, category, base, nullable, unique, element_category, element_base)
+        )
     return list(tables.values())
+
+
+def _sampled(column: _Column) -> sql.Composable:
+    """Text is cut (free text can be megabytes a row); a container is read whole (a cut
+    document does not parse) unless it is larger than :data:`MAX_DOCUMENT_CHARS`."""
+    ident = sql.Identifier(column.name)
+    if column.sample_as in ("array", "json", "hstore"):
+        return sql.SQL("CASE WHEN octet_length({c}::text) <= {n} THEN {c}::text END").format(
+            c=ident, n=sql.Literal(MAX_DOCUMENT_CHARS)
+        )
+    return sql.SQL("left({}::text, {})").format(ident, sql.Literal(MAX_VALUE_CHARS))
 
 
 def _sample(
     conn: psycopg.Connection[Any], table: _Table, columns: list[_Column], size: int
 ) -> list[tuple[Any, ...]]:
-    selected = sql.SQL(", ").join(
-        sql.SQL("left({}::text, {})").format(sql.Identifier(c.name), sql.Literal(MAX_VALUE_CHARS))
-        for c in columns
-    )
+    selected = sql.SQL(", ").join(_sampled(c) for c in columns)
     source = sql.SQL("{}.{}").format(sql.Identifier(table.schema), sql.Identifier(table.name))
     plain = sql.SQL("SELECT {} FROM {} LIMIT {}").format(selected, source, sql.Literal(size))
     if table.reltuples <= LARGE_TABLE:
@@ -540,7 +596,7 @@ def scan(
                 c.name: [r[i] for r in rows if r[i] is not None] for i, c in enumerate(wanted)
             }
             for column in table.columns:
-                found = _judge(column, values.get(column.name), rules, redactor, today)
+                found = _judge_any(column, values.get(column.name), rules, redactor, today)
                 if found:
                     findings.append(found)
     return ScanResult(
@@ -549,6 +605,91 @@ def scan(
         columns_scanned=sum(len(t.columns) for t in tables),
         rows_sampled=rows_sampled,
         notes=notes,
+    )
+
+
+def _judge_any(
+    column: _Column,
+    values: list[str] | None,
+    rules: PersonalRules,
+    redactor: Redactor,
+    today: date,
+) -> Finding | None:
+    """A column of any type: containers by what is inside them."""
+    if column.sample_as == "array":
+        return _judge_array(column, values, rules, redactor, today)
+    if column.sample_as in ("json", "hstore"):
+        return _judge_document(column, values, rules, redactor, today)
+    return _judge(column, values, rules, redactor, today)
+
+
+def _judge_array(
+    column: _Column,
+    values: list[str] | None,
+    rules: PersonalRules,
+    redactor: Redactor,
+    today: date,
+) -> Finding | None:
+    """An array is judged as a column of its elements; the suggested spec applies to each
+    element (``fake:email`` on a ``text[]`` of emails)."""
+    element = replace(
+        column,
+        category=column.element_category,
+        base=column.element_base.lstrip("_"),
+        unique=False,
+        element_category="",
+        element_base="",
+    )
+    found = _judge(element, array_elements(values) if values else values, rules, redactor, today)
+    if found is None:
+        return None
+    return replace(found, type=column.type, unique=column.unique)
+
+
+def _judge_document(
+    column: _Column,
+    values: list[str] | None,
+    rules: PersonalRules,
+    redactor: Redactor,
+    today: date,
+) -> Finding | None:
+    """A JSON or hstore column: each key is judged like a text column of the values under
+    it; personal keys give a ``keys:`` spec. A document column whose name alone looks
+    personal, with no personal key found, gets its every value hashed."""
+    keyed = []
+    for key, inner in values_by_key(values or (), column.sample_as or "json").items():
+        pseudo = replace(column, name=key, category="S", base="text", unique=False)
+        found = _judge(pseudo, inner, rules, redactor, today)
+        if found is not None:
+            keyed.append(found)
+    if keyed:
+        high = any(f.confidence == "high" for f in keyed)
+        listed = ", ".join(f"{f.column} ({f.kind})" for f in keyed[:8])
+        more = f" and {len(keyed) - 8} more" if len(keyed) > 8 else ""
+        return Finding(
+            table=column.table,
+            column=column.name,
+            type=column.type,
+            kind="personal_keys",
+            reason=f"keys {listed}{more} hold personal values",
+            confidence="high" if high else "medium",
+            suggested=keys_spec({glob_escape(f.column): f.suggested for f in keyed}),
+            nullable=column.nullable,
+            unique=column.unique,
+        )
+    by_name = rules.judge(column.table, column.name, "S", None, ())
+    if not (by_name.personal and by_name.reason in _NAME_REASONS):
+        return None
+    return Finding(
+        table=column.table,
+        column=column.name,
+        type=column.type,
+        kind="other_personal",
+        reason=f"{by_name.reason}; no personal key found in the sample: every value hashed",
+        confidence="medium",
+        suggested="hash",
+        nullable=column.nullable,
+        unique=column.unique,
     )
 
 
@@ -624,17 +765,6 @@ def _finding(column: _Column, kind: str, reason: str, confidence: str) -> Findin
 
 # ------------------------------------------------------------------------------ rules file
 
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]*")
-_YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
-
-
-def _yaml_key(text: str) -> str:
-    if _PLAIN_KEY.fullmatch(text) and text.lower() not in _YAML_WORDS:
-        return text
-    import json
-
-    return json.dumps(text)  # a JSON string is a double-quoted YAML scalar
-
 
 def rules_yaml(result: ScanResult, key_env: str = "REPRO_ANON_KEY") -> str:
     """The rules file (``repro.anonymize/v1``) with every flagged column and why."""
@@ -652,8 +782,8 @@ def rules_yaml(result: ScanResult, key_env: str = "REPRO_ANON_KEY") -> str:
         return "\n".join(lines) + "\n"
     lines.append("tables:")
     for table, findings in by_table.items():
-        lines += [f"  {_yaml_key(table)}:", "    columns:"]
+        lines += [f"  {yaml_scalar(table, key=True)}:", "    columns:"]
         for f in findings:
             comment = one_line(f"{f.confidence}: {f.kind}: {f.reason}")
-            lines.append(f"      {_yaml_key(f.column)}: {f.suggested}  # {comment}")
+            lines += spec_lines(f.column, f.suggested, comment)
     return "\n".join(lines) + "\n"

@@ -9,7 +9,9 @@ import re
 import pytest
 
 from repro.errors import DataGenerationError, UsageError
-from repro.mask.transforms import Transformer, UniqueMapping, _Hmac, build, parse_spec
+from repro.mask.specs import parse_spec
+from repro.mask.transforms import Transformer, _Hmac, build
+from repro.mask.unique_mapping import UniqueMapping
 
 KEY = b"test-key-one-Xk29Pq"
 OTHER_KEY = b"another-key-Lm73Zt"
@@ -260,7 +262,11 @@ def test_unique_mapping_refuses_what_cannot_be_injective() -> None:
         ("fake:uuid", "character varying(20)", True, None, "at least"),
         ("constant:toolong", "character varying(3)", True, None, "longer"),
         ("constant:abc", "integer", True, None, "not a valid int"),
-        ("mask", "text[]", True, None, "text[]"),
+        ("mask", "date[]", True, None, "date"),
+        ("mask", "inet[]", True, None, "inet"),
+        ('keys:{"email": "fake:email"}', "text", True, None, "json, jsonb and hstore"),
+        ('keys:{"email": "fake:nope"}', "jsonb", True, None, "unknown fake kind"),
+        ('keys:["email"]', "jsonb", True, None, "JSON object"),
     ],
 )
 def test_every_refusal_is_one_line_naming_column_and_spec(
