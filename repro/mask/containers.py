@@ -82,6 +82,8 @@ class Container:
 
 _DIMENSIONS = re.compile(r"^(?:\[-?\d+:-?\d+\]){1,6}=")
 _NEEDS_QUOTES = re.compile(r'[{}",\\\s]')
+_ARRAY_SPACE = " \t\n\r\v\f"
+_BACKSLASHED = re.compile(r"\\(.)", re.DOTALL)
 
 Nested = list[Any]  # of str | None | Nested
 
@@ -134,8 +136,8 @@ def parse_array(text: str) -> tuple[str, Nested]:
             end = pos
             while end < n and text[end] not in ",}":
                 end += 1
-            raw = text[pos:end].strip()
-            stack[-1].append(None if raw.upper() == "NULL" else raw.replace("\\", ""))
+            raw = text[pos:end].strip(_ARRAY_SPACE)  # what array_in skips, no more
+            stack[-1].append(None if raw.upper() == "NULL" else _BACKSLASHED.sub(r"\1", raw))
             pos = end
     if root is None or stack:
         raise ValueError("not an array")

@@ -24,9 +24,11 @@ from typing import Any
 import psycopg
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from repro.mask.anonymize import AnonymizeOptions, AnonymizeReport, anonymize
-from repro.mask.containers import parse_array, parse_hstore
+from repro.mask.containers import parse_array, parse_hstore, render_array, render_hstore
 from repro.mask.scan import scan
 from repro.mask.verify import COMMON_CHECK, LEAK_CHECK
 from repro.pg.meaning import text_value
@@ -331,3 +333,42 @@ def test_verify_command_judges_containers_leaf_by_leaf(
         assert leaky.returncode == 1, leaky.stdout + leaky.stderr
         assert "public.devices.cc_emails" in leaky.stdout and "FAILED" in leaky.stdout
         assert "example.com" not in leaky.stdout + leaky.stderr
+
+
+# ------------------------------------------------------------------------------ hostile text
+
+# PostgreSQL text cannot hold NUL; everything else may be in a captured value.
+HOSTILE = st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=16)
+
+
+@pytest.fixture(scope="module")
+def hstore_db(postgres_15: PgServer) -> Iterator[str]:
+    with fresh_database(postgres_15.dsn, prefix="hstore") as dsn:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION hstore")
+        yield dsn
+
+
+@given(items=st.lists(st.one_of(st.none(), HOSTILE), max_size=6))
+@settings(max_examples=150, deadline=None)
+def test_arrays_round_trip_through_postgres(items: list[str | None], hstore_db: str) -> None:
+    """What PostgreSQL writes we read back element for element, and what we write it reads
+    back the same: a value masked inside an array never changes the array around it."""
+    with psycopg.connect(hstore_db) as conn:
+        row = conn.execute("SELECT %s::text[]::text", (items,)).fetchone()
+        assert row is not None
+        assert parse_array(row[0]) == ("", items)
+        back = conn.execute("SELECT %s::text::text[]", (render_array("", items),)).fetchone()
+        assert back is not None and back[0] == items
+
+
+@given(pairs=st.lists(st.tuples(HOSTILE, st.one_of(st.none(), HOSTILE)), max_size=5))
+@settings(max_examples=100, deadline=None)
+def test_hstore_round_trips_through_postgres(
+    pairs: list[tuple[str, str | None]], hstore_db: str
+) -> None:
+    unique = list(dict(pairs).items())  # hstore keeps one value a key
+    with psycopg.connect(hstore_db) as conn:
+        row = conn.execute("SELECT %s::text::hstore::text", (render_hstore(unique),)).fetchone()
+        assert row is not None
+        assert sorted(parse_hstore(row[0]), key=str) == sorted(unique, key=str)
