@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from psycopg import sql
 
-from repro.mask.containers import Container, units
+from repro.mask.containers import Container, leaves, units
 
 NULL = "\\N"
 _UNESCAPES = {
@@ -77,6 +77,9 @@ class Tracking:
 
     seen: set[int] = field(default_factory=set)
     unchanged: int = 0
+    # False when ``seen`` is the spec's avoid set, filled before the copy with every source
+    # value of the spec (see repro.mask.masks): nothing left to add while copying.
+    collect: bool = True
 
 
 class LeafTracking:
@@ -92,8 +95,9 @@ class LeafTracking:
         for i, (leaf, unit) in enumerate(units(self.transformer, plain)):
             track = self.by_spec.get(leaf.spec)
             if track is None:
-                track = self.by_spec[leaf.spec] = Tracking()
-            track.seen.add(hash(unit))
+                track = self.by_spec[leaf.spec] = _tracking(leaf)
+            if track.collect:
+                track.seen.add(hash(unit))
             if i < len(after) and after[i] == unit and unit and could_change(leaf, unit):
                 track.unchanged += 1
 
@@ -106,7 +110,14 @@ def could_change(transformer: Transform, value: str) -> bool:
 
 
 def tracking_for(transformer: Transform) -> Tracking | LeafTracking:
-    return LeafTracking(transformer) if isinstance(transformer, Container) else Tracking()
+    if isinstance(transformer, Container):
+        return LeafTracking(transformer)
+    return _tracking(leaves(transformer)[0])
+
+
+def _tracking(leaf: object) -> Tracking:
+    avoid = getattr(leaf, "avoid", None)
+    return Tracking() if avoid is None else Tracking(seen=avoid, collect=False)
 
 
 BATCH_BYTES = 1 << 18
@@ -175,7 +186,8 @@ def transform_rows(
                 track = tracks.get(i)
                 if track is not None:
                     if isinstance(track, Tracking):
-                        track.seen.add(hash(plain))
+                        if track.collect:
+                            track.seen.add(hash(plain))
                         if new == plain and could_change(transform, plain):
                             track.unchanged += 1
                     else:

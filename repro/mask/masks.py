@@ -89,7 +89,11 @@ def _read_source_values(
     registry: dict[str, set[int]] = {}
     for mask in masks.values():
         for leaf in containers.leaves(mask.transform):
-            if getattr(leaf, "leak", "") == "identifying" and getattr(leaf, "avoids", False):
+            if (
+                getattr(leaf, "leak", "") == "identifying"
+                and getattr(leaf, "avoids", False)
+                and getattr(leaf, "small_space", False)
+            ):
                 leaf.avoid = registry.setdefault(leaf.spec, set())  # type: ignore[attr-defined]
     kept: dict[tuple[str, str], list[str]] = {}
     for ident, mask in sorted(masks.items()):

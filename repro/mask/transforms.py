@@ -99,6 +99,9 @@ class _Base:
 
     rederivable = True
     avoids = True  # re-derives outputs that would keep or reveal a source value
+    # Whether outputs may plausibly equal source values: not when they are drawn from 2^64
+    # or more (a full hash, a uuid), so their source values need not be read beforehand.
+    small_space = True
 
     def __init__(self, spec: str, column: str) -> None:
         self.spec = spec
@@ -120,16 +123,16 @@ class _Base:
 
     def derive(self, value: str, attempt: int) -> str | None:
         out = self._derive(value, attempt, 0)
-        if out is None or not value or not self.avoids:
+        if out is None or not self.avoids:
             return out
         avoid = self.avoid
+        if out != value and (avoid is None or hash(out) not in avoid):
+            return out  # the common case: one derivation
+        if not value or not self.can_differ(value):
+            return out
         extra = 0
-        while (
-            extra < AVOID_RETRIES
-            and self.can_differ(value)
-            and (
-                out == value or (avoid is not None and hash(out) in avoid and self.identifying(out))
-            )
+        while extra < AVOID_RETRIES and (
+            out == value or (avoid is not None and hash(out) in avoid and self.identifying(out))
         ):
             extra += 1
             out = self._derive(value, attempt, extra)
@@ -422,6 +425,8 @@ class _Hash(_Base):
         self._modulus = modulus
         self._uuid = uuid
         self._bytea = bytea
+        space = modulus if modulus is not None else 1 << 122 if uuid else 16**length
+        self.small_space = bytea or space < 1 << 64
 
     def _derive(self, value: str, attempt: int, extra: int) -> str | None:
         if not value:
@@ -537,6 +542,7 @@ class _Fake(_Base):
     ) -> None:
         super().__init__(spec, column)
         self._hmac = _Hmac(key, f"fake:{kind}")
+        self.small_space = kind != "uuid"
         self._kind = kind
         self._span = span
         self._produce = produce

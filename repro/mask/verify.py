@@ -23,7 +23,7 @@ import psycopg
 from psycopg import sql
 
 from repro.errors import DataGenerationError
-from repro.mask.containers import units
+from repro.mask.containers import Container, units
 from repro.mask.copy_stream import LeafTracking, Tracking, copy_text, tracking_for
 from repro.mask.enforced import compare, describe, read_enforced
 from repro.pg.tables import DataModel
@@ -127,6 +127,15 @@ def _judge_target(
     sources: Mapping[str, set[int]],
 ) -> _Found:
     found = _Found()
+    if not isinstance(transformer, Container):  # a scalar column: values are distinct
+        seen = sources.get(transformer.spec)
+        if not seen:
+            return found
+        for value in _distinct_text(conn, schema, name, column):
+            if digest(value) in seen:
+                bucket = found.identifying if transformer.identifying(value) else found.common
+                bucket[transformer.spec] = bucket.get(transformer.spec, 0) + 1
+        return found
     counted: set[tuple[str, int]] = set()
     for value in _distinct_text(conn, schema, name, column):
         for leaf, unit in units(transformer, value):
