@@ -337,8 +337,11 @@ def test_verify_command_judges_containers_leaf_by_leaf(
 
 # ------------------------------------------------------------------------------ hostile text
 
-# PostgreSQL text cannot hold NUL; everything else may be in a captured value.
-HOSTILE = st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=16)
+# PostgreSQL text cannot hold NUL (nor UTF-8 surrogates); anything else may be in a value.
+HOSTILE = st.text(
+    alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+    max_size=16,
+)
 
 
 @pytest.fixture(scope="module")
