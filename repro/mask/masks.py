@@ -67,7 +67,7 @@ def build_masks(
             masks[(table_key, column_name)] = ColumnMask(spec, built, "rule")
     _share_along_foreign_keys(model, masks)
     unique = unique_columns(model, database)
-    kept = _read_source_values(model, masks, unique, conn)
+    kept = _read_source_values(model, masks, unique, orphan_columns(database), conn)
     collisions = 0
     for ident, values in sorted(kept.items()):
         mask = masks[ident]
@@ -82,10 +82,12 @@ def _read_source_values(
     model: DataModel,
     masks: Masks,
     unique: Mapping[tuple[str, str], Callable[[str], str] | None],
+    orphans: set[tuple[str, str]],
     conn: psycopg.Connection[Any],
 ) -> dict[tuple[str, str], list[str]]:
     """Fill the avoid sets (one per spec: the same value masks the same way in every column
-    of that spec) and return the distinct values of the unique masked columns."""
+    of that spec) and return the distinct values of the unique masked columns. A column
+    masked through a valid foreign key holds only its parent's values: it is not read."""
     registry: dict[str, set[int]] = {}
     for mask in masks.values():
         for leaf in containers.leaves(mask.transform):
@@ -104,7 +106,7 @@ def _read_source_values(
         # a column masked through a foreign key gets its parent's mapping
         if ident in unique and mask.source == "rule":
             values = kept[ident] = list(_distinct_values(conn, model.tables[ident[0]], ident[1]))
-        elif avoiding:
+        elif avoiding and (mask.source == "rule" or ident in orphans):
             values = _distinct_values(conn, model.tables[ident[0]], ident[1])
         else:
             continue
@@ -170,6 +172,18 @@ def _compose(folds: list[Callable[[str], str]]) -> Callable[[str], str]:
         return text
 
     return fold
+
+
+def orphan_columns(database: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """Columns of foreign keys the source holds NOT VALID: they may hold values their
+    parent does not."""
+    out: set[tuple[str, str]] = set()
+    for key, raw in (database.get("tables") or {}).items():
+        for con in (raw.get("constraints") or {}).values():
+            fk = isinstance(con, Mapping) and con.get("type") == "foreign_key"
+            if fk and con.get("validated") is False:
+                out.update((key, str(c)) for c in con.get("columns") or ())
+    return out
 
 
 def _share_along_foreign_keys(model: DataModel, masks: Masks) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,8 @@ CREATE TABLE accounts (
     city text,
     code text NOT NULL,
     deleted_at timestamptz,
-    api_token text
+    api_token text,
+    handle text NOT NULL UNIQUE
 );
 CREATE UNIQUE INDEX accounts_email_lower ON accounts (lower(email));
 CREATE UNIQUE INDEX accounts_code_lower ON accounts (lower(code));
@@ -61,7 +63,8 @@ CREATE TABLE payments (
     recipient text,
     recipient_type text NOT NULL,
     placeholder text,
-    amount numeric(10,2) NOT NULL
+    amount numeric(10,2) NOT NULL,
+    payer_handle text
 );
 CREATE TABLE devices (
     id bigint PRIMARY KEY,
@@ -76,9 +79,12 @@ CREATE TABLE devices (
 """
 # Added after the rows: production added the key when old payments already pointed at
 # deleted accounts, and never validated it.
-NOT_VALID_KEY = (
+NOT_VALID_KEYS = (
     "ALTER TABLE payments ADD CONSTRAINT payments_account_fk FOREIGN KEY (account_id) "
-    "REFERENCES accounts NOT VALID"
+    "REFERENCES accounts NOT VALID",
+    # masked through the key (accounts.handle is): its orphans are masked the same way
+    "ALTER TABLE payments ADD CONSTRAINT payments_payer_fk FOREIGN KEY (payer_handle) "
+    "REFERENCES accounts (handle) NOT VALID",
 )
 ACCOUNTS = 1500
 # Names outside Faker's lists: the values cannot vouch for them, the column names must.
@@ -92,8 +98,13 @@ def email(k: int) -> str:
     return value.capitalize() if k % 10 == 0 else value
 
 
+def handle(k: int) -> str:
+    """The generator's own usernames: what fake:username makes too."""
+    return text_value("username", k * 3, 0)
+
+
 def populate(conn: psycopg.Connection[Any]) -> list[str]:
-    """The schema and its rows; returns every email planted anywhere."""
+    """The schema and its rows; returns every email and orphan handle planted."""
     rng = random.Random(13)
     conn.execute(SCHEMA_SQL)
     emails = [email(k) for k in range(ACCOUNTS)]
@@ -106,7 +117,7 @@ def populate(conn: psycopg.Connection[Any]) -> list[str]:
     planted = list(emails)
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO accounts VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            "INSERT INTO accounts VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 (
                     i,
@@ -117,6 +128,7 @@ def populate(conn: psycopg.Connection[Any]) -> list[str]:
                     code,
                     "2024-01-01" if i % 2 else None,
                     f"tok_{rng.getrandbits(96):024x}" if i % 3 else None,
+                    handle(i),
                 )
                 for i, code in enumerate(codes.values())
             ],
@@ -135,10 +147,12 @@ def populate(conn: psycopg.Connection[Any]) -> list[str]:
                     rng.choice(["person", "company"]),
                     rng.choice(["e.g. 1234", "your name", ""]),
                     rng.randrange(100, 100_000) / 100,
+                    handle(ACCOUNTS + i) if i % 25 == 0 else handle(rng.randrange(ACCOUNTS)),
                 )
             )
+        planted += [handle(ACCOUNTS + i) for i in range(0, 2000, 25)]
         cur.executemany(
-            "INSERT INTO payments VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", payments
+            "INSERT INTO payments VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", payments
         )
         devices = []
         for i in range(1200):
@@ -165,7 +179,8 @@ def populate(conn: psycopg.Connection[Any]) -> list[str]:
                 )
             )
         cur.executemany("INSERT INTO devices VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", devices)
-    conn.execute(NOT_VALID_KEY)
+    for statement in NOT_VALID_KEYS:
+        conn.execute(statement)
     conn.execute("ANALYZE")
     return planted
 
@@ -194,6 +209,7 @@ def rules_file(
         text = rules_yaml(scan(conn), key_env="REPRO_TEST_ANON_KEY")
     data = yaml.safe_load(text)
     data["tables"]["public.accounts"]["columns"]["code"] = "mask"
+    data["tables"]["public.accounts"]["columns"]["handle"] = "fake:username"
     path = tmp_path / "rules.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -262,14 +278,15 @@ def test_masked_copy_keeps_unique_indexes_not_valid_keys_and_container_shapes(
         assert checks[COMMON_CHECK].info and "public.accounts.full_name" in (
             checks[COMMON_CHECK].detail
         )
-        assert "1 NOT VALID in the source" in checks["foreign keys hold"].detail
+        assert "2 NOT VALID in the source" in checks["foreign keys hold"].detail
         assert "unique index" in checks["unique keys hold"].detail
         # the unique indexes, as the source has them (expression, partial, plain)
         assert query(target, UNIQUE_INDEXES) == query(dsn, UNIQUE_INDEXES)
-        assert len(query(target, UNIQUE_INDEXES)) == 5
+        assert len(query(target, UNIQUE_INDEXES)) == 6  # pkey, handle and the four above
         # the key stays NOT VALID, with its orphans
-        key = "SELECT convalidated FROM pg_constraint WHERE conname = 'payments_account_fk'"
-        assert query(target, key) == [(False,)]
+        keys = "SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' ORDER BY 1"
+        assert query(target, keys) == query(dsn, keys)
+        assert ("payments_payer_fk", False) in query(target, keys)
         orphans = (
             "SELECT count(*) FROM payments p WHERE NOT EXISTS "
             "(SELECT 1 FROM accounts a WHERE a.id = p.account_id)"
@@ -281,7 +298,10 @@ def test_masked_copy_keeps_unique_indexes_not_valid_keys_and_container_shapes(
             for table in ("accounts", "payments", "devices")
             for row in query(target, f"SELECT t::text FROM {table} t")
         )
-        leaked = [e for e in set(planted) if e in dump or e.lower() in dump]
+        tokens = {t.lower() for t in re.findall(r'[^\s,(){}\[\]"=>\\]+', dump)}
+        leaked = [value for value in set(planted) if value.lower() in tokens]
+        handles = "SELECT count(*) FROM payments p JOIN accounts a ON a.handle = p.payer_handle"
+        assert query(target, handles) == query(dsn, handles)  # joins through the key hold
         assert leaked == []
         assert not any(holder in dump for holder in HOLDERS)
         assert "192.0.2." not in dump and "2001:db8::" not in dump
