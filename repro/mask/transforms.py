@@ -4,10 +4,15 @@ Every output is derived from HMAC-SHA256(key, f"{kind}\\x1f{value}"): the same v
 the same output in every column using the same kind (natural-key joins survive), across runs
 with the same key; another key gives other outputs. The column name is never mixed in, for
 the same reason. A retry counter (for columns under a unique constraint, see
-:class:`UniqueMapping`) changes the message to f"{kind}\\x1e{attempt}\\x1f{value}".
+:class:`repro.mask.unique_mapping.UniqueMapping`) changes the message to
+f"{kind}\\x1e{attempt}\\x1f{value}"; a re-derivation within an attempt (an output equal to
+its input, or to a source value to avoid) to f"{kind}\\x1e{attempt}.{n}\\x1f{value}". The set of
+source values to avoid is part of the input: the same data and key give the same copy.
 
 Transformers see PostgreSQL's text output of non-NULL values only; NULL stays NULL and the
 empty string stays empty (except for ``constant`` and ``null``), so data-shaped bugs survive.
+Arrays, JSON and hstore values are taken apart by :mod:`repro.mask.containers`, whose leaves
+these transformers mask.
 """
 
 from __future__ import annotations
