@@ -227,8 +227,9 @@ def _leak_checks(leaked: list[str], common: list[str]) -> list[Check]:
             True,
             "none"
             if not common
-            else "equal to another row's source value (names, cities, dates and short "
-            "codes come from small pools; no row kept its own): " + "; ".join(common[:5]),
+            else "equal to some row's source value, as values drawn from small pools (names, "
+            "cities, dates, short codes) are; whether a row kept its own value is the check "
+            f"{UNCHANGED_CHECK!r}: " + "; ".join(common[:5]),
             info=True,
         ),
     ]
