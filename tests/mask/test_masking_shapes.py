@@ -395,3 +395,18 @@ def test_hstore_round_trips_through_postgres(
         row = conn.execute("SELECT %s::text::hstore::text", (render_hstore(unique),)).fetchone()
         assert row is not None
         assert sorted(parse_hstore(row[0]), key=str) == sorted(unique, key=str)
+
+
+def test_verify_against_a_database_that_is_no_copy_is_one_line(
+    source: tuple[PgServer, str, list[str]], rules_file: Path
+) -> None:
+    server, dsn, _ = source
+    with fresh_database(server.dsn, prefix="shapes_empty") as empty:
+        checked = run_repro(
+            "data", "verify", "--from", dsn, "--to", empty, "--rules", str(rules_file)
+        )
+    assert checked.returncode == 2, checked.stdout + checked.stderr
+    assert checked.stderr.count("\n") == 1 and "Traceback" not in checked.stderr
+    assert "the target lacks what the rules mask in the source: table public.accounts" in (
+        checked.stderr
+    )
