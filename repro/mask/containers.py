@@ -40,7 +40,7 @@ def units(transformer: Any, value: str) -> Iterator[tuple[Leaf, str]]:
     (a scalar value is its own one leaf)."""
     if isinstance(transformer, Container):
         for leaf, unit in transformer.units(value):
-            if getattr(leaf, "leak", "unchecked") != "unchecked":
+            if tracked(leaf):
                 yield leaf, unit
     else:
         yield transformer, value
@@ -52,6 +52,14 @@ def leaves(transformer: Any) -> list[Leaf]:
         return transformer.leaves()
     inner = getattr(transformer, "inner", None)  # a unique column's mapping wraps one
     return [inner if inner is not None else transformer]
+
+
+def tracked(leaf: Any) -> bool:
+    """Whether verification looks at a leaf: not one the rules keep, NULL or set."""
+    return getattr(leaf, "leak", "unchecked") != "unchecked"
+
+
+MaskedLeaf = tuple[Leaf, str, "str | None"]  # leaf transformer, value before, after
 
 
 class Container:
@@ -68,6 +76,16 @@ class Container:
 
     def leaves(self) -> list[Leaf]:
         raise NotImplementedError
+
+    def masked(self, value: str) -> tuple[str | None, list[MaskedLeaf]]:
+        """The masked value and each tracked leaf before and after (for verification), in
+        one walk where a container can: copying is the hot path."""
+        out = self(value)
+        after = [] if out is None else [u for _, u in units(self, out)]
+        return out, [
+            (leaf, unit, after[i] if i < len(after) else None)
+            for i, (leaf, unit) in enumerate(units(self, value))
+        ]
 
     def _refuse(self, why: str) -> DataGenerationError:
         return DataGenerationError(
@@ -195,6 +213,28 @@ class ArrayOf(Container):
         for item in _flat(self._parse(value)[1]):
             yield from units(self.element, item)
 
+    def masked(self, value: str) -> tuple[str | None, list[MaskedLeaf]]:
+        element = self.element
+        if isinstance(element, Container) or not tracked(element):
+            return super().masked(value)
+        prefix, items = self._parse(value)
+        record: list[MaskedLeaf] = []
+
+        def walk(nested: Nested) -> Nested:
+            out: Nested = []
+            for item in nested:
+                if isinstance(item, list):
+                    out.append(walk(item))
+                elif item is None:
+                    out.append(None)
+                else:
+                    new = element(item)
+                    record.append((element, item, new))
+                    out.append(new)
+            return out
+
+        return render_array(prefix, walk(items)), record
+
     def leaves(self) -> list[Leaf]:
         return leaves(self.element)
 
@@ -307,15 +347,25 @@ class JsonValues(Container):
         return visit(node, pair)
 
     def __call__(self, value: str) -> str | None:
+        return self._mask(value, None)
+
+    def masked(self, value: str) -> tuple[str | None, list[MaskedLeaf]]:
+        record: list[MaskedLeaf] = []
+        return self._mask(value, record), record
+
+    def _mask(self, value: str, record: list[MaskedLeaf] | None) -> str:
         def mask(node: Any, pair: Pair) -> Any:
             text, number = pair
-            if isinstance(node, _Number):
-                if number is not None:
-                    out = number(str(node))
-                    return None if out is None else _Number(out)
-                out = text(str(node))
-                return out  # a string now: the spec makes text
-            return text(node)
+            before = str(node)
+            if isinstance(node, _Number) and number is not None:
+                leaf, out = number, number(before)
+                new: Any = None if out is None else _Number(out)
+            else:
+                leaf = text
+                out = new = text(before)  # a number becomes a string: the spec makes text
+            if record is not None and tracked(leaf):
+                record.append((leaf, before, out))
+            return new
 
         root = self._walk(self._parse(value), self.rules.everything, 0, mask)
         out: list[str] = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from psycopg import sql
 
-from repro.mask.containers import Container, leaves, units
+from repro.mask.containers import Container, leaves
 
 NULL = "\\N"
 _UNESCAPES = {
@@ -84,22 +84,24 @@ class Tracking:
 
 class LeafTracking:
     """:class:`Tracking` per leaf spec of a container column (the emails inside an array,
-    the values under each key of a JSON document), matched leaf by leaf."""
+    the values under each key of a JSON document), matched leaf by leaf. It is the column's
+    transform during the copy: masking and tracking walk each value once."""
 
-    def __init__(self, transformer: Transform) -> None:
+    def __init__(self, transformer: Container) -> None:
         self.transformer = transformer
         self.by_spec: dict[str, Tracking] = {}
 
-    def observe(self, plain: str, new: str | None) -> None:
-        after = [] if new is None else [u for _, u in units(self.transformer, new)]
-        for i, (leaf, unit) in enumerate(units(self.transformer, plain)):
+    def __call__(self, plain: str) -> str | None:
+        new, masked = self.transformer.masked(plain)
+        for leaf, before, after in masked:
             track = self.by_spec.get(leaf.spec)
             if track is None:
                 track = self.by_spec[leaf.spec] = _tracking(leaf)
             if track.collect:
-                track.seen.add(hash(unit))
-            if i < len(after) and after[i] == unit and unit and could_change(leaf, unit):
+                track.seen.add(hash(before))
+            if after == before and before and could_change(leaf, before):
                 track.unchanged += 1
+        return new
 
 
 def could_change(transformer: Transform, value: str) -> bool:
@@ -109,7 +111,7 @@ def could_change(transformer: Transform, value: str) -> bool:
     return judge is None or bool(judge(value))
 
 
-def tracking_for(transformer: Transform) -> Tracking | LeafTracking:
+def tracking_for(transformer: Transform | Container) -> Tracking | LeafTracking:
     if isinstance(transformer, Container):
         return LeafTracking(transformer)
     return _tracking(leaves(transformer)[0])
@@ -166,8 +168,11 @@ def transform_rows(
     the source values (as the process's salted string hashes: never the text)."""
     counts.nulls = [0] * width
     counts.empties = [0] * width
-    items = sorted(transforms.items())
-    tracks = tracking or {}
+    # a container column's tracking masks and tracks in one walk: it is the transform
+    leafwise = {i: t for i, t in (tracking or {}).items() if isinstance(t, LeafTracking)}
+    combined: dict[int, Transform] = {**transforms, **leafwise}
+    items = sorted(combined.items())
+    tracks = {i: t for i, t in (tracking or {}).items() if isinstance(t, Tracking)}
     nulls, empties = counts.nulls, counts.empties
     for lines in _lines(chunks):
         out = []
@@ -185,13 +190,10 @@ def transform_rows(
                 new = transform(plain)
                 track = tracks.get(i)
                 if track is not None:
-                    if isinstance(track, Tracking):
-                        if track.collect:
-                            track.seen.add(hash(plain))
-                        if new == plain and could_change(transform, plain):
-                            track.unchanged += 1
-                    else:
-                        track.observe(plain, new)
+                    if track.collect:
+                        track.seen.add(hash(plain))
+                    if new == plain and could_change(transform, plain):
+                        track.unchanged += 1
                 fields[i] = NULL if new is None else escape(new)
             out.append("\t".join(fields))
         counts.rows += len(out)

@@ -259,3 +259,32 @@ def test_leaf_values_of_samples_are_bounded_and_keyed() -> None:
     assert "active" not in found and "note" not in found
     assert values_by_key(['"email"=>"a@b.c", "x"=>NULL'], "hstore") == {"email": ["a@b.c"]}
     assert glob_escape("a*b?[c]") == "a[*]b[?][[]c]"
+
+
+@pytest.mark.parametrize(
+    ("spec", "type_name", "value"),
+    [
+        (KEYS, "jsonb", DOCUMENT),
+        (
+            keys_spec({"email": "fake:email", "secret": "null"}),
+            "json",
+            '{"email": "a@b.c", "secret": "s", "n": 1}',
+        ),
+        ("mask", "jsonb", '[1.5, "x", {"y": null}]'),
+        ("fake:email", "text[]", '{a@b.example,NULL,"",{c@d.example}}'),
+        ("fake:email", "text[]", "{{a@b.example,e@f.example},{NULL,g@h.example}}"),
+        (keys_spec({"email": "fake:email"}), "hstore", '"email"=>"a@b.c", "x"=>NULL'),
+        (keys_spec({"email": "fake:email"}), "jsonb[]", '{"{\\"email\\": \\"a@b.c\\"}"}'),
+    ],
+)
+def test_one_walk_masks_and_tracks_like_two(spec: str, type_name: str, value: str) -> None:
+    """The copy masks and tracks a container in one walk (``masked``): the same output, and
+    the same leaves, as masking and then taking the value apart twice."""
+    container = make(spec, type_name)
+    out, leaves = container.masked(value)
+    assert out == container(value)
+    before = [(leaf.spec, unit) for leaf, unit in containers.units(container, value)]
+    assert [(leaf.spec, unit) for leaf, unit, _ in leaves] == before
+    assert out is not None
+    after = [unit for _, unit in containers.units(container, out)]
+    assert [new for _, _, new in leaves] == after
