@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from repro.console import is_interactive, log, print_json, stderr_console, stdout_console
+from repro.mask import transforms
 from repro.mask.anonymize import AnonymizeOptions, AnonymizeReport, anonymize, check_rules
 from repro.mask.rules_file import load_rules
 from repro.mask.scan import scan
@@ -82,11 +83,13 @@ def render_verification(result: VerifyResult, console: Console) -> None:
     table.add_column("result")
     table.add_column("detail", overflow="fold")
     for check in result.checks:
-        table.add_row(
-            check.name,
-            Text("ok" if check.ok else "FAILED", style="green" if check.ok else "bold red"),
-            check.detail,
-        )
+        if check.info:
+            verdict = Text("info", style="cyan")
+        else:
+            verdict = Text(
+                "ok" if check.ok else "FAILED", style="green" if check.ok else "bold red"
+            )
+        table.add_row(check.name, verdict, check.detail)
     console.print(table)
 
 
@@ -99,8 +102,17 @@ def run_verify(
     schema = read_schema(source, redactor)
     model = build_model(schema)
     check_rules(model, rules)
+    # The transformers' structure (which leaves of a container are masked) and judgement of
+    # values are what verify needs; no value is transformed, so any key does.
     masked = {
-        (table, column): spec
+        (table, column): transforms.build(
+            spec,
+            key=b"repro data verify: structure only",
+            column=f"{table}.{column}",
+            type_name=model.tables[table].columns[column].type.declared,
+            max_length=model.tables[table].columns[column].type.max_length,
+            nullable=True,
+        )
         for table, table_rules in rules.tables.items()
         if table_rules.action == "copy"
         for column, spec in table_rules.columns.items()

@@ -21,8 +21,8 @@ import psycopg
 from psycopg import sql
 
 from repro.errors import DataGenerationError, UsageError
-from repro.mask import transforms
 from repro.mask.copy_stream import Counts, batched, transform_rows
+from repro.mask.masks import ColumnMask, build_masks
 from repro.mask.rules_file import Rules, load_rules
 from repro.mask.source import connect_source, read_schema
 from repro.mask.subset import Selection, full_copy, parse_seed, subset
@@ -112,90 +112,6 @@ def is_file_target(target: str) -> bool:
 
 
 # ------------------------------------------------------------------------------- masking
-
-
-@dataclass
-class ColumnMask:
-    spec: str
-    transform: Callable[[str], str | None]
-    source: str  # "rule" | "foreign key to T.C"
-
-
-def _column_ref(table: str, column: str) -> str:
-    return f"{table}.{column}"
-
-
-def build_masks(
-    model: DataModel, rules: Rules, key: bytes, conn: psycopg.Connection[Any]
-) -> tuple[dict[tuple[str, str], ColumnMask], int]:
-    """Every masked column's transformer: from the rules, shared along foreign keys (a
-    column referencing a masked key masks the same way, or joins break), and replaced by
-    an injective mapping for columns under a unique constraint."""
-    masks: dict[tuple[str, str], ColumnMask] = {}
-    for table_key, table_rules in rules.tables.items():
-        table = model.tables[table_key]
-        if table_rules.action != "copy":
-            continue
-        for column_name, spec in table_rules.columns.items():
-            if spec == "keep":
-                continue
-            column = table.columns[column_name]
-            built = transforms.build(
-                spec,
-                key=key,
-                column=_column_ref(table_key, column_name),
-                type_name=column.type.declared,
-                max_length=column.type.max_length,
-                nullable=column.nullable,
-            )
-            masks[(table_key, column_name)] = ColumnMask(spec, built, "rule")
-    collisions = 0
-    unique_columns = {
-        (t.key, u.columns[0]) for t in model.tables.values() for u in t.uniques if u.columns
-    } | {(t.key, c) for t in model.tables.values() for u in t.uniques for c in u.columns}
-    for ident in sorted(unique_columns):
-        mask = masks.get(ident)
-        if mask is None:
-            continue
-        table = model.tables[ident[0]]
-        values = _distinct_values(conn, table, ident[1])
-        mapping = transforms.UniqueMapping.build(mask.transform, values)
-        collisions += mapping.collisions_resolved
-        masks[ident] = ColumnMask(mask.spec, mapping, mask.source)
-    _share_along_foreign_keys(model, masks)
-    return masks, collisions
-
-
-def _distinct_values(conn: psycopg.Connection[Any], table: Table, column: str) -> Iterator[str]:
-    query = sql.SQL(
-        "SELECT DISTINCT {c}::text FROM {t} WHERE {c} IS NOT NULL AND {c}::text <> ''"
-    ).format(c=sql.Identifier(column), t=qualified(table.schema, table.name))
-    with conn.cursor(name="repro_distinct") as cur:
-        cur.itersize = 50_000
-        cur.execute(query)
-        for row in cur:
-            yield str(row[0])
-
-
-def _share_along_foreign_keys(model: DataModel, masks: dict[tuple[str, str], ColumnMask]) -> None:
-    changed = True
-    while changed:  # chains: a -> b -> c
-        changed = False
-        for table in model.tables.values():
-            for fk in table.foreign_keys:
-                for child, parent in zip(fk.columns, fk.ref_columns, strict=False):
-                    parent_mask = masks.get((fk.table, parent))
-                    child_mask = masks.get((table.key, child))
-                    if parent_mask is None or child_mask is parent_mask:
-                        continue
-                    if child_mask is not None and child_mask.spec != parent_mask.spec:
-                        raise UsageError(
-                            f"{table.key}.{child} references {fk.table}.{parent}: both must "
-                            f"be masked the same way ({child_mask.spec!r} vs "
-                            f"{parent_mask.spec!r}), or the join breaks"
-                        )
-                    masks[(table.key, child)] = parent_mask
-                    changed = True
 
 
 def check_rules(model: DataModel, rules: Rules) -> None:
@@ -393,7 +309,7 @@ def anonymize(
     source = connect_source(options.source, redactor)
     with all_or_nothing(source, "copy", redactor) as src, src.transaction():
         progress.stage("masks")
-        masks, report.collisions_resolved = build_masks(model, rules, key, src)
+        masks, report.collisions_resolved = build_masks(model, schema, rules, key, src)
         if scan_findings is not None:
             fail_safe(scan_findings(src), rules, masks, options.allow_unmasked)
         excluded = {k for k, r in rules.tables.items() if r.action in ("skip", "truncate")}
@@ -469,7 +385,7 @@ def _copy_all(
             if leaks is not None:
                 mark = time.perf_counter()
                 progress.stage("verify")
-                report.verification = verify_copy(conn, model, report.tables, masks, leaks)
+                report.verification = verify_copy(src, conn, model, report.tables, masks, leaks)
                 report.timings["verify"] = time.perf_counter() - mark
         finally:
             conn.close()
@@ -497,7 +413,9 @@ def _copy_table(
         if (table.key, name) in masks
     }
     tracking = (
-        {i: leaks.track(table.key, columns[i]) for i in masked} if leaks is not None else None
+        {i: leaks.track(table.key, columns[i], masked[i]) for i in masked}
+        if leaks is not None
+        else None
     )
     counts = Counts()
     with progress.table(table.key, 0) as advance, src.cursor() as cur, cur.copy(query) as out:

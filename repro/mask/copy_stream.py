@@ -10,8 +10,12 @@ counted on the way, for the verification after the load.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+
+from psycopg import sql
+
+from repro.mask.containers import Container, leaves
 
 NULL = "\\N"
 _UNESCAPES = {
@@ -27,6 +31,13 @@ _ESCAPE_RE = re.compile(r"\\(?:[0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 Transform = Callable[[str], "str | None"]
+
+
+def copy_text(column: str) -> sql.Composed:
+    """A column's values as COPY writes them (its type's output function), for queries
+    whose values must match the copy's: ``inet::text`` adds ``/32`` and ``char(n)::text``
+    drops the padding, which COPY does not."""
+    return sql.SQL("pg_catalog.format('%s', {})").format(sql.Identifier(column))
 
 
 def unescape(field_text: str) -> str:
@@ -66,6 +77,49 @@ class Tracking:
 
     seen: set[int] = field(default_factory=set)
     unchanged: int = 0
+    # False when ``seen`` is the spec's avoid set, filled before the copy with every source
+    # value of the spec (see repro.mask.masks): nothing left to add while copying.
+    collect: bool = True
+
+
+class LeafTracking:
+    """:class:`Tracking` per leaf spec of a container column (the emails inside an array,
+    the values under each key of a JSON document), matched leaf by leaf. It is the column's
+    transform during the copy: masking and tracking walk each value once."""
+
+    def __init__(self, transformer: Container) -> None:
+        self.transformer = transformer
+        self.by_spec: dict[str, Tracking] = {}
+
+    def __call__(self, plain: str) -> str | None:
+        new, masked = self.transformer.masked(plain)
+        for leaf, before, after in masked:
+            track = self.by_spec.get(leaf.spec)
+            if track is None:
+                track = self.by_spec[leaf.spec] = _tracking(leaf)
+            if track.collect:
+                track.seen.add(hash(before))
+            if after == before and before and could_change(leaf, before):
+                track.unchanged += 1
+        return new
+
+
+def could_change(transformer: Transform, value: str) -> bool:
+    """Whether an output equal to ``value`` means the value was kept: not for a value with
+    nothing to mask (``---`` under mask, an empty bytea)."""
+    judge = getattr(transformer, "can_differ", None)
+    return judge is None or bool(judge(value))
+
+
+def tracking_for(transformer: Transform | Container) -> Tracking | LeafTracking:
+    if isinstance(transformer, Container):
+        return LeafTracking(transformer)
+    return _tracking(leaves(transformer)[0])
+
+
+def _tracking(leaf: object) -> Tracking:
+    avoid = getattr(leaf, "avoid", None)
+    return Tracking() if avoid is None else Tracking(seen=avoid, collect=False)
 
 
 BATCH_BYTES = 1 << 18
@@ -107,15 +161,18 @@ def transform_rows(
     transforms: dict[int, Transform],
     counts: Counts,
     *,
-    tracking: dict[int, Tracking] | None = None,
+    tracking: Mapping[int, Tracking | LeafTracking] | None = None,
 ) -> Iterator[bytes]:
     """Rewrite the fields at ``transforms``' indexes, counting their NULLs and empties
     (before any change: what the target must keep) and, with ``tracking``, remembering
     the source values (as the process's salted string hashes: never the text)."""
     counts.nulls = [0] * width
     counts.empties = [0] * width
-    items = sorted(transforms.items())
-    tracks = tracking or {}
+    # a container column's tracking masks and tracks in one walk: it is the transform
+    leafwise = {i: t for i, t in (tracking or {}).items() if isinstance(t, LeafTracking)}
+    combined: dict[int, Transform] = {**transforms, **leafwise}
+    items = sorted(combined.items())
+    tracks = {i: t for i, t in (tracking or {}).items() if isinstance(t, Tracking)}
     nulls, empties = counts.nulls, counts.empties
     for lines in _lines(chunks):
         out = []
@@ -133,8 +190,9 @@ def transform_rows(
                 new = transform(plain)
                 track = tracks.get(i)
                 if track is not None:
-                    track.seen.add(hash(plain))
-                    if new == plain:
+                    if track.collect:
+                        track.seen.add(hash(plain))
+                    if new == plain and could_change(transform, plain):
                         track.unchanged += 1
                 fields[i] = NULL if new is None else escape(new)
             out.append("\t".join(fields))

@@ -21,7 +21,7 @@ import yaml
 from repro.errors import UsageError
 from repro.inputfile import read_bytes, read_text
 from repro.limits import load_yaml
-from repro.mask.transforms import parse_spec
+from repro.mask.specs import keys_spec, parse_spec
 from repro.text import one_line
 
 SCHEMA = "repro.anonymize/v1"
@@ -146,6 +146,8 @@ def _table_rules(entry: Any, origin: str) -> TableRules:
             raise UsageError(f"{origin}: column {column!r} must be a name")
         if spec is None:
             spec = "null"
+        if isinstance(spec, dict):
+            spec = _keys_mapping(spec, f"{origin}.{column}")
         if not isinstance(spec, str):
             raise UsageError(
                 f"{origin}.{column}: transformer must be a string or null, found {spec!r}"
@@ -160,10 +162,24 @@ def _table_rules(entry: Any, origin: str) -> TableRules:
     )
 
 
+def _keys_mapping(entry: dict[Any, Any], origin: str) -> str:
+    """``{keys: {email: fake:email}}`` (the YAML form of a ``keys:{...}`` spec)."""
+    usage = "a transformer mapping must be {keys: {<key pattern>: <spec>, ...}}"
+    rules = entry.get("keys")
+    if list(entry) != ["keys"] or not isinstance(rules, dict) or not rules:
+        raise UsageError(f"{origin}: {usage}")
+    out: dict[str, str] = {}
+    for pattern, spec in rules.items():
+        if not isinstance(pattern, str) or not (spec is None or isinstance(spec, str)):
+            raise UsageError(f"{origin}: {usage}; found {pattern!r}: {spec!r}")
+        out[pattern] = "null" if spec is None else spec
+    return keys_spec(out)
+
+
 # ------------------------------------------------------------------------------ writing
 
 
-def _scalar(text: str, *, key: bool = False) -> str:
+def yaml_scalar(text: str, *, key: bool = False) -> str:
     """``text`` as a YAML scalar: plain when it reads back the same (with a comment after
     it), else a JSON string (a double-quoted YAML scalar)."""
     if text and text == text.strip() and "\n" not in text:
@@ -180,6 +196,23 @@ def _scalar(text: str, *, key: bool = False) -> str:
 _YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
 
 
+def spec_lines(column: str, spec: str, comment: str = "", indent: int = 6) -> list[str]:
+    """A column's line(s) in a rules file: ``email: fake:email  # comment``, or for a
+    ``keys:`` spec the mapping form, one line per key pattern."""
+    pad = " " * indent
+    after = f"  # {comment}" if comment else ""
+    name = yaml_scalar(column, key=True)
+    parsed = parse_spec(spec)
+    if parsed.name != "keys":
+        value = "null" if spec == "null" else yaml_scalar(spec)
+        return [f"{pad}{name}: {value}{after}"]
+    lines = [f"{pad}{name}:{after}", f"{pad}  keys:"]
+    for pattern, inner in parsed.keys:
+        value = "null" if inner == "null" else yaml_scalar(inner)
+        lines.append(f"{pad}    {yaml_scalar(pattern, key=True)}: {value}")
+    return lines
+
+
 def dump_rules(rules: Rules, *, comments: Mapping[tuple[str, str], str] | None = None) -> str:
     """YAML that :func:`load_rules` reads back as ``rules``; ``comments`` per (table, column)
     become end-of-line ``# reason`` comments."""
@@ -192,7 +225,7 @@ def dump_rules(rules: Rules, *, comments: Mapping[tuple[str, str], str] | None =
         return "\n".join(lines) + "\n"
     lines.append("tables:")
     for table, entry in rules.tables.items():
-        name = _scalar(table, key=True)
+        name = yaml_scalar(table, key=True)
         if entry.action != "copy":
             lines.append(f"  {name}: {entry.action}")
             continue
@@ -200,12 +233,8 @@ def dump_rules(rules: Rules, *, comments: Mapping[tuple[str, str], str] | None =
         if entry.columns:
             lines.append("    columns:")
             for column, spec in entry.columns.items():
-                value = "null" if spec == "null" else _scalar(spec)
-                line = f"      {_scalar(column, key=True)}: {value}"
                 note = comments.get((table, column))
-                if note and one_line(note):
-                    line += f"  # {one_line(note)}"
-                lines.append(line)
+                lines += spec_lines(column, spec, one_line(note) if note else "")
         else:
             lines.append("    columns: {}")
         if entry.where:

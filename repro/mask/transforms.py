@@ -4,50 +4,40 @@ Every output is derived from HMAC-SHA256(key, f"{kind}\\x1f{value}"): the same v
 the same output in every column using the same kind (natural-key joins survive), across runs
 with the same key; another key gives other outputs. The column name is never mixed in, for
 the same reason. A retry counter (for columns under a unique constraint, see
-:class:`UniqueMapping`) changes the message to f"{kind}\\x1e{attempt}\\x1f{value}".
+:class:`repro.mask.unique_mapping.UniqueMapping`) changes the message to
+f"{kind}\\x1e{attempt}\\x1f{value}"; a re-derivation within an attempt (an output equal to
+its input, or to a source value to avoid) to f"{kind}\\x1e{attempt}.{n}\\x1f{value}". The set of
+source values to avoid is part of the input: the same data and key give the same copy.
 
 Transformers see PostgreSQL's text output of non-NULL values only; NULL stays NULL and the
 empty string stays empty (except for ``constant`` and ``null``), so data-shaped bugs survive.
+Arrays, JSON and hstore values are taken apart by :mod:`repro.mask.containers`, whose leaves
+these transformers mask.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Protocol
+from typing import Protocol, cast
 
 from repro.errors import DataGenerationError, UsageError
+from repro.mask import containers
+from repro.mask.specs import (
+    IDENTIFYING_MASKED_CHARS,
+    MEANING_KINDS,
+    Spec,
+    leak_class,
+    parse_spec,
+)
 from repro.pg.meaning import FIRST_NAMES, LAST_NAMES, base_pool, country_codes, text_value
 from repro.pg.types import INT_RANGES, TypeInfo, resolve_type
 
-MEANING_KINDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "full_name",
-    "username",
-    "phone",
-    "street",
-    "city",
-    "state",
-    "postcode",
-    "country",
-    "company",
-    "url",
-    "domain",
-    "ip",
-    "currency",
-    "color",
-    "sentence",
-    "title",
-    "paragraph",
-)
-FAKE_KINDS = frozenset([*MEANING_KINDS, "uuid", "iban", "card", "ssn"])
-MAX_SHIFT_DAYS = 36_500
 MAX_RETRIES = 50
+# Re-derivations of an output equal to its own input, or to a source value of the same spec
+AVOID_RETRIES = 16
 _CACHE_SIZE = 1 << 16
 
 
@@ -55,56 +45,6 @@ class Transformer(Protocol):
     spec: str
 
     def __call__(self, value: str) -> str | None: ...
-
-
-# ------------------------------------------------------------------------------ grammar
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A parsed spec string: ``name`` is keep/null/hash/fake/mask/constant/shift_date."""
-
-    name: str
-    arg: str = ""  # fake kind, constant text
-    keep_first: int = 0
-    keep_last: int = 0
-    days: int = 0
-
-
-_MASK_PARAM = re.compile(r"(keep_first|keep_last)=(\d{1,4})")
-
-
-def parse_spec(spec: str) -> Spec:
-    """The spec's parts; ValueError (saying what is wrong) for anything off the grammar."""
-    name, sep, arg = spec.partition(":")
-    if name in ("keep", "null", "hash") and not sep:
-        return Spec(name)
-    if name == "mask":
-        if not sep:
-            return Spec("mask")
-        match = _MASK_PARAM.fullmatch(arg)
-        if not match:
-            raise ValueError("mask takes keep_first=<N> or keep_last=<N>")
-        n = int(match.group(2))
-        return (
-            Spec("mask", keep_first=n)
-            if match.group(1) == "keep_first"
-            else Spec("mask", keep_last=n)
-        )
-    if name == "fake" and sep:
-        if arg not in FAKE_KINDS:
-            raise ValueError(f"unknown fake kind {arg!r} (one of {', '.join(sorted(FAKE_KINDS))})")
-        return Spec("fake", arg)
-    if name == "constant" and sep:
-        return Spec("constant", arg)
-    if name == "shift_date" and sep:
-        if not re.fullmatch(r"\d{1,6}", arg) or not 1 <= int(arg) <= MAX_SHIFT_DAYS:
-            raise ValueError(f"shift_date takes a whole number of days, 1..{MAX_SHIFT_DAYS}")
-        return Spec("shift_date", days=int(arg))
-    raise ValueError(
-        "not a transformer (keep, null, hash, fake:<kind>, mask, mask:keep_last=<N>, "
-        "mask:keep_first=<N>, constant:<text>, shift_date:<days>)"
-    )
 
 
 # ------------------------------------------------------------------------------ keyed HMAC
@@ -155,13 +95,24 @@ _DIGITS = frozenset("0123456789")
 
 
 class _Base:
-    """Caches recent outputs (values repeat) and offers :meth:`derive` for retries."""
+    """Caches recent outputs (values repeat) and offers :meth:`derive` for retries.
+
+    An output equal to the value itself, or (``avoid``: salted hashes of every source value
+    masked with the same spec, filled before the copy) to another source value that
+    identifies someone, is re-derived: no row keeps its own value, and no identifying
+    source value turns up in another row of the copy."""
 
     rederivable = True
+    avoids = True  # re-derives outputs that would keep or reveal a source value
+    # Whether outputs may plausibly equal source values: not when they are drawn from 2^64
+    # or more (a full hash, a uuid), so their source values need not be read beforehand.
+    small_space = True
 
     def __init__(self, spec: str, column: str) -> None:
         self.spec = spec
         self.column = column
+        self.leak = leak_class(spec)
+        self.avoid: set[int] | None = None
         self._cache: dict[str, str | None] = {}
 
     def __call__(self, value: str) -> str | None:
@@ -176,32 +127,68 @@ class _Base:
         return out
 
     def derive(self, value: str, attempt: int) -> str | None:
+        out = self._derive(value, attempt, 0)
+        if out is None or not self.avoids:
+            return out
+        avoid = self.avoid
+        if out != value and (avoid is None or hash(out) not in avoid):
+            return out  # the common case: one derivation
+        if not value or not self.can_differ(value):
+            return out
+        extra = 0
+        while extra < AVOID_RETRIES and (
+            out == value or (avoid is not None and hash(out) in avoid and self.identifying(out))
+        ):
+            extra += 1
+            out = self._derive(value, attempt, extra)
+            if out is None:
+                break
+        return out
+
+    def _derive(self, value: str, attempt: int, extra: int) -> str | None:
         raise NotImplementedError
+
+    def can_differ(self, value: str) -> bool:
+        return True
+
+    def identifying(self, value: str) -> bool:
+        """Whether ``value``, found in the source, would identify someone (see
+        :func:`repro.mask.specs.leak_class`)."""
+        return self.leak == "identifying"
 
     def __repr__(self) -> str:
         return f"<transformer {self.spec!r} for {self.column}>"
 
 
+def _message(attempt: int, extra: int) -> int | str:
+    """The HMAC's retry part: a unique column's attempt, and a re-derivation within it."""
+    return f"{attempt}.{extra}" if extra else attempt
+
+
 class _Keep(_Base):
+    avoids = False
+
     def __call__(self, value: str) -> str | None:
         return value
 
-    def derive(self, value: str, attempt: int) -> str | None:
+    def _derive(self, value: str, attempt: int, extra: int) -> str | None:
         return value
 
 
 class _Null(_Base):
     rederivable = False
+    avoids = False
 
     def __call__(self, value: str) -> str | None:
         return None
 
-    def derive(self, value: str, attempt: int) -> str | None:
+    def _derive(self, value: str, attempt: int, extra: int) -> str | None:
         return None
 
 
 class _Constant(_Base):
     rederivable = False
+    avoids = False
 
     def __init__(self, spec: str, column: str, text: str) -> None:
         super().__init__(spec, column)
@@ -210,7 +197,7 @@ class _Constant(_Base):
     def __call__(self, value: str) -> str | None:
         return self._text
 
-    def derive(self, value: str, attempt: int) -> str | None:
+    def _derive(self, value: str, attempt: int, extra: int) -> str | None:
         return self._text
 
 
@@ -237,19 +224,19 @@ class _Mask(_Base):
         self._tables = _TABLES[mode]
         self._range = int_range
 
-    def derive(self, value: str, attempt: int) -> str | None:
+    def _derive(self, value: str, attempt: int, extra: int) -> str | None:
         if not value:
             return value
-        digest = self._hmac(value, attempt)
-        out = self._masked(value, digest if len(value) <= 32 else _stream(digest, len(value)))
-        if out == value and self._maskable_count(value):
-            # masked onto itself (few characters): that would leak it, so re-derive
-            for extra in range(1, 8):
-                digest = self._hmac(value, f"{attempt}.{extra}")
-                out = self._masked(value, _stream(digest, len(value)))
-                if out != value:
-                    break
-        return out
+        digest = self._hmac(value, _message(attempt, extra))
+        if extra:
+            return self._masked(value, _stream(digest, len(value)))
+        return self._masked(value, digest if len(value) <= 32 else _stream(digest, len(value)))
+
+    def can_differ(self, value: str) -> bool:
+        return self._maskable_count(value) > 0
+
+    def identifying(self, value: str) -> bool:
+        return self._maskable_count(value) >= IDENTIFYING_MASKED_CHARS
 
     def _masked(self, value: str, stream: bytes) -> str:
         mode = self._mode
@@ -425,26 +412,43 @@ _UPPER_BIT = bytes(0x20 if 65 <= b <= 90 else 0 for b in range(256))
 
 class _Hash(_Base):
     """Lowercase hex cut to the column's length; a number in range on number columns; a
-    uuid-shaped value on uuid columns."""
+    uuid-shaped value on uuid columns; as many keyed bytes on bytea columns."""
 
     def __init__(
-        self, spec: str, column: str, key: bytes, length: int, modulus: int | None, uuid: bool
+        self,
+        spec: str,
+        column: str,
+        key: bytes,
+        length: int,
+        modulus: int | None,
+        uuid: bool,
+        bytea: bool = False,
     ) -> None:
         super().__init__(spec, column)
         self._hmac = _Hmac(key, "hash")
         self._length = length
         self._modulus = modulus
         self._uuid = uuid
+        self._bytea = bytea
+        space = modulus if modulus is not None else 1 << 122 if uuid else 16**length
+        self.small_space = bytea or space < 1 << 64
 
-    def derive(self, value: str, attempt: int) -> str | None:
+    def _derive(self, value: str, attempt: int, extra: int) -> str | None:
         if not value:
             return value
-        digest = self._hmac(value, attempt)
+        digest = self._hmac(value, _message(attempt, extra))
         if self._modulus is not None:
             return str(int.from_bytes(digest[:12], "big") % self._modulus)
         if self._uuid:
             return _uuid_text(digest, value)
+        if self._bytea:
+            # bytea's hex output (\x0a1b...): the same number of bytes, keyed
+            size = (len(value) - 2) // 2 if value.startswith("\\x") else len(digest)
+            return "\\x" + _stream(digest, size)[:size].hex()
         return digest.hex()[: self._length]
+
+    def can_differ(self, value: str) -> bool:
+        return not (self._bytea and value == "\\x")
 
 
 def _uuid_text(digest: bytes, source: str) -> str:
@@ -468,7 +472,7 @@ class _ShiftDate(_Base):
         self._hmac = _Hmac(key, "shift_date")
         self._days = days
 
-    def derive(self, value: str, attempt: int) -> str | None:
+    def _derive(self, value: str, attempt: int, extra: int) -> str | None:
         match = _DATE.match(value)
         if match is None:
             if value in ("infinity", "-infinity") or not value:
@@ -477,7 +481,8 @@ class _ShiftDate(_Base):
                 f"{self.column}: {self.spec!r} cannot read the date {value[:40]!r}",
                 hint="the source session must use DateStyle ISO",
             )
-        n = int.from_bytes(self._hmac(value, attempt)[:4], "big") % (2 * self._days)
+        n = int.from_bytes(self._hmac(value, _message(attempt, extra))[:4], "big")
+        n %= 2 * self._days
         shift = n - self._days if n < self._days else n - self._days + 1
         year, month, day = int(match[1]), int(match[2]), int(match[3])
         bc = value.endswith(" BC")
@@ -542,15 +547,16 @@ class _Fake(_Base):
     ) -> None:
         super().__init__(spec, column)
         self._hmac = _Hmac(key, f"fake:{kind}")
+        self.small_space = kind != "uuid"
         self._kind = kind
         self._span = span
         self._produce = produce
         self._max = max_length
 
-    def derive(self, value: str, attempt: int) -> str | None:
+    def _derive(self, value: str, attempt: int, extra: int) -> str | None:
         if not value:
             return value
-        digest = self._hmac(value, attempt)
+        digest = self._hmac(value, _message(attempt, extra))
         k = int.from_bytes(digest[:8], "big") % (self._span * (attempt + 1))
         out = self._produce(k, digest, value)
         if self._max is not None and len(out) > self._max:
@@ -623,6 +629,14 @@ def _iban(spaced_fits: bool) -> Callable[[int, bytes, str], str]:
     return produce
 
 
+def _inet(k: int, digest: bytes, source: str) -> str:
+    """An address in 10.0.0.0/8, then (retries for unique columns past 2^24) in the IPv6
+    unique-local fd00::/8: always a valid inet, unlike text's "10.0.0.1%1"."""
+    if k < 1 << 24:
+        return text_value("ip", k, 0)
+    return "fd00::" + ":".join(f"{k >> shift & 0xFFFF:x}" for shift in (48, 32, 16, 0))
+
+
 def _meaning(kind: str, max_length: int | None) -> tuple[int, Callable[[int, bytes, str], str]]:
     if kind == "country" and max_length in (2, 3):
         codes = country_codes(max_length or 2)
@@ -685,6 +699,10 @@ def build(
     if max_length is None:
         max_length = info.max_length
     name = parsed.name
+    if name == "keys" or (
+        name not in ("keep", "null", "constant") and kind in ("array", "json", "hstore")
+    ):
+        return _build_container(spec, parsed, key, column, type_name, info, max_length)
     if name == "keep":
         return _Keep(spec, column)
     if name == "null":
@@ -723,12 +741,70 @@ def build(
             return _Hash(spec, column, key, 0, modulus, False)
         if kind == "uuid":
             return _Hash(spec, column, key, 0, None, True)
+        if kind == "bytea":
+            return _Hash(spec, column, key, 0, None, False, bytea=True)
         if not texty:
             raise _refuse(column, spec, f"cannot make values of type {type_name!r}")
         if max_length is not None and max_length < 8:
             raise _refuse(column, spec, f"needs at least 8 characters, the column has {max_length}")
         return _Hash(spec, column, key, min(64, max_length or 64), None, False)
     return _build_fake(spec, parsed.arg, key, column, type_name, info, kind, max_length)
+
+
+def _build_container(
+    spec: str,
+    parsed: Spec,
+    key: bytes,
+    column: str,
+    type_name: str,
+    info: TypeInfo,
+    max_length: int | None,
+) -> Transformer:
+    """Arrays element by element (any spec, any element type it fits); JSON and hstore by
+    key (``keys:``) or every value (any other spec)."""
+    if info.array:
+        declared = type_name.strip()
+        element_type = declared[:-2] if declared.endswith("[]") else info.base
+        element = build(
+            spec,
+            key=key,
+            column=column,
+            type_name=element_type,
+            max_length=max_length,
+            nullable=True,
+        )
+        return containers.ArrayOf(spec, column, element)
+    if info.kind not in ("json", "hstore"):
+        raise _refuse(column, spec, f"works on json, jsonb and hstore columns, not {type_name!r}")
+
+    def pair(leaf_spec: str) -> tuple[containers.Leaf, containers.Leaf | None]:
+        # strings (dates in JSON are strings too); numbers where the spec can make them
+        as_text = "timestamptz" if leaf_spec.startswith("shift_date:") else "text"
+        text = build(
+            leaf_spec, key=key, column=column, type_name=as_text, max_length=None, nullable=True
+        )
+        number = None
+        if info.kind == "json":
+            try:
+                number = build(
+                    leaf_spec,
+                    key=key,
+                    column=column,
+                    type_name="numeric",
+                    max_length=None,
+                    nullable=True,
+                )
+            except UsageError:
+                number = None  # fake:email on a number: the number becomes a fake string
+        return cast(containers.Leaf, text), cast("containers.Leaf | None", number)
+
+    if parsed.name == "keys":
+        rules = containers.KeyRules([(p, *pair(s)) for p, s in parsed.keys])
+    else:
+        rules = containers.KeyRules([], everything=pair(spec))
+    if info.kind == "json":
+        return containers.JsonValues(spec, column, rules)
+    return containers.HstoreValues(spec, column, rules)
 
 
 def _build_fake(
@@ -759,7 +835,9 @@ def _build_fake(
         needed = 32 if max_length is not None and max_length < 36 else 36
     elif fake == "iban" and texty:
         produce, needed = _iban(max_length is None or max_length >= 27), 22
-    elif fake == "ip" and (texty or kind == "inet"):
+    elif fake == "ip" and kind == "inet":
+        span, produce, needed = 1 << 24, _inet, 7
+    elif fake == "ip" and texty:
         span, produce = _meaning("ip", None)
         needed = 8
     elif fake in MEANING_KINDS and texty:
@@ -803,97 +881,9 @@ def _check_constant(text: str, kind: str, max_length: int | None, column: str, s
         raise _refuse(column, spec, f"is not a valid {kind} value")
 
 
-# ------------------------------------------------------------------------------ unique columns
-
-
-class UniqueMapping:
-    """For columns under a unique constraint: every distinct source value mapped, proven
-    injective before the first row is written. On a collision the smallest source value
-    keeps its output; the others, in sorted order, are re-derived with a retry counter in the
-    HMAC message. So the mapping depends on the set of values, never on their order."""
-
-    def __init__(
-        self,
-        transformer: Callable[[str], str | None],
-        mapping: dict[str, str | None],
-        resolved: int,
-    ) -> None:
-        self._transformer = transformer
-        self._mapping = mapping
-        self.collisions_resolved = resolved
-        self.spec: str = getattr(transformer, "spec", "")
-
-    @classmethod
-    def build(
-        cls, transformer: Callable[[str], str | None], values: Iterable[str]
-    ) -> UniqueMapping:
-        derive: Callable[[str, int], str | None]
-        if isinstance(transformer, _Base):
-            derive = transformer.derive
-        else:
-
-            def derive(value: str, attempt: int) -> str | None:
-                return transformer(value)
-
-        column = getattr(transformer, "column", "a unique column")
-        spec = getattr(transformer, "spec", "?")
-        mapping: dict[str, str | None] = {}
-        owner: dict[str, str] = {}
-        losers: list[str] = []
-        for value in set(values):
-            out = derive(value, 0)
-            mapping[value] = out
-            if out is None:
-                continue  # NULLs never collide
-            held = owner.get(out)
-            if held is None:
-                owner[out] = value
-            elif value < held:
-                owner[out] = value
-                losers.append(held)
-            else:
-                losers.append(value)
-        if losers and not (isinstance(transformer, _Base) and transformer.rederivable):
-            raise DataGenerationError(
-                f"{column}: {spec!r} maps {len(losers) + 1} or more distinct values of a "
-                "unique column to the same output",
-                hint="use hash, fake:<kind> or mask for unique columns",
-            )
-        for value in sorted(losers):
-            for attempt in range(1, MAX_RETRIES + 1):
-                out = derive(value, attempt)
-                if out is not None and out not in owner:
-                    owner[out] = value
-                    mapping[value] = out
-                    break
-            else:
-                walk = getattr(transformer, "walk", None)
-                start = mapping[value]
-                for out in walk(value, start) if walk is not None and start is not None else ():
-                    if out not in owner:
-                        owner[out] = value
-                        mapping[value] = out
-                        break
-                else:
-                    raise DataGenerationError(
-                        f"{column}: {spec!r} cannot give {len(mapping)} distinct values of a "
-                        f"unique column distinct outputs ({MAX_RETRIES} retries)",
-                        hint="too few free characters or values: use hash or a wider fake kind",
-                    )
-        return cls(transformer, mapping, len(losers))
-
-    def __call__(self, value: str) -> str | None:
-        try:
-            return self._mapping[value]
-        except KeyError:
-            pass
-        if value.endswith(" "):
-            # char(n) values come padded from COPY but unpadded from ::text
-            stripped = value.rstrip(" ")
-            if stripped in self._mapping:
-                out = self._mapping[stripped]
-                return None if out is None else out + value[len(stripped) :]
-        return self._transformer(value)
-
-    def __len__(self) -> int:
-        return len(self._mapping)
+def rederive(transformer: object) -> Callable[[str, int], str | None] | None:
+    """``transformer``'s derivation with a retry counter, when it has one that gives other
+    outputs (constants and NULL do not)."""
+    if isinstance(transformer, _Base) and transformer.rederivable:
+        return transformer.derive
+    return None

@@ -1,6 +1,13 @@
 """Is the copy safe and whole? Checked on the target after the load (and by
-``repro data verify``): no source value of a masked column survives, NULL and empty counts
-are unchanged, every foreign key and unique constraint holds, the row counts agree.
+``repro data verify``): no identifying source value of a masked column survives, no row
+keeps its own value, NULL and empty counts are unchanged, every foreign key and unique
+constraint or index the source enforces holds, the row counts agree.
+
+A source value found in the target is judged by what it is (see
+:func:`repro.mask.specs.leak_class`): an email, phone, id, card or token is a leak wherever
+it turns up; a common value (a fake name, a city, a shifted date) that equals another row's
+real one is a coincidence, reported as information. Containers are judged leaf by leaf
+(each email of a ``text[]``, each value under a masked JSON key).
 
 Source values are remembered as 64-bit keyed digests, never as text: the check itself must
 not become a copy of personal data.
@@ -8,20 +15,23 @@ not become a copy of personal data.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
 
-from repro.mask.copy_stream import Tracking
+from repro.errors import DataGenerationError
+from repro.mask.containers import Container, units
+from repro.mask.copy_stream import LeafTracking, Tracking, copy_text, tracking_for
+from repro.mask.enforced import compare, describe, read_enforced
 from repro.pg.tables import DataModel
 from repro.pg.target_db import qualified
 
 LEAK_CHECK = "no source value of a masked column in the target"
-_SALT = os.urandom(16)  # per process: digests mean nothing outside this run
+UNCHANGED_CHECK = "no masked value left unchanged"
+COMMON_CHECK = "common values also in the source (information)"
 
 
 def digest(value: str) -> int:
@@ -32,6 +42,9 @@ def digest(value: str) -> int:
 
 class _Mask(Protocol):
     spec: str
+
+    @property
+    def transform(self) -> Any: ...
 
 
 class _Copied(Protocol):
@@ -47,10 +60,20 @@ class _Copied(Protocol):
 class Leaks:
     """Per masked column, what the copy tracked (see :class:`repro.mask.copy_stream.Tracking`)."""
 
-    tracked: dict[tuple[str, str], Tracking] = field(default_factory=dict)
+    tracked: dict[tuple[str, str], Tracking | LeafTracking] = field(default_factory=dict)
 
-    def track(self, table: str, column: str) -> Tracking:
-        return self.tracked.setdefault((table, column), Tracking())
+    def track(self, table: str, column: str, transformer: Any) -> Tracking | LeafTracking:
+        found = self.tracked.get((table, column))
+        if found is None:
+            found = self.tracked[(table, column)] = tracking_for(transformer)
+        return found
+
+    def by_spec(self, table: str, column: str, spec: str) -> dict[str, Tracking]:
+        """The column's trackings by leaf spec (a scalar column has one: its own spec)."""
+        found = self.tracked.get((table, column))
+        if isinstance(found, LeafTracking):
+            return found.by_spec
+        return {spec: found} if found is not None else {}
 
 
 @dataclass
@@ -58,9 +81,13 @@ class Check:
     name: str
     ok: bool
     detail: str
+    info: bool = False  # reported, never a failure
 
     def to_json(self) -> dict[str, Any]:
-        return {"check": self.name, "ok": self.ok, "detail": self.detail}
+        out: dict[str, Any] = {"check": self.name, "ok": self.ok, "detail": self.detail}
+        if self.info:
+            out["info"] = True
+        return out
 
 
 @dataclass
@@ -79,60 +106,83 @@ def _check(name: str, problems: list[str], fine: str, prefix: str = "") -> Check
     return Check(name, not problems, fine if not problems else prefix + "; ".join(problems[:5]))
 
 
-def _leaked(
-    conn: psycopg.Connection[Any], schema: str, name: str, column: str, sources: set[int]
-) -> int:
-    """How many distinct target values of a column are source values (by digest)."""
-    return sum(1 for d in _target_digests(conn, schema, name, column) if d in sources)
+@dataclass
+class _Found:
+    """Distinct target leaves that are source values, by what they are."""
+
+    identifying: dict[str, int] = field(default_factory=dict)  # spec -> count
+    common: dict[str, int] = field(default_factory=dict)
+
+    def describe(self, where: str, kind: str) -> list[str]:
+        found = self.identifying if kind == "identifying" else self.common
+        return [f"{where}: {n:,} values ({spec})" for spec, n in sorted(found.items())]
 
 
-def _constant(spec: str) -> bool:
-    """Transformers whose output is not checked against the source values: constants and
-    NULL by construction, and ``mask``/``shift_date``, which keep a value's domain (a date
-    stays a nearby date, a code another code), so an output may equal another row's
-    original. For them the check that matters is that no row keeps its own value."""
-    return spec.startswith(("constant:", "mask", "shift_date")) or spec in ("null", "keep")
+def _judge_target(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    name: str,
+    column: str,
+    transformer: Any,
+    sources: Mapping[str, set[int]],
+) -> _Found:
+    found = _Found()
+    if not isinstance(transformer, Container):  # a scalar column: values are distinct
+        seen = sources.get(transformer.spec)
+        if not seen:
+            return found
+        for value in _distinct_text(conn, schema, name, column):
+            if digest(value) in seen:
+                bucket = found.identifying if transformer.identifying(value) else found.common
+                bucket[transformer.spec] = bucket.get(transformer.spec, 0) + 1
+        return found
+    counted: set[tuple[str, int]] = set()
+    for value in _distinct_text(conn, schema, name, column):
+        for leaf, unit in units(transformer, value):
+            seen = sources.get(leaf.spec)
+            if not seen or not unit:
+                continue
+            key = digest(unit)
+            if key not in seen or (leaf.spec, key) in counted:
+                continue
+            counted.add((leaf.spec, key))
+            bucket = found.identifying if leaf.identifying(unit) else found.common
+            bucket[leaf.spec] = bucket.get(leaf.spec, 0) + 1
+    return found
 
 
-def constraints_hold(conn: psycopg.Connection[Any], model: DataModel) -> list[Check]:
-    """Foreign keys and unique constraints of the source exist in the target, validated."""
-    rows = conn.execute(
-        """
-        SELECT n.nspname || '.' || c.relname, co.conname, co.contype, co.convalidated
-        FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
-        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE co.contype IN ('f', 'u', 'p')
-        """
-    ).fetchall()
-    present = {(r[0], r[1]): bool(r[3]) for r in rows}
+def _source_digests(
+    conn: psycopg.Connection[Any], schema: str, name: str, column: str, transformer: Any
+) -> dict[str, set[int]]:
+    out: dict[str, set[int]] = {}
+    for value in _distinct_text(conn, schema, name, column):
+        for leaf, unit in units(transformer, value):
+            if unit:
+                out.setdefault(leaf.spec, set()).add(digest(unit))
+    return out
+
+
+def _checked(spec: str) -> bool:
+    """Whether a column's values are looked for in the target at all: not when the rules
+    keep it, NULL it or write a constant."""
+    return not (spec.startswith("constant:") or spec in ("null", "keep"))
+
+
+def constraints_hold(
+    source: psycopg.Connection[Any], target: psycopg.Connection[Any], model: DataModel
+) -> list[Check]:
+    """Every foreign key, primary key, unique constraint and unique index the source
+    enforces, enforced by the target (valid, unless the source's own is NOT VALID)."""
+    tables = list(model.tables)
+    wanted = read_enforced(source, tables)
+    present = read_enforced(target, tables)
     out = []
-    for kind, label in (("foreign_key", "foreign keys hold"), ("unique", "unique keys hold")):
-        expected = [
-            (t.key, name)
-            for t in model.tables.values()
-            for name in (
-                [fk.name for fk in t.foreign_keys]
-                if kind == "foreign_key"
-                else [u.name for u in t.uniques]
-            )
-        ]
-        missing = [f"{t}.{n}" for t, n in expected if not present.get((t, n), False)]
-        invalid_indexes = []
-        if kind == "unique":
-            invalid_indexes = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT i.indexrelid::regclass::text FROM pg_catalog.pg_index i "
-                    "WHERE i.indisunique AND NOT i.indisvalid"
-                )
-            ]
-        ok = not missing and not invalid_indexes
-        detail = (
-            f"{len(expected)} checked"
-            if ok
-            else (f"missing or not validated: {', '.join((missing + invalid_indexes)[:5])}")
-        )
-        out.append(Check(label, ok, detail))
+    for label, kinds, what in (
+        ("foreign keys hold", ("foreign key",), "foreign keys"),
+        ("unique keys hold", ("primary key", "unique", "unique index"), "unique keys"),
+    ):
+        comparison = compare(wanted, present, kinds)
+        out.append(Check(label, comparison.ok, describe(comparison, what)))
     return out
 
 
@@ -154,11 +204,11 @@ def _target_counts(
     }
 
 
-def _target_digests(
+def _distinct_text(
     conn: psycopg.Connection[Any], schema: str, name: str, column: str
-) -> Iterable[int]:
-    query = sql.SQL("SELECT DISTINCT {c}::text FROM {t} WHERE {c} IS NOT NULL").format(
-        c=sql.Identifier(column), t=qualified(schema, name)
+) -> Iterator[str]:
+    query = sql.SQL("SELECT DISTINCT {v} FROM {t} WHERE {c} IS NOT NULL").format(
+        v=copy_text(column), c=sql.Identifier(column), t=qualified(schema, name)
     )
     # a server-side cursor (the values never all sit in memory) needs a transaction
     with conn.transaction(), conn.cursor(name="repro_verify") as cur:
@@ -166,10 +216,27 @@ def _target_digests(
         cur.execute(query)
         for row in cur:
             if row[0] != "":
-                yield digest(str(row[0]))
+                yield str(row[0])
+
+
+def _leak_checks(leaked: list[str], common: list[str]) -> list[Check]:
+    return [
+        _check(LEAK_CHECK, leaked, "none found", "identifying values found: "),
+        Check(
+            COMMON_CHECK,
+            True,
+            "none"
+            if not common
+            else "equal to some row's source value, as values drawn from small pools (names, "
+            "cities, dates, short codes) are; whether a row kept its own value is the check "
+            f"{UNCHANGED_CHECK!r}: " + "; ".join(common[:5]),
+            info=True,
+        ),
+    ]
 
 
 def verify_copy(
+    source: psycopg.Connection[Any],
     conn: psycopg.Connection[Any],
     model: DataModel,
     tables: Iterable[_Copied],
@@ -178,6 +245,7 @@ def verify_copy(
 ) -> VerifyResult:
     result = VerifyResult()
     leaked: list[str] = []
+    common: list[str] = []
     unchanged: list[str] = []
     count_problems: list[str] = []
     for copied in tables:
@@ -190,28 +258,29 @@ def verify_copy(
         for column in masked:
             index = columns.index(column)
             want = (copied.counts.nulls[index], copied.counts.empties[index])
-            spec = masks[(copied.key, column)].spec
-            if spec != "null" and counts[column] != want:
+            mask = masks[(copied.key, column)]
+            if mask.spec != "null" and counts[column] != want:
                 count_problems.append(
                     f"{copied.key}.{column}: NULL/empty {counts[column]} in the target, "
                     f"{want} in the source"
                 )
-            if _constant(spec):
+            if not _checked(mask.spec):
                 continue
-            tracking = leaks.tracked.get((copied.key, column), Tracking())
-            sources = tracking.seen
-            found = _leaked(conn, table.schema, table.name, column, sources)
-            if found:
-                leaked.append(f"{copied.key}.{column}: {found} values")
-            same = tracking.unchanged
+            where = f"{copied.key}.{column}"
+            tracked = leaks.by_spec(copied.key, column, mask.spec)
+            sources = {spec: t.seen for spec, t in tracked.items()}
+            found = _judge_target(conn, table.schema, table.name, column, mask.transform, sources)
+            leaked += found.describe(where, "identifying")
+            common += found.describe(where, "common")
+            same = sum(t.unchanged for t in tracked.values())
             if same:
-                unchanged.append(f"{copied.key}.{column}: {same} rows")
+                unchanged.append(f"{where}: {same:,} rows")
+    result.checks += _leak_checks(leaked, common)
     result.checks += [
-        _check(LEAK_CHECK, leaked, "none found", "found: "),
-        _check("no masked value left unchanged", unchanged, "none"),
+        _check(UNCHANGED_CHECK, unchanged, "none"),
         _check("row, NULL and empty counts equal", count_problems, "equal"),
     ]
-    result.checks += constraints_hold(conn, model)
+    result.checks += constraints_hold(source, conn, model)
     return result
 
 
@@ -219,37 +288,74 @@ def verify_databases(
     source: psycopg.Connection[Any],
     target: psycopg.Connection[Any],
     model: DataModel,
-    masked: Mapping[tuple[str, str], str],
+    masked: Mapping[tuple[str, str], Any],
 ) -> VerifyResult:
     """``repro data verify``: the same checks from the two databases alone. ``masked``:
-    (table, column) -> spec, from the rules. NULL/empty counts are compared for tables
-    copied whole (same row count); a subset cannot be matched row for row afterwards."""
+    (table, column) -> its transformer (built from the rules; only its structure and its
+    judgement of values are used). NULL/empty counts are compared for tables copied whole
+    (same row count); a subset cannot be matched row for row afterwards."""
+    _require_columns(target, set(masked))
     result = VerifyResult()
     leaked: list[str] = []
+    common: list[str] = []
     count_problems: list[str] = []
     by_table: dict[str, list[str]] = {}
-    for (table_key, column), _spec in sorted(masked.items()):
+    for (table_key, column), _transformer in sorted(masked.items()):
         by_table.setdefault(table_key, []).append(column)
     for table_key, columns in sorted(by_table.items()):
         table = model.tables[table_key]
         src_rows, src_counts = _target_counts(source, table.schema, table.name, columns)
         dst_rows, dst_counts = _target_counts(target, table.schema, table.name, columns)
         for column in columns:
-            spec = masked[(table_key, column)]
+            transformer = masked[(table_key, column)]
+            spec = str(transformer.spec)
             if src_rows == dst_rows and spec != "null" and src_counts[column] != dst_counts[column]:
                 count_problems.append(
                     f"{table_key}.{column}: NULL/empty {dst_counts[column]} in the target, "
                     f"{src_counts[column]} in the source"
                 )
-            if _constant(spec):
+            if not _checked(spec):
                 continue
-            sources = set(_target_digests(source, table.schema, table.name, column))
-            found = _leaked(target, table.schema, table.name, column, sources)
-            if found:
-                leaked.append(f"{table_key}.{column}: {found} values")
-    result.checks += [
-        _check(LEAK_CHECK, leaked, "none found", "found: "),
-        _check("NULL and empty counts equal (tables copied whole)", count_problems, "equal"),
-    ]
-    result.checks += constraints_hold(target, model)
+            sources = _source_digests(source, table.schema, table.name, column, transformer)
+            found = _judge_target(target, table.schema, table.name, column, transformer, sources)
+            leaked += found.describe(f"{table_key}.{column}", "identifying")
+            common += found.describe(f"{table_key}.{column}", "common")
+    result.checks += _leak_checks(leaked, common)
+    result.checks.append(
+        _check("NULL and empty counts equal (tables copied whole)", count_problems, "equal")
+    )
+    result.checks += constraints_hold(source, target, model)
     return result
+
+
+def _require_columns(target: psycopg.Connection[Any], masked: set[tuple[str, str]]) -> None:
+    """The target must hold the masked tables and columns: they are what verify reads there
+    (a missing key or index is a failed check; a missing masked column is no copy at all)."""
+    rows = target.execute(
+        """
+        SELECT n.nspname || '.' || c.relname, a.attname
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+             AND NOT a.attisdropped
+        WHERE c.relkind IN ('r', 'p') AND n.nspname || '.' || c.relname = ANY(%s)
+        """,
+        (sorted({table for table, _ in masked}),),
+    ).fetchall()
+    columns: dict[str, set[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, set()).add(column)
+    problems = []
+    for table, column in sorted(masked):
+        if table not in columns:
+            if f"table {table}" not in problems:
+                problems.append(f"table {table}")
+        elif column not in columns[table]:
+            problems.append(f"column {table}.{column}")
+    if problems:
+        shown = ", ".join(problems[:5]) + (
+            f" and {len(problems) - 5} more" if len(problems) > 5 else ""
+        )
+        raise DataGenerationError(
+            f"the target lacks what the rules mask in the source: {shown}",
+            hint="verify compares a masked copy with its source: is --to the copy?",
+        )

@@ -18,6 +18,30 @@ from dataclasses import dataclass, field
 
 from repro.redaction import Redactor, value_looks_secret
 
+# Roles a person plays towards a thing: as the last word of a name (``card_holder``,
+# ``cardHolderName``, ``beneficiary``, ``contact``), the column holds that person (their name,
+# or their email or phone, which the values then show); as an earlier one (``owner_id``,
+# ``recipient_type``) it only points at one.
+PERSON_ROLES = frozenset(
+    {
+        "holder",
+        "owner",
+        "contact",
+        "recipient",
+        "beneficiary",
+        "signatory",
+        "signer",
+        "payee",
+        "payer",
+        "sender",
+        "addressee",
+        "guarantor",
+        "guardian",
+        "applicant",
+        "claimant",
+        "assignee",
+    }
+)
 # References to a person: their distribution is fine, their values are ids of people.
 PERSON_REFERENCES = frozenset(
     {
@@ -32,6 +56,7 @@ PERSON_REFERENCES = frozenset(
         "account",
         "client",
     }
+    | PERSON_ROLES
 )
 # Name tokens that mean "this identifies or describes a person" (or free text about one).
 PERSONAL_TOKENS = frozenset(
@@ -97,6 +122,31 @@ PERSONAL_TOKENS = frozenset(
     }
     | PERSON_REFERENCES
 )
+# Words a role ends in without being one: a placeholder holds a hint, not a person.
+_NOT_ROLES = ("placeholder", "keyholder")
+# What may follow the role and still name the person: card_holder_name, OwnerFullName.
+_NAME_WORDS = frozenset({"name", "names", "full", "fullname", "first", "last", "display"})
+
+
+def names_a_person(column: str) -> bool:
+    """``card_holder``, ``CARDHOLDER``, ``beneficiaryName``, ``account_owner``: the column
+    holds a person (as text), unlike ``owner_id`` or ``recipient_type``."""
+    tokens = name_tokens(column)
+    while len(tokens) > 1 and tokens[-1] in _NAME_WORDS:
+        tokens = tokens[:-1]
+    if not tokens:
+        return False
+    last = tokens[-1]
+    if last.endswith(_NOT_ROLES):
+        return False
+    for role in PERSON_ROLES:
+        if last == role or last == role + "s" or (len(role) >= 6 and last.endswith(role)):
+            return True  # cardholder, policyholder, accountholder
+        if last.endswith(role + "name"):  # cardholdername
+            return True
+    return False
+
+
 # Tokens that, as the last word of a name, mean a code with a handful of values even when
 # another word is personal: account_status, user_type, customer_country_code.
 CODE_TOKENS = frozenset(
@@ -252,6 +302,8 @@ class PersonalRules:
         tokens = name_tokens(column)
         codeish = bool(tokens) and tokens[-1] in CODE_TOKENS
         compact = column.lower().replace("_", "")
+        if category == "S" and names_a_person(column):
+            return Verdict(True, "name looks personal")
         if any(t in STRONG_TOKENS for t in tokens) or any(
             s in compact for s in PERSONAL_SUBSTRINGS
         ):

@@ -135,6 +135,10 @@ HEAD = "schema: repro.anonymize/v1\nkey: {env: K}\n"
         (HEAD + "tables:\n  public.t: {columns: {a: scramble}}\n", "'scramble' is not valid"),
         (HEAD + "tables:\n  public.t: {columns: {a: 'fake:planet'}}\n", "unknown fake kind"),
         (HEAD + "tables:\n  public.t: {columns: {a: 'shift_date:x'}}\n", "whole number"),
+        (HEAD + "tables:\n  public.t: {columns: {a: {hash: 1}}}\n", "{keys:"),
+        (HEAD + "tables:\n  public.t: {columns: {a: {keys: []}}}\n", "{keys:"),
+        (HEAD + "tables:\n  public.t: {columns: {a: {keys: {e: 3}}}}\n", "found 'e': 3"),
+        (HEAD + "tables:\n  public.t: {columns: {a: {keys: {e: 'fake:x'}}}}\n", "unknown fake"),
     ],
 )
 def test_every_problem_is_one_line(tmp_path: Path, text: str, message: str) -> None:
@@ -154,3 +158,23 @@ def test_bad_column_names_the_table_and_column(tmp_path: Path) -> None:
     text = HEAD + "tables:\n  public.people:\n    columns:\n      email: fake:mail\n"
     with pytest.raises(UsageError, match=r"public\.people\.email: 'fake:mail'"):
         load_rules(write(tmp_path, text))
+
+
+def test_keys_in_their_mapping_form_round_trip(tmp_path: Path) -> None:
+    text = HEAD + (
+        "tables:\n  public.t:\n    columns:\n      doc:\n        keys:\n"
+        "          email: fake:email\n          '*phone*': mask:keep_last=2\n"
+        "          secret: null\n      tags: fake:email\n"
+    )
+    rules = load_rules(write(tmp_path, text))
+    assert rules.tables["public.t"].columns["doc"] == (
+        'keys:{"email": "fake:email", "*phone*": "mask:keep_last=2", "secret": "null"}'
+    )
+    written = dump_rules(rules, comments={("public.t", "doc"): "high: personal_keys"})
+    assert "      doc:  # high: personal_keys\n        keys:\n          email: fake:email" in (
+        written
+    )
+    assert parse_rules(written) == rules
+    # the string form is accepted too
+    same = HEAD + 'tables:\n  public.t:\n    columns:\n      doc: \'keys:{"email": "hash"}\'\n'
+    assert parse_rules(same).tables["public.t"].columns["doc"] == 'keys:{"email": "hash"}'

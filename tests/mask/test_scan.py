@@ -18,8 +18,9 @@ import yaml
 from faker import Faker
 
 from repro.mask import scan as scan_module
+from repro.mask.detectors import classify_text, luhn_ok
 from repro.mask.rules_file import load_rules
-from repro.mask.scan import ScanResult, classify_text, luhn_ok, rules_yaml, scan
+from repro.mask.scan import ScanResult, rules_yaml, scan
 from repro.pg.meaning import FIRST_NAMES, LAST_NAMES
 from tests.helpers.cli import run_repro
 from tests.helpers.pg import PgServer, fresh_database

@@ -9,7 +9,9 @@ import re
 import pytest
 
 from repro.errors import DataGenerationError, UsageError
-from repro.mask.transforms import Transformer, UniqueMapping, _Hmac, build, parse_spec
+from repro.mask.specs import parse_spec
+from repro.mask.transforms import Transformer, _Hmac, build
+from repro.mask.unique_mapping import UniqueMapping
 
 KEY = b"test-key-one-Xk29Pq"
 OTHER_KEY = b"another-key-Lm73Zt"
@@ -260,7 +262,11 @@ def test_unique_mapping_refuses_what_cannot_be_injective() -> None:
         ("fake:uuid", "character varying(20)", True, None, "at least"),
         ("constant:toolong", "character varying(3)", True, None, "longer"),
         ("constant:abc", "integer", True, None, "not a valid int"),
-        ("mask", "text[]", True, None, "text[]"),
+        ("mask", "date[]", True, None, "date"),
+        ("mask", "inet[]", True, None, "inet"),
+        ('keys:{"email": "fake:email"}', "text", True, None, "json, jsonb and hstore"),
+        ('keys:{"email": "fake:nope"}', "jsonb", True, None, "unknown fake kind"),
+        ('keys:["email"]', "jsonb", True, None, "JSON object"),
     ],
 )
 def test_every_refusal_is_one_line_naming_column_and_spec(
@@ -280,3 +286,70 @@ def test_parse_spec_grammar() -> None:
     for bad in ("", "keep:1", "fake", "fake:", "constant", "mask:", "shift_date:-3"):
         with pytest.raises(ValueError):
             parse_spec(bad)
+
+
+# ------------------------------------------------------------------------------ avoidance
+
+
+def test_outputs_avoid_every_source_value_of_an_identifying_spec() -> None:
+    """A source made by `data generate` holds the very emails fake:email makes: an output
+    that is another row's real email would show that email exists. With the source values'
+    hashes as ``avoid``, no output is one of them, and the mapping stays deterministic."""
+    probe = make("fake:email")
+    sources = [f"person{i}@corp.example" for i in range(2000)]
+    outputs = [probe(v) for v in sources]
+    # the source also holds (as values of other rows) what the first 200 would become
+    planted = sources + [o for o in outputs[:200] if o is not None]
+    avoiding = make("fake:email")
+    avoiding.avoid = {hash(v) for v in planted}  # type: ignore[attr-defined]
+    masked = [avoiding(v) for v in planted]
+    assert not set(masked) & set(planted)
+    again = make("fake:email")
+    again.avoid = {hash(v) for v in planted}  # type: ignore[attr-defined]
+    assert [again(v) for v in planted] == masked
+
+
+def test_common_values_may_coincide_but_never_with_themselves() -> None:
+    """Names come from a pool: a fake name equal to another row's is expected; equal to the
+    row's own would keep it."""
+    from repro.pg.meaning import text_value
+
+    names = make("fake:first_name")
+    pool = [text_value("first_name", k, 0) for k in range(690)]
+    assert all(names(v) != v for v in pool)
+    assert {names(v) for v in pool} & set(pool)  # coincidences with other rows: fine
+
+
+def test_mask_judges_short_values_common_and_long_ones_identifying() -> None:
+    masker = make("mask:keep_last=2")
+    assert masker.identifying("+49 151 7777 0192")  # type: ignore[attr-defined]
+    assert not masker.identifying("042")  # type: ignore[attr-defined]
+
+
+def test_hash_on_bytea_keeps_the_length_and_the_hex_form() -> None:
+    hashed = make("hash", "bytea")
+    out = hashed("\\x00112233445566778899")
+    assert out is not None and re.fullmatch(r"\\x[0-9a-f]{20}", out) and out != "\\x0011"
+    assert hashed("\\x") == "\\x"
+
+
+def test_fake_ip_on_inet_stays_a_valid_address_past_the_ipv4_pool() -> None:
+    import ipaddress
+
+    ips = make("fake:ip", "inet")
+    values = [f"192.0.2.{i % 250}/{24 + i % 8}" for i in range(500)]
+    mapping = UniqueMapping.build(ips, values)
+    for value in values:
+        ipaddress.ip_interface(str(mapping(value)))
+    derive = ips.derive  # type: ignore[attr-defined]
+    for attempt in range(1, 60):
+        ipaddress.ip_interface(str(derive("192.0.2.1", attempt)))
+
+
+def test_unique_mapping_folds_what_a_lower_index_compares() -> None:
+    """Under a unique index on lower(code), Ab and aB would collide once lowered."""
+    values = [a + b for a in "aAbB" for b in "xXyY"]
+    values = list({v.lower(): v for v in values}.values())  # what such an index admits
+    mapping = UniqueMapping.build(make("mask"), values * 40, fold=str.lower)
+    lowered = [str(mapping(v)).lower() for v in values]
+    assert len(set(lowered)) == len(values)

@@ -7,7 +7,13 @@ import math
 
 import pytest
 
-from repro.pg.personal import PersonalRules, name_tokens, value_looks_personal
+from repro.pg.personal import (
+    PersonalRules,
+    Verdict,
+    name_tokens,
+    names_a_person,
+    value_looks_personal,
+)
 from repro.redaction import RedactionKey, Redactor
 
 
@@ -86,3 +92,40 @@ def test_profile_overrides() -> None:
 )
 def test_value_looks_personal(value: str, personal: bool) -> None:
     assert value_looks_personal(value) is personal
+
+
+@pytest.mark.parametrize(
+    ("column", "person"),
+    [
+        ("card_holder", True),
+        ("cardHolder", True),
+        ("CARDHOLDER", True),
+        ("CardHolderName", True),
+        ("cardholdername", True),
+        ("account_owner", True),
+        ("beneficiary", True),
+        ("BENEFICIARY_NAME", True),
+        ("signatory", True),
+        ("recipient", True),
+        ("contact", True),
+        ("policyholder", True),
+        ("owner_id", False),  # points at a person; its values are ids
+        ("recipient_type", False),  # a code
+        ("holder_count", False),
+        ("placeholder", False),  # a UI hint
+        ("input_placeholder", False),
+        ("name", False),  # judged by its own word, not as a role
+    ],
+)
+def test_names_a_person(column: str, person: bool) -> None:
+    assert names_a_person(column) is person
+
+
+def test_role_names_are_personal_text_by_name_alone() -> None:
+    judge = rules().judge
+    for column in ("card_holder", "cardHolderName", "BENEFICIARY", "signatory"):
+        verdict = judge("public.payments", column, "S", 5000.0, ())
+        assert verdict == Verdict(True, "name looks personal"), column
+    # an id or a code of one is not text about a person
+    assert not judge("public.payments", "recipient_type", "S", 3.0, ()).personal
+    assert not judge("public.payments", "placeholder", "S", 3.0, ()).personal
