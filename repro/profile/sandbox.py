@@ -22,6 +22,9 @@ uid. The profile only says what a snapshot cannot know::
         rows: 100000                                   # at most, scaled from production's counts
       stand_ins:                                       # test credentials for lost request parts
         "header:Authorization": {env: SHOP_TEST_TOKEN}
+      services:                                        # third parties the app calls: the
+        payments: {env: PAYMENTS_API_URL}              # variable holding each base URL; repro
+                                                       # points it at a stub (--fault, --stub)
 
 Paths are relative to where repro runs (the repo root), as ``database.dsn_file`` is.
 """
@@ -29,13 +32,14 @@ Paths are relative to where repro runs (the repo root), as ``database.dsn_file``
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from repro.errors import ProfileError
 from repro.fields import expect, type_name, unknown_keys
 
-SANDBOX_KEYS = {"app", "database", "stand_ins"}
+SANDBOX_KEYS = {"app", "database", "stand_ins", "services"}
 APP_KEYS = {"image", "command", "port", "health", "user", "files", "env", "ready_timeout_s"}
 DATABASE_KEYS = {"env", "image", "rows"}
 DEFAULT_ROWS = 100_000
@@ -82,6 +86,7 @@ class SandboxSpec:
     app: SandboxApp | None = None
     database: SandboxDatabaseSpec = field(default_factory=SandboxDatabaseSpec)
     stand_ins: dict[str, StandInSource] = field(default_factory=dict)
+    services: dict[str, str] = field(default_factory=dict)  # service name -> its URL variable
 
 
 def _fail(where: str, key: str, problem: str) -> ProfileError:
@@ -143,7 +148,28 @@ def parse_sandbox(where: str, raw: Any) -> SandboxSpec:
             spec.stand_ins[str(name)] = StandInSource(env=_str(where, f"{key}.env", value["env"]))
         else:
             raise _fail(where, key, "expected a string or {env: VARIABLE}")
+    spec.services = _services(where, top.get("services"))
     return spec
+
+
+_SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _services(where: str, raw: Any) -> dict[str, str]:
+    """``{payments: {env: PAYMENTS_API_URL}}``: each third party and the variable holding its
+    base URL."""
+    services: dict[str, str] = {}
+    for name, value in _mapping(where, "services", raw).items():
+        key = f"services.{name}"
+        if not isinstance(name, str) or not _SERVICE_NAME.match(name):
+            raise _fail(where, key, "a service name is letters, digits, '.', '_' and '-'")
+        entry = _mapping(where, key, value, {"env"})
+        variable = entry.get("env")
+        if not isinstance(variable, str) or not _ENV_NAME.match(variable):
+            raise _fail(where, f"{key}.env", "the environment variable holding its base URL")
+        services[name] = variable
+    return services
 
 
 def _parse_app(where: str, raw: Any) -> SandboxApp:

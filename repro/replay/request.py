@@ -417,30 +417,47 @@ def send(host: str, port: int, request: PreparedRequest, *, timeout: float = 30.
     started = time.perf_counter()
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        _write(conn, host, port, request)
-        response = conn.getresponse()
-        _drain(response)
-        return Response(response.status, None, time.perf_counter() - started)
-    except TimeoutError:
-        error = f"timed out after {timeout:g} s"
-    except ConnectionRefusedError:
-        error = f"connection refused by {host}:{port}"
-    except http.client.RemoteDisconnected:
-        error = "the app closed the connection without answering"
-    except ConnectionResetError:
-        error = "connection reset by the app"
-    except socket.gaierror:
-        error = f"cannot resolve {host}"
-    except http.client.HTTPException as exc:
-        error = f"not a valid HTTP answer ({type(exc).__name__})"
-    except ValueError:
-        # http.client quotes the offending header or URL, which may be a stand-in: never shown.
-        error = "cannot send the request: an invalid method, target or header"
-    except OSError as exc:
-        error = one_line(exc.strerror or type(exc).__name__).lower()
+        status, _reusable = exchange(conn, host, port, request)
+        return Response(status, None, time.perf_counter() - started)
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        error = transport_error(exc, host, port, timeout)
     finally:
         conn.close()
     return Response(None, error, time.perf_counter() - started)
+
+
+def exchange(
+    conn: http.client.HTTPConnection, host: str, port: int, request: PreparedRequest
+) -> tuple[int, bool]:
+    """One request and its answer (at most 1 MiB read) on ``conn``, which may be kept open:
+    the status, and whether the connection can carry another request."""
+    _write(conn, host, port, request)
+    response = conn.getresponse()
+    _drain(response)
+    return response.status, not response.will_close
+
+
+def transport_error(exc: BaseException, host: str, port: int, timeout: float) -> str:
+    """One line naming what went wrong on the way (never quoting the request: a header or a
+    target may hold a stand-in)."""
+    if isinstance(exc, TimeoutError):
+        return f"timed out after {timeout:g} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection refused by {host}:{port}"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "the app closed the connection without answering"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset by the app"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve {host}"
+    if isinstance(exc, http.client.HTTPException):
+        return f"not a valid HTTP answer ({type(exc).__name__})"
+    if isinstance(exc, ValueError):
+        # http.client quotes the offending header or URL, which may be a stand-in: never shown.
+        return "cannot send the request: an invalid method, target or header"
+    if isinstance(exc, OSError):
+        return one_line(exc.strerror or type(exc).__name__).lower()
+    raise exc
 
 
 def _write(
