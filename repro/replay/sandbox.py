@@ -30,11 +30,13 @@ from repro.errors import DockerUnavailableError, ReproError
 from repro.profile.sandbox import SandboxApp
 from repro.progress import Progress
 from repro.redaction import Redactor
+from repro.replay.db_wiring import app_role, wiring_env, wiring_for
 from repro.replay.options import ReplayInputs, ReplayOptions
 from repro.replay.outcome import SandboxFacts, Stage
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_db import SandboxDatabase, sandbox_database
-from repro.replay.sandbox_env import app_env, app_user, capture_gaps, file_archive
+from repro.replay.sandbox_env import app_env, app_user, capture_gaps, facet_data, file_archive
+from repro.replay.sandbox_faults import placeholder
 from repro.replay.sentry_sink import SentrySink
 from repro.targets.docker import engine_client
 
@@ -49,6 +51,7 @@ class SandboxError(ReproError):
         super().__init__(message)
         self.log_tail = log_tail or []
         self.stages: list[Stage] = []  # what was timed before it failed
+        self.placeholders: dict[str, str] = {}  # placeholder value -> variable, to name one
 
 
 @dataclass
@@ -63,6 +66,7 @@ class Sandbox:
     port: int
     facts: SandboxFacts
     stages: list[Stage]
+    sentry: bool = True  # the app was given repro's sink as its Sentry DSN
 
     def app_state(self) -> str | None:
         """None while the app runs; otherwise "exited with code N" (or the engine's state)."""
@@ -85,7 +89,7 @@ class Sandbox:
         raw = self.app.logs(**kwargs)
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
-    def log_tail(self, lines: int = 20) -> list[str]:
+    def log_tail(self, lines: int = 200) -> list[str]:
         try:
             return self.app_logs().splitlines()[-lines:]
         except Exception:
@@ -133,6 +137,11 @@ def open_sandbox(
             yield builder.build(stack)
     except SandboxError as exc:
         exc.stages = list(builder.stages)
+        exc.placeholders = {
+            placeholder(env.name): env.name
+            for env in builder.facts.env
+            if env.source == "placeholder"
+        }
         raise
 
 
@@ -155,10 +164,12 @@ class _Builder:
         self.id = uuid.uuid4().hex[:10]
         self.labels = {MANAGED_LABEL: "true", SANDBOX_LABEL: self.id}
         self.stages: list[Stage] = []
+        self.wiring = wiring_for(self.snapshot, inputs.sandbox.database)
         self.facts = SandboxFacts(
             app_image=app_spec.image,
             files=self.files.mounts,
-            warnings=capture_gaps(self.snapshot, app_spec),
+            warnings=[*capture_gaps(self.snapshot, app_spec), *self.wiring.notes],
+            database_wiring=f"{', '.join(self.wiring.variables)} ({self.wiring.origin})",
         )
 
     def build(self, stack: ExitStack) -> Sandbox:
@@ -171,7 +182,7 @@ class _Builder:
         done()
         sandbox = Sandbox(
             self.id, self.client, network, sink, database, app, "127.0.0.1", port,
-            self.facts, self.stages,
+            self.facts, self.stages, sentry=self.app_spec.sentry_env is not None,
         )  # fmt: skip
         done = _timed(self.stages, "health", self.app_spec.health or f"TCP {self.app_spec.port}")
         _wait_ready(sandbox, self.app_spec.health, self.app_spec.ready_timeout_s)
@@ -198,6 +209,7 @@ class _Builder:
 
     def _database(self, stack: ExitStack, network: str) -> SandboxDatabase:
         inputs, options, spec = self.inputs, self.options, self.inputs.sandbox.database
+        role = app_role(facet_data(self.snapshot, "database") or {}, inputs.app_role, self.wiring)
         try:
             database = stack.enter_context(
                 sandbox_database(
@@ -209,7 +221,7 @@ class _Builder:
                     labels=self.labels,
                     network=network,
                     progress=self.progress,
-                    app_role=inputs.app_role,
+                    app_role=role,
                     data_dump=inputs.data_dump,
                 )
             )
@@ -230,9 +242,17 @@ class _Builder:
         facts.settings_applied = dict(database.settings)
         facts.settings_skipped = list(database.skipped_settings)
         facts.rows, facts.data_source = rows, how
-        if inputs.app_role and database.app_role is None:
+        if role and database.app_role is None:
             facts.warnings.append(
-                f"production's database role {inputs.app_role} is not in the snapshot: "
+                f"production's database role {role} is not in the snapshot: "
+                "the app connects as the sandbox's superuser"
+            )
+        elif database.app_role is not None:
+            how = "profile database.role" if inputs.app_role else "the user production's app uses"
+            facts.app_role = f"{database.app_role} ({how}), with production's grants"
+        elif self.wiring.user:
+            facts.warnings.append(
+                f"the app's database user {self.wiring.user} is not in the snapshot's roles: "
                 "the app connects as the sandbox's superuser"
             )
         return database
@@ -246,12 +266,11 @@ class _Builder:
         extra_hosts: dict[str, str] | None,
     ) -> tuple[Any, int]:
         spec = self.app_spec
-        assert database.network_dsn is not None
+        assert database.network_login is not None
         env, self.facts.env = app_env(
             self.snapshot,
             spec,
-            database_env=self.inputs.sandbox.database.env,
-            database_dsn=database.network_dsn,
+            database=wiring_env(self.wiring, database.network_login),
             sentry_dsn=sentry_dsn,
             secrets=self.inputs.secrets,
         )

@@ -17,13 +17,13 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from repro.errors import DockerUnavailableError, ReproError
 from repro.pg.ddl import Statement, quote_ident, quote_literal
 from repro.pg.target_db import connect_target, execute_script
 from repro.progress import Progress
 from repro.redaction import Redactor
+from repro.replay.db_wiring import Login, dsn_for
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_dump import load_dump
 from repro.snapshot.file import Snapshot
@@ -155,6 +155,7 @@ class SandboxDatabase:
     skipped_settings: list[str] = field(default_factory=list)
     data: Report | None = None
     network_dsn: str | None = None  # from containers on ``network`` (host = the alias)
+    network_login: Login | None = None  # the same, in parts
     app_role: str | None = None  # production's app role, made with its grants; None: superuser
     dump_rows: dict[str, int] | None = None  # rows per table loaded from a dump file
 
@@ -348,7 +349,8 @@ def sandbox_database(
             docker.from_env().networks.get(network).connect(
                 container.get_wrapped_container().id, aliases=[alias]
             )
-            sandbox.network_dsn = f"postgresql://{USER}:{PASSWORD}@{alias}:5432/{dbname}"
+            sandbox.network_login = Login(alias, 5432, USER, PASSWORD, dbname)
+            sandbox.network_dsn = dsn_for("postgresql", sandbox.network_login)
         loading = time.perf_counter()
         if data_dump is not None:
             load_dump(container.get_wrapped_container(), data_dump, USER, dbname)
@@ -370,9 +372,8 @@ def sandbox_database(
                     execute_script(conn, [Statement(sql, "role", app_role) for sql in statements])
                 sandbox.app_role = app_role
                 if sandbox.network_dsn is not None:
-                    sandbox.network_dsn = (
-                        f"postgresql://{quote(app_role, safe='')}:{password}@{alias}:5432/{dbname}"
-                    )
+                    sandbox.network_login = Login(alias, 5432, app_role, password, dbname)
+                    sandbox.network_dsn = dsn_for("postgresql", sandbox.network_login)
         sandbox.load_seconds = time.perf_counter() - loading
         yield sandbox
     finally:

@@ -29,6 +29,7 @@ from repro.replay.renderers.views import (
     shown_attempt,
     unfilled_warning,
     verdict_label,
+    wiring_text,
 )
 from repro.text import one_line
 
@@ -120,6 +121,7 @@ def _md_sandbox(sandbox: SandboxFacts) -> list[str]:
         f"- Database: {md_text(database_text(sandbox))}",
         f"- Settings applied: {md_text(settings_text(sandbox))}",
         f"- Rows loaded: {md_text(rows_text(sandbox))}",
+        f"- Database wired by: {md_text(wiring_text(sandbox))}",
         f"- App: {md_text(app_text(sandbox))}",
     ]
     groups = env_groups(sandbox)
