@@ -770,13 +770,24 @@ CASES = [
         "database.data-volume",
     ),
     Case(
-        "null fraction zero vs non-zero",
+        "NULLs in prod, none in staging: the commonest production-only crash",
         lambda p, s: s.put("database", "statistics", TABLE, "columns", "email", "null_frac", 0.0),
+        f"database.statistics.{TABLE}.columns.email.null_frac",
+        "changed",
+        "high",
+        "database.data-shape",
+        "5.0% NULL in prod vs none in staging: NULLs only in prod",
+    ),
+    Case(
+        "NULLs in staging, none in prod",
+        lambda p, s: (
+            p.put("database", "statistics", TABLE, "columns", "email", "null_frac", 0.0),
+            s.put("database", "statistics", TABLE, "columns", "email", "null_frac", 0.05),
+        ),
         f"database.statistics.{TABLE}.columns.email.null_frac",
         "changed",
         "medium",
         "database.data-shape",
-        "5.0% NULL in prod vs none in staging",
     ),
     Case(
         "null fraction by more than 0.2",
