@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -93,9 +94,14 @@ def test_settings_and_reload() -> None:
     assert "lc_collate is fixed when the cluster/database is created" in text
     assert "-- prod value (16384 × 8kB); needs a server restart" in text
     assert "\nALTER SYSTEM SET shared_buffers = '16384';" in text
-    # Operations settings are only suggested: md5 would weaken staging.
-    assert "optional (operations setting): ALTER SYSTEM SET password_encryption = 'md5';" in text
-    assert "\nALTER SYSTEM SET password_encryption" not in text
+    # A weaker security setting in prod is never proposed for staging, not even as a comment:
+    # the script says to fix production.
+    assert "password_encryption = 'md5'" not in text
+    assert (
+        "not proposed: prod's password_encryption = md5 is weaker than staging's "
+        "(scram-sha-256); fix production instead (ALTER SYSTEM SET password_encryption = "
+        "'scram-sha-256' there)"
+    ) in text
     assert text.index("SELECT pg_reload_conf();") > text.index("ALTER SYSTEM SET TimeZone")
     assert "<<'REPRO_SQL'" in text and "\nREPRO_SQL\n" in text
 
@@ -191,3 +197,29 @@ def test_script_is_valid_bash_and_refuses_to_run_unreviewed(tmp_path: object) ->
         env={"PATH": "/usr/bin:/bin"},
     )
     assert done.returncode != 0 and "review this script first" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "prod", "staging", "weaker"),
+    [
+        ("ssl", "off", "on", True),
+        ("ssl", "on", "off", False),
+        ("ssl_min_protocol_version", "TLSv1", "TLSv1.2", True),
+        ("ssl_min_protocol_version", "TLSv1.3", "TLSv1.2", False),
+        ("row_security", "off", None, True),  # staging at its default (on)
+        ("password_encryption", "scram-sha-256", "md5", False),  # prod is the safer: copy it
+        ("allow_system_table_mods", "on", None, False),  # default unknown on staging's side
+    ],
+)
+def test_security_settings_never_weaken_staging(
+    name: str, prod: str, staging: str | None, weaker: bool
+) -> None:
+    def edit(p: Any, s: Any) -> None:
+        entry = {"unit": None, "source": "configuration file"}
+        p.put("database", "settings", name, {"value": prod, **entry})
+        if staging is not None:  # None: at its default there, so not captured
+            s.put("database", "settings", name, {"value": staging, **entry})
+
+    text = script_for(edit)
+    assert ("fix production instead" in text) is weaker, text
+    assert (f"SET {name} = '{prod}'" in text) is not weaker
