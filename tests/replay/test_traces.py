@@ -98,7 +98,8 @@ def test_java_caused_by_chain_more_frames_and_suppressed() -> None:
         ("com.example.App$Repo", "email", 4),
     ]
     assert len(root.frames) == 11  # 2 printed + "... 9 more" from the enclosing trace
-    assert not root.frames[1].in_app and root.frames[1].module == "java.util.stream.ReferencePipeline"
+    library = root.frames[1]
+    assert not library.in_app and library.module == "java.util.stream.ReferencePipeline"
     # the Suppressed: block is no frame of the outer exception
     assert _in_app(first[-1]) == [("com.example.App", "main", 16)]
     (thread,) = second
@@ -171,7 +172,11 @@ def test_languages_mixed_in_one_log_keep_their_order() -> None:
     node = (CORPUS / "node-console-error.log").read_text()
     java = (CORPUS / "java-logback-spring.log").read_text()
     chains = parse_log_traces("\n".join([node, python, java]))
-    assert [c[-1].type for c in chains] == ["TypeError", "KeyError", "java.lang.NullPointerException"]
+    assert [c[-1].type for c in chains] == [
+        "TypeError",
+        "KeyError",
+        "java.lang.NullPointerException",
+    ]
 
 
 LOG_ALPHABET = st.sampled_from(
