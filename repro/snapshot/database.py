@@ -67,6 +67,9 @@ statements::
                  parallel, owner, config: {name: value}, body_sha256}}   # never the body
     roles:  {name: {exists, superuser, inherit, createrole, createdb, login, replication,
                     bypassrls, connection_limit, valid_until, member_of: [...]}}
+    migration_tables: {"s.t": {tool, columns: [...], rows: [[text|null, ...]] | null,
+                       truncated}}   # alembic_version, django_migrations...: rows verbatim
+                                     # (see .db.migrations), loaded as they are by a sandbox
     grants: {"s.t": {role: [privileges, sorted]}}  # effective privileges of the connected
                                                    # user and the profile's app role
     statistics: {"s.t": {rows_estimate, size_bytes, columns: {name: {
@@ -105,6 +108,7 @@ from repro.profile.facets import Option
 from repro.profile.file import DatabaseSpec
 from repro.snapshot.base import CaptureContext
 from repro.snapshot.db.constraints import ConstraintReader
+from repro.snapshot.db.migrations import MigrationReader
 from repro.snapshot.db.objects import ObjectReader
 from repro.snapshot.db.relations import Catalog, RelationReader
 from repro.snapshot.db.server import ServerReader
@@ -141,6 +145,13 @@ class DatabaseFacet:
                 True,
                 "read statistics on a second connection sharing the same snapshot "
                 "(as pg_dump --jobs does); false: a single connection",
+            ),
+            "migration_tables": Option(
+                list,
+                [],
+                "more tables (schema.table or table) whose rows are captured verbatim, as the "
+                "known migration tables' are (alembic_version, django_migrations, ...)",
+                item_kind=str,
             ),
         }
     )
@@ -274,6 +285,9 @@ class _Capture:
                         )
                     )
                     session.run([stats.meta_from_catalog(), stats.query()])
+        # After the tables and columns are known, in the same transaction.
+        migrations = MigrationReader(session, self.data, options.get("migration_tables") or [])
+        session.run(migrations.parts())
         if stats is not None:
             self.data["statistics"] = stats.build()
             stats.finish()

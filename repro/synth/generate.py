@@ -36,6 +36,7 @@ from repro.redaction import Redactor
 from repro.snapshot.file import Snapshot
 from repro.synth.fidelity import TableFidelity, measure
 from repro.synth.plan import Existing, Options, TablePlan, build_plans
+from repro.synth.verbatim import VerbatimTable, copy_rows, verbatim_tables
 from repro.text import one_line
 
 CHUNK_ROWS = 50_000
@@ -141,6 +142,9 @@ def generate(
                 "--append adds to existing tables: not with --truncate or --create-schema"
             )
         options = replace(options, existing=_existing(dsn, model, options, redactor))
+    verbatim, verbatim_problems = _verbatim(database, model, options, load)
+    # Production's own rows go there: none generated.
+    options = replace(options, rows={**options.rows, **dict.fromkeys(verbatim, 0)})
     plans = build_plans(model, options)  # every problem is found here, before any write
     script = (
         schema_script(database, tables={p.table.key for p in plans}) if load.create_schema else None
@@ -149,7 +153,7 @@ def generate(
     report.timings["plan"] = time.perf_counter() - started
     with all_or_nothing(connect_target(dsn, redactor), "loading", redactor) as conn:
         with conn.transaction():
-            _run(conn, model, plans, script, load, report, progress)
+            _run(conn, model, plans, script, load, report, progress, verbatim)
         progress.stage("analyze")
         mark = time.perf_counter()
         conn.autocommit = True
@@ -165,8 +169,8 @@ def generate(
             {
                 p.table.key: (
                     p.table,
-                    _expected(model, p, options) + _already(options, p),
-                    p.n + _already(options, p),
+                    _expected(model, p, options) + _already(options, p) + _copied(verbatim, p),
+                    p.n + _already(options, p) + _copied(verbatim, p),
                 )
                 for p in plans
             },
@@ -176,7 +180,29 @@ def generate(
         )
         report.timings["fidelity"] = time.perf_counter() - mark
     report.timings["total"] = time.perf_counter() - started
+    report.skipped += verbatim_problems
     return report
+
+
+def _verbatim(
+    database: Mapping[str, Any], model: DataModel, options: Options, load: LoadOptions
+) -> tuple[dict[str, VerbatimTable], list[str]]:
+    """The selected tables loaded with production's captured rows (not when appending:
+    their rows are already there)."""
+    tables, problems = verbatim_tables(database)
+    selected = set(options.tables) if options.tables is not None else None
+    if load.append:
+        return {}, problems
+    return {
+        key: table
+        for key, table in tables.items()
+        if key in model.tables and (selected is None or key in selected)
+    }, problems
+
+
+def _copied(verbatim: Mapping[str, VerbatimTable], plan: TablePlan) -> int:
+    table = verbatim.get(plan.table.key)
+    return len(table.rows) if table is not None else 0
 
 
 def _existing(
@@ -280,6 +306,7 @@ def _run(
     load: LoadOptions,
     report: Report,
     progress: Progress,
+    verbatim: Mapping[str, VerbatimTable],
 ) -> None:
     tables = {p.table.key: (p.table.schema, p.table.name, p.columns) for p in plans}
     # Generated timestamps are UTC, written without a zone suffix.
@@ -314,6 +341,11 @@ def _run(
                 f"{_already(report.options, plan):,} rows already held: the statistics "
                 "compared are the whole table's"
             )
+    for load_entry in report.tables:
+        table = verbatim.get(load_entry.key)
+        if table is not None:
+            load_entry.rows = load_entry.expected = copy_rows(conn, table)
+            load_entry.notes.append(table.note)
     report.timings["load"] = time.perf_counter() - mark
     mark = time.perf_counter()
     if script is not None:
@@ -322,7 +354,8 @@ def _run(
     report.timings["constraints"] = time.perf_counter() - mark
     mark = time.perf_counter()
     progress.stage("sequences")
-    set_sequences(conn, model, [(p.table, p.columns) for p in plans])
+    written = {key: list(table.columns) for key, table in verbatim.items()}
+    set_sequences(conn, model, [(p.table, written.get(p.table.key, p.columns)) for p in plans])
     report.timings["sequences"] = time.perf_counter() - mark
 
 

@@ -1191,6 +1191,28 @@ CASES += [
         "database.data-shape",
         "20,000 distinct values in prod vs 1,500 in staging",
     ),
+    Case(
+        "migration history at another version",
+        lambda p, s: (
+            p.put(
+                "database",
+                "migration_tables",
+                "public.alembic_version",
+                {"tool": "alembic", "columns": ["version_num"], "rows": [["5d08"]]},
+            ),
+            s.put(
+                "database",
+                "migration_tables",
+                "public.alembic_version",
+                {"tool": "alembic", "columns": ["version_num"], "rows": [["1a7c"]]},
+            ),
+        ),
+        "database.migration_tables.public.alembic_version.rows",
+        "changed",
+        "medium",
+        "database.migration-history",
+        "migration history of public.alembic_version: prod",
+    ),
 ]
 
 
