@@ -22,7 +22,7 @@ from repro.replay.incident import Signature
 from repro.text import one_line
 
 PLACEHOLDER_PREFIX = "repro-placeholder-"
-MAX_SCANNED = 512 * 1024  # characters of log read per attempt: a runaway log stays cheap
+MAX_SCANNED = 512 * 1024  # characters of log read per attempt (its end): a runaway log stays cheap
 
 
 @dataclass(frozen=True)
@@ -166,11 +166,12 @@ def _signature_texts(signature: Signature | None) -> list[str]:
 
 
 def _bounded(lines: Iterable[str]) -> list[str]:
+    """The last lines, at most :data:`MAX_SCANNED` characters: a failure is logged last."""
     out: list[str] = []
     used = 0
-    for line in lines:
+    for line in reversed(list(lines)):
         if used + len(line) > MAX_SCANNED:
             break
         out.append(line)
         used += len(line)
-    return out
+    return out[::-1]

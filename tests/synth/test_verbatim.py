@@ -146,7 +146,8 @@ def test_too_large_is_not_captured_and_generated_instead(
     snapshot = Snapshot("app", "2026-12-01T00:00:00Z", {}, {}, {"database": facet}, source="app")
     with fresh_database(server.dsn, prefix="migr_dst") as target:
         report = generate(snapshot, target, Options(), LoadOptions(create_schema=True), _redactor())
-        assert any("public.django_migrations: its rows were not captured" in s for s in report.skipped)
+        skipped = " ".join(report.skipped)
+        assert "public.django_migrations: its rows were not captured" in skipped
         assert _rows(target, "public.alembic_version") == [("5d08b6a4c7e3",)]
 
 
