@@ -123,7 +123,8 @@ def diff(
         str | None,
         typer.Option(
             "--format",
-            help="table (default on a terminal), json (default when piped), markdown, junit.",
+            help="table (default, also when piped: formats never depend on the terminal), "
+            "json, markdown, junit.",
         ),
     ] = None,
     min_severity: Annotated[

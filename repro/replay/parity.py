@@ -25,6 +25,7 @@ from repro.snapshot.file import Snapshot
 from repro.targets.registry import validate_target_options
 
 TOP_ITEMS = 10
+MAX_SUMMARY = 1000  # characters of a discrepancy's hint kept in a report
 # The sandbox's loading role (a superuser that owns the generated tables) is sandbox machinery,
 # not a difference from production worth reporting.
 SANDBOX_MACHINERY = (
@@ -63,7 +64,12 @@ def summarize(result: DiffResult) -> Parity:
 
 def _item(discrepancy: Discrepancy) -> ParityItem:
     path = ".".join((discrepancy.facet, *discrepancy.keys))
-    return ParityItem(str(discrepancy.severity), path, discrepancy.hint.split("\n")[0][:160])
+    return ParityItem(str(discrepancy.severity), path, _bounded(discrepancy.hint.split("\n")[0]))
+
+
+def _bounded(text: str, limit: int = MAX_SUMMARY) -> str:
+    """The whole hint (renderers wrap it); only a runaway one is shortened, visibly."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def measure_parity(
