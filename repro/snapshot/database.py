@@ -114,7 +114,7 @@ from repro.snapshot.db.relations import Catalog, RelationReader
 from repro.snapshot.db.server import ServerReader
 from repro.snapshot.db.stats import StatsReader
 from repro.snapshot.file import FacetResult
-from repro.text import one_line
+from repro.text import one_line, plural
 
 
 @dataclass
@@ -175,7 +175,7 @@ class DatabaseFacet:
                 status="partial",
                 data=data,
                 problems=session.problems,
-                message=f"{len(session.problems)} problem(s) while reading the database",
+                message=f"{plural(len(session.problems), 'problem')} while reading the database",
             )
         return FacetResult(status="ok", data=data)
 
