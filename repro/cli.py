@@ -70,8 +70,19 @@ def snapshot(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a machine-readable result on stdout.")
     ] = False,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="Make the snapshot the profile's latest even when a facet is partial or failed.",
+        ),
+    ] = False,
 ) -> None:
     """Capture an environment into a redacted, versioned snapshot.
+
+    Without -o it goes to .repro/snapshots/PROFILE/ and becomes the profile's latest (what
+    `repro diff PROFILE ...` uses) when every facet was captured. With -o FILE it is written
+    there only, not to the store: name the file to diff it.
 
     Exit codes: 0 every facet ok, 3 written but some facet is partial or failed, 2 error.
     """
@@ -85,6 +96,7 @@ def snapshot(
             dsn=dsn,
             quiet=as_json or output == "-",
             redactors=ACTIVE_REDACTORS,
+            allow_partial=allow_partial,
         )
         if output != "-":
             print_outcome(outcome, as_json=as_json)
