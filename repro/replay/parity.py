@@ -37,15 +37,29 @@ SANDBOX_MACHINERY = (
 
 
 def sandbox_snapshot(
-    profile: Profile, redactor: Redactor, container: str, dsn: str, facets: list[str]
+    profile: Profile,
+    redactor: Redactor,
+    container: str,
+    dsn: str,
+    facets: list[str],
+    capture_user: str = "0",
 ) -> Snapshot:
-    """The production profile's facets, captured from the sandbox."""
-    # As root, like production's capture: the app's uid could not read what the facets judge.
-    options = validate_target_options("docker", {"container": container, "user": "0"}, "sandbox")
+    """The production profile's facets, captured from the sandbox as ``capture_user``."""
+    options = validate_target_options(
+        "docker", {"container": container, "user": capture_user}, "sandbox"
+    )
     sandbox_profile = replace(
         with_dsn(profile, dsn), name="sandbox", target_kind="docker", target_options=options
     )
     return capture_snapshot(sandbox_profile, redactor, facets=facets)
+
+
+def capture_user(production: Snapshot) -> str:
+    """Who captures the sandbox: whoever captured production from inside its container (the
+    same image has the same users), so both see the same (an app's uid reads its own process's
+    environment where root without CAP_SYS_PTRACE may not); root for any other target."""
+    user = production.target.get("user") if production.target.get("kind") == "docker" else None
+    return user if isinstance(user, str) and user else "0"
 
 
 def summarize(result: DiffResult) -> Parity:
@@ -79,7 +93,9 @@ def measure_parity(
     as such (``error``), and the verdict stands."""
     facets = sorted(production.facets)
     try:
-        sandbox = sandbox_snapshot(profile, redactor, container, dsn, facets)
+        sandbox = sandbox_snapshot(
+            profile, redactor, container, dsn, facets, capture_user(production)
+        )
     except ReproError as exc:
         return Parity(error=redactor.scrub(exc.one_line()))
     result = diff_snapshots(

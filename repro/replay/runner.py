@@ -22,8 +22,8 @@ from repro.replay.options import ReplayInputs, ReplayOptions
 from repro.replay.outcome import Evidence, ReplayOutcome, Stage
 from repro.replay.parity import measure_parity
 from repro.replay.request import PreparedRequest, prepare, send
-from repro.replay.sandbox import Sandbox, SandboxError, open_sandbox
-from repro.replay.sandbox_faults import find_fault, placeholder
+from repro.replay.sandbox import Sandbox, SandboxError, open_sandbox, placeholders_of
+from repro.replay.sandbox_faults import find_fault
 from repro.replay.sentry_sink import signature_from_event
 from repro.replay.tracebacks import Chain
 from repro.replay.traces import parse_log_traces
@@ -71,11 +71,7 @@ def replay(
             outcome.stages = sandbox.stages
             on_stage("replay")
             started = time.perf_counter()
-            placeholders = {
-                placeholder(env.name): env.name
-                for env in sandbox.facts.env
-                if env.source == "placeholder"
-            }
+            placeholders = placeholders_of(sandbox.facts)
             outcome.evidence = [
                 _attempt(sandbox, request, options.timeout_s, placeholders, incident.signature)
                 for _ in range(options.repeat)

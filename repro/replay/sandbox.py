@@ -36,12 +36,13 @@ from repro.replay.outcome import SandboxFacts, Stage
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_db import SandboxDatabase, sandbox_database
 from repro.replay.sandbox_env import app_env, app_user, capture_gaps, facet_data, file_archive
-from repro.replay.sandbox_faults import placeholder
+from repro.replay.sandbox_faults import Fault, find_fault, placeholder
 from repro.replay.sentry_sink import SentrySink
 from repro.targets.docker import engine_client
 
 SANDBOX_LABEL = "repro.sandbox.id"
 POLL_SECONDS = 0.1  # readiness polling interval (a wait strategy polls; it never sleeps blind)
+FAULT_LOOK_S = 1.0  # how often the app's log is read for a broken sandbox while waiting
 
 
 class SandboxError(ReproError):
@@ -96,6 +97,11 @@ class Sandbox:
             return []
 
 
+def placeholders_of(facts: SandboxFacts) -> dict[str, str]:
+    """Each placeholder value the app was given -> its variable (to name it in a fault)."""
+    return {placeholder(env.name): env.name for env in facts.env if env.source == "placeholder"}
+
+
 def _timed(stages: list[Stage], name: str, detail: str = "") -> Callable[[], None]:
     started = time.perf_counter()
 
@@ -137,11 +143,7 @@ def open_sandbox(
             yield builder.build(stack)
     except SandboxError as exc:
         exc.stages = list(builder.stages)
-        exc.placeholders = {
-            placeholder(env.name): env.name
-            for env in builder.facts.env
-            if env.source == "placeholder"
-        }
+        exc.placeholders = placeholders_of(builder.facts)
         raise
 
 
@@ -185,7 +187,14 @@ class _Builder:
             self.facts, self.stages, sentry=self.app_spec.sentry_env is not None,
         )  # fmt: skip
         done = _timed(self.stages, "health", self.app_spec.health or f"TCP {self.app_spec.port}")
-        _wait_ready(sandbox, self.app_spec.health, self.app_spec.ready_timeout_s)
+        _wait_ready(
+            sandbox,
+            self.app_spec.health,
+            self.app_spec.ready_timeout_s,
+            broken=lambda log: find_fault(
+                None, log, placeholders_of(self.facts), self.inputs.incident.signature
+            ),
+        )
         done()
         return sandbox
 
@@ -301,10 +310,17 @@ class _Builder:
         return app, int(bindings[0]["HostPort"])
 
 
-def _wait_ready(sandbox: Sandbox, health: str | None, timeout_s: int) -> None:
+def _wait_ready(
+    sandbox: Sandbox,
+    health: str | None,
+    timeout_s: int,
+    broken: Callable[[list[str]], Fault | None] = lambda log: None,
+) -> None:
     """Poll until the app answers (2xx on the health path, or any HTTP answer without one);
-    give up at once when the container exits, or after ``timeout_s``."""
+    give up at once when the container exits or its log shows the sandbox broken (``broken``:
+    no retry mends a placeholder DSN or a refused login), or after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
+    next_look = time.monotonic() + FAULT_LOOK_S
     url = f"http://{sandbox.host}:{sandbox.port}{health or '/'}"
     last = "no answer yet"
     while True:
@@ -322,6 +338,12 @@ def _wait_ready(sandbox: Sandbox, health: str | None, timeout_s: int) -> None:
             last = f"HTTP {exc.code}"
         except (urllib.error.URLError, OSError) as exc:
             last = type(getattr(exc, "reason", exc)).__name__
+        if time.monotonic() >= next_look:
+            next_look = time.monotonic() + FAULT_LOOK_S
+            tail = sandbox.log_tail()
+            fault = broken(tail)
+            if fault is not None:
+                raise SandboxError(f"the app is not ready ({url}: {last})", log_tail=tail)
         if time.monotonic() >= deadline:
             raise SandboxError(
                 f"the app did not become ready within {timeout_s} s ({url}: {last})",

@@ -136,9 +136,10 @@ def _faults(texts: list[str], placeholders: Mapping[str, str]) -> Iterable[Fault
             if names:
                 yield Fault(
                     "placeholder",
-                    f"a placeholder reached the app's failure: {', '.join(names)} held "
-                    f"production's secret, which the snapshot only fingerprinted (give it with "
-                    f"--secrets FILE, or map it in the profile's sandbox.database.env)",
+                    f"the app failed on a placeholder: {', '.join(names)} held production's "
+                    "secret, which the snapshot has only as a fingerprint (give a value with "
+                    "--secrets FILE, or name the app's database variables in the profile's "
+                    "sandbox.database.env)",
                 )
     for pattern in PATTERNS:
         for text in texts:

@@ -27,7 +27,7 @@ def failure(type_: str, value: str) -> Signature:
             ),
             [],
             "placeholder",
-            "a placeholder reached the app's failure: DATABASE_URL held production's secret",
+            "the app failed on a placeholder: DATABASE_URL held production's secret",
             id="psycopg-placeholder-dsn",
         ),
         pytest.param(
