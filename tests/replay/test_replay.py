@@ -161,6 +161,81 @@ def test_har_capture_reproduces_by_status_and_repeat_gives_a_rate(
     assert (done.returncode, report["verdict"]) == (0, "reproduced"), report["reason"]
     assert report["rate"]["matched"] == report["rate"]["attempts"] == 3
     assert [a["status"] for a in report["attempts"]] == [500, 500, 500]
+    # a HAR records no exception: the match is on the status alone, and says so
+    assert (report["weak"], report["match"]) == (True, "status-only")
+    assert (
+        "weak: status only: production recorded no exception; the sandbox raised "
+        in (report["reason"])
+    )
+    assert leftovers(docker_client) == []
+
+
+def test_status_only_match_is_weak_in_markdown_and_unconfirmed_on_request(
+    docker_client: Any, tmp_path: Path
+) -> None:
+    incident = tmp_path / "har.yaml"
+    made = repro(
+        "import", "har", str(INCIDENTS / "pg-version" / "request.har"), "-o", str(incident)
+    )
+    assert made.returncode == 0, made.stderr
+    args = ["replay", str(incident), "--snapshot", PROD, "--no-parity"]
+    markdown = repro(*args, "--markdown")
+    assert markdown.returncode == 0, markdown.stderr
+    assert markdown.stdout.startswith("## repro replay: REPRODUCED (weak: status only)\n")
+    assert "UndefinedFunction" in markdown.stdout  # the sandbox's exception, shown
+    strict = repro(*args, "--json", "--require-signature")
+    report = _report(strict)
+    assert (strict.returncode, report["verdict"]) == (1, "unconfirmed"), report["reason"]
+    assert "--traceback FILE" in report["reason"]
+    assert leftovers(docker_client) == []
+
+
+def _wired_wrong(tmp_path: Path, *, health: bool) -> Path:
+    """prod.yaml whose sandbox wires a variable the app does not read: the app's own
+    DATABASE_URL keeps production's fingerprinted value, i.e. a placeholder."""
+    profile = yaml.safe_load((ROOT / "profiles" / "prod.yaml").read_text())
+    profile["sandbox"]["database"]["env"] = "SHOP_DATABASE_URL"
+    if not health:
+        del profile["sandbox"]["app"]["health"]  # ready on any answer, even a 503
+    path = tmp_path / f"wired-wrong-{health}.yaml"
+    path.write_text(yaml.safe_dump(profile))
+    return path
+
+
+@pytest.mark.parametrize("health", [False, True], ids=["at-the-request", "at-start"])
+def test_a_sandbox_that_cannot_use_its_database_is_env_error_not_reproduced(
+    health: bool, docker_client: Any, tmp_path: Path
+) -> None:
+    """Issue 16's false REPRODUCED: a status-only incident (a HAR) and an app that cannot use
+    the sandbox database fail with production's status 500, for the sandbox's own reason."""
+    incident = tmp_path / "har.yaml"
+    made = repro(
+        "import", "har", str(INCIDENTS / "null-email" / "request.har"), "-o", str(incident)
+    )
+    assert made.returncode == 0, made.stderr
+    done = repro(
+        "replay",
+        str(incident),
+        "--snapshot",
+        STAGING,
+        "--profile",
+        str(_wired_wrong(tmp_path, health=health)),
+        "--json",
+        "--no-parity",
+    )
+    report = _report(done)
+    assert (done.returncode, report["verdict"]) == (2, "env-error"), report["reason"]
+    assert (
+        "the app failed on a placeholder: DATABASE_URL held production's secret"
+        in (report["env_error"])
+    )
+    assert "repro-placeholder" in "\n".join(report["app_log_tail"])
+    if health:  # found while waiting for /health, not after its 60 s timeout
+        assert "did not become ready within" not in report["env_error"]
+        assert report["attempts"] == []
+    else:
+        assert report["attempts"][0]["status"] == 500
+        assert report["reason"].startswith("the sandbox is broken, no verdict on the bug")
     assert leftovers(docker_client) == []
 
 
