@@ -224,6 +224,9 @@ def _failed(status: int | None, signature: Signature | None) -> bool:
 def _same_type(expected: str, got: str) -> bool:
     if expected == got:
         return True
+    expected, got = _dotted(expected), _dotted(got)  # Ruby's Admin::Error, Java's a.b.Error
+    if expected == got:
+        return True
     if "." in expected and "." in got:
         return False  # both qualified and different: different types
     return expected.rsplit(".", 1)[-1] == got.rsplit(".", 1)[-1]

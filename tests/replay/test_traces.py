@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -202,3 +203,39 @@ def test_a_huge_stack_is_bounded() -> None:
     assert len(chain[0].frames) == 200
     # the frames kept are the ones nearest the raise
     assert chain[0].frames[-1].function == "f0"
+
+
+SDK_EVENTS = Path(__file__).parent / "corpus" / "sentry"
+
+
+@pytest.mark.parametrize(
+    ("event", "log"),
+    [
+        pytest.param(
+            "java-spring-get-params.json",
+            'java.lang.NullPointerException: Cannot invoke "com.example.shop.Customer.getEmail()"'
+            ' because "customer" is null\n'
+            "\tat com.example.shop.invoice.InvoiceRenderer.render(InvoiceRenderer.java:41)\n"
+            "\tat com.example.shop.web.InvoiceController.invoice(InvoiceController.java:88)\n"
+            "\tat java.base/java.lang.Thread.run(Thread.java:1583)\n",
+            id="java",
+        ),
+        pytest.param(
+            "ruby-rails-form.json",
+            "F, [2026-12-04T16:22:53.612740 #1] FATAL -- : [4f1c] ActiveRecord::RecordInvalid "
+            "(Validation failed: Shipping address can't be blank):\n"
+            "[4f1c]   \n"
+            "[4f1c] app/controllers/orders_controller.rb:14:in `create'\n",
+            id="ruby",
+        ),
+    ],
+)
+def test_a_logged_trace_matches_its_sdks_event(event: str, log: str) -> None:
+    """The same failure from a JVM/Ruby log and from that SDK's Sentry event: one signature."""
+    from repro.replay.importers import IMPORTERS, ImportOptions
+
+    incident = IMPORTERS["sentry"].parse((SDK_EVENTS / event).read_bytes(), options=ImportOptions())
+    (chain,) = parse_log_traces(log)
+    from_log = Signature(incident.signature.status, chain)
+    assert compare(incident.signature, from_log)[0], compare(incident.signature, from_log)
+    assert compare(from_log, incident.signature)[0], compare(from_log, incident.signature)
