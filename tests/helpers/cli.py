@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,3 +33,13 @@ def run_repro(
         timeout=timeout,
         check=False,
     )
+
+
+def json_report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The ``--json`` report of a finished command, which must not have crashed."""
+    assert "Traceback" not in done.stderr, done.stderr
+    try:
+        report: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        pytest.fail(f"no JSON report (exit {done.returncode}): {done.stderr[-2000:]}")
+    return report

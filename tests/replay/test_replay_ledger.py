@@ -13,7 +13,6 @@ the sandbox database through its own five variables.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers.cli import run_repro
+from tests.helpers.cli import json_report, run_repro
 from tests.helpers.dockerutil import require_image
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -34,15 +33,6 @@ WIRED = {"DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "DB_NAME"}
 
 def repro(*args: str) -> subprocess.CompletedProcess[str]:
     return run_repro(*args, timeout=300)
-
-
-def report_of(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    assert "Traceback" not in done.stderr, done.stderr
-    try:
-        report: dict[str, Any] = json.loads(done.stdout)
-    except ValueError:
-        pytest.fail(f"no JSON report (exit {done.returncode}): {done.stderr[-2000:]}")
-    return report
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +59,7 @@ def test_production_snapshot_reproduces_from_the_log(incident: Path) -> None:
     done = repro(
         "replay", str(incident), "--snapshot", str(SNAPSHOTS / "ledger-prod.json"), "--json"
     )
-    report = report_of(done)
+    report = json_report(done)
     assert (done.returncode, report["verdict"], report["match"]) == (0, "reproduced", "signature")
     sandbox = report["evidence"]["sandbox"]
     assert sandbox["source"] == "log"  # no Sentry SDK: Flask's traceback in the app's log
@@ -103,7 +93,7 @@ def test_staging_snapshot_does_not_reproduce(incident: Path) -> None:
         "--json",
         "--no-parity",
     )
-    report = report_of(done)
+    report = json_report(done)
     assert (done.returncode, report["verdict"]) == (1, "not-reproduced"), report["reason"]
     assert report["attempts"][0]["status"] == 200
 
@@ -137,7 +127,7 @@ def test_a_minimal_profile_is_wired_from_the_snapshot(incident: Path, tmp_path: 
         "--repeat",
         "2",
     )
-    report = report_of(done)
+    report = json_report(done)
     assert (done.returncode, report["verdict"]) == (0, "reproduced"), report["reason"]
     assert report["sandbox"]["database_wiring"] == (
         "DB_HOST, DB_NAME, DB_PASSWORD, DB_PORT, DB_USER (inferred from production's environment)"
