@@ -19,6 +19,7 @@ from psycopg import sql
 
 from repro.pg.target_db import qualified
 from repro.redaction import is_redacted
+from repro.text import plural
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ class VerbatimTable:
 
     @property
     def note(self) -> str:
-        return f"{len(self.rows):,} rows copied verbatim from the snapshot ({self.tool} history)"
+        rows = plural(len(self.rows), "row")
+        return f"{rows} copied verbatim from the snapshot ({self.tool} history)"
 
 
 def verbatim_tables(database: Mapping[str, Any]) -> tuple[dict[str, VerbatimTable], list[str]]:

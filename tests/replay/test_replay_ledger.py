@@ -13,6 +13,7 @@ the sandbox database through its own five variables.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,43 @@ def test_a_minimal_profile_is_wired_from_the_snapshot(incident: Path, tmp_path: 
     )
     assert report["sandbox"]["app_role"].startswith("app (the user production's app uses)")
     assert [a["source"] for a in report["attempts"]] == ["log", "log"]
+
+
+def _replay_broken(incident: Path, tmp_path: Path, **changes: Any) -> dict[str, Any]:
+    args = ["replay", str(incident), "--json", "--no-parity", "--rows", "0"]
+    snapshot = SNAPSHOTS / "ledger-prod.json"
+    if "snapshot" in changes:
+        snapshot = tmp_path / "ledger-prod.json"
+        snapshot.write_text(json.dumps(changes["snapshot"]))
+    if "profile" in changes:
+        profile = tmp_path / "ledger.yaml"
+        profile.write_text(yaml.safe_dump(changes["profile"]))
+        args += ["--profile", str(profile)]
+    done = repro(*args, "--snapshot", str(snapshot))
+    report = json_report(done)
+    assert (done.returncode, report["verdict"]) == (2, "env-error"), report["reason"]
+    assert report["attempts"] == []  # given up while starting, not after the health timeout
+    assert "did not become ready within" not in report["env_error"]
+    return report
+
+
+def test_generated_migration_history_is_env_error_naming_alembic(
+    incident: Path, tmp_path: Path
+) -> None:
+    """What the sandbox did before it loaded migration tables as captured: a generated
+    version_num, and `alembic upgrade head` stops the app's start."""
+    snapshot = json.loads((SNAPSHOTS / "ledger-prod.json").read_text())
+    del snapshot["facets"]["database"]["data"]["migration_tables"]
+    report = _replay_broken(incident, tmp_path, snapshot=snapshot)
+    assert "the app's migrations failed: alembic cannot locate revision" in report["env_error"]
+
+
+def test_a_login_refused_by_the_sandbox_database_is_env_error(
+    incident: Path, tmp_path: Path
+) -> None:
+    """A wiring that leaves DB_PASSWORD out: the app keeps a placeholder for it and the
+    sandbox database refuses the login."""
+    profile = yaml.safe_load((ROOT / "profiles" / "ledger-prod.yaml").read_text())
+    del profile["sandbox"]["database"]["env"]["password"]
+    report = _replay_broken(incident, tmp_path, profile=profile)
+    assert 'password authentication failed for user "app"' in report["env_error"]

@@ -122,7 +122,7 @@ def test_generate_loads_them_as_they_are(source: tuple[PgServer, str]) -> None:
             assert _rows(target, table) == _rows(dsn, table), table
         loads = {t.key: t for t in report.tables}
         assert loads["public.alembic_version"].rows == 1
-        assert "copied verbatim from the snapshot (alembic history)" in " ".join(
+        assert "1 row copied verbatim from the snapshot (alembic history)" in " ".join(
             loads["public.alembic_version"].notes
         )
         assert loads["public.orders"].rows == 50  # generated as usual
