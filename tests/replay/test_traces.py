@@ -1,7 +1,7 @@
 """Stack traces of Node.js, the JVM and Ruby parsed from logs into the same signature as a
 Python traceback or a Sentry event (repro.replay.traces).
 
-The corpus (tests/replay/corpus/traces/) holds real output: Node 20's ``console.error(err)`` and
+The corpus (tests/replay/stacktraces/) holds real output: Node 20's ``console.error(err)`` and
 ``err.stack`` (with a ``[cause]`` and a custom error class), OpenJDK 17's ``printStackTrace``
 (``Caused by:``, ``... N more``, ``Suppressed:``), Ruby 3.1's report of an uncaught error (with
 error_highlight's snippet and a cause), each run for this project; and, written after the
@@ -26,7 +26,7 @@ from repro.replay.traces import parse_log_traces
 from repro.replay.verdict import compare
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = Path(__file__).parent / "corpus" / "traces"
+CORPUS = Path(__file__).parent / "stacktraces"
 NULL_PROFILE = ROOT / "fixtures" / "incidents" / "null-profile"
 
 
