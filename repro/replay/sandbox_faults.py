@@ -77,6 +77,9 @@ PATTERNS = (
     _p("migration", r"Can't locate revision identified by '(?P<rev>[^']*)'",
        "the app's migrations failed: alembic cannot locate revision '{rev}' in the sandbox's "
        "alembic_version"),
+    _p("migration", r"DuplicateTable\)? relation \"(?P<rel>[^\"]+)\" already exists",
+       "the app's migrations failed: relation \"{rel}\" already exists (the sandbox's migration "
+       "history does not match its schema)"),
     _p("migration", r"Target database is not up to date|alembic\.util\.exc\.CommandError",
        "the app's migrations failed (alembic)"),
     _p("migration", r"django\.db\.migrations\.exceptions\.(?P<what>\w+)|"

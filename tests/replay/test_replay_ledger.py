@@ -138,7 +138,7 @@ def test_a_minimal_profile_is_wired_from_the_snapshot(incident: Path, tmp_path: 
 
 
 def _replay_broken(incident: Path, tmp_path: Path, **changes: Any) -> dict[str, Any]:
-    args = ["replay", str(incident), "--json", "--no-parity", "--rows", "0"]
+    args = ["replay", str(incident), "--json", "--no-parity", "--rows", changes.get("rows", "0")]
     snapshot = SNAPSHOTS / "ledger-prod.json"
     if "snapshot" in changes:
         snapshot = tmp_path / "ledger-prod.json"
@@ -155,15 +155,26 @@ def _replay_broken(incident: Path, tmp_path: Path, **changes: Any) -> dict[str, 
     return report
 
 
-def test_generated_migration_history_is_env_error_naming_alembic(
-    incident: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("estimate", "cause"),
+    [
+        (1, "the app's migrations failed: alembic cannot locate revision"),
+        (None, "the app's migrations failed: relation"),
+    ],
+    ids=["generated-version", "empty-history"],
+)
+def test_migration_history_not_productions_is_env_error_naming_it(
+    estimate: int | None, cause: str, incident: Path, tmp_path: Path
 ) -> None:
     """What the sandbox did before it loaded migration tables as captured: a generated
-    version_num, and `alembic upgrade head` stops the app's start."""
+    version_num (when statistics count the row) stops `alembic upgrade head`; an empty table
+    makes it re-run the migrations on a schema that is already there."""
     snapshot = json.loads((SNAPSHOTS / "ledger-prod.json").read_text())
-    del snapshot["facets"]["database"]["data"]["migration_tables"]
-    report = _replay_broken(incident, tmp_path, snapshot=snapshot)
-    assert "the app's migrations failed: alembic cannot locate revision" in report["env_error"]
+    database = snapshot["facets"]["database"]["data"]
+    del database["migration_tables"]
+    database["tables"]["public.alembic_version"]["rows_estimate"] = estimate
+    report = _replay_broken(incident, tmp_path, snapshot=snapshot, rows="100")
+    assert cause in report["env_error"], report["env_error"]
 
 
 def test_a_login_refused_by_the_sandbox_database_is_env_error(

@@ -109,6 +109,18 @@ def failure(type_: str, value: str) -> Signature:
             id="alembic",
         ),
         pytest.param(
+            None,
+            [
+                "sqlalchemy.exc.ProgrammingError: (psycopg2.errors.DuplicateTable) relation "
+                '"clients" already exists',
+                "",
+                "[SQL: ",
+            ],
+            "migration",
+            'relation "clients" already exists',
+            id="migrations-rerun-on-an-existing-schema",
+        ),
+        pytest.param(
             failure("django.db.migrations.exceptions.InconsistentMigrationHistory", "x"),
             [],
             "migration",
