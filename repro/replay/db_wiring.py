@@ -89,7 +89,7 @@ def wiring_for(snapshot: Snapshot, spec: SandboxDatabaseSpec) -> Wiring:
         if spec.env is not None:
             _read_dsn(wiring, env.get(spec.env))
         _read_user_part(wiring, env)
-        return wiring
+        return _no_tls(wiring, env)
     wiring = Wiring(origin="inferred from production's environment")
     dsn = _dsn_variable(env)
     if dsn is not None:
@@ -106,6 +106,14 @@ def wiring_for(snapshot: Snapshot, spec: SandboxDatabaseSpec) -> Wiring:
             "no database variable found in production's environment: the sandbox sets "
             f"{DEFAULT_DSN_ENV} (name the app's with sandbox.database.env)"
         )
+    return _no_tls(wiring, env)
+
+
+def _no_tls(wiring: Wiring, env: Mapping[str, Any]) -> Wiring:
+    """libpq reads PGSSLMODE whatever the DSN says: production's ``require`` would make every
+    connection to the sandbox's PostgreSQL (which offers no TLS) fail."""
+    if "PGSSLMODE" in env and "sslmode" not in wiring.parts:
+        wiring.parts["sslmode"] = "PGSSLMODE"
     return wiring
 
 

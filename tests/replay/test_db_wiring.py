@@ -184,3 +184,10 @@ def test_the_app_role_is_never_a_superuser_nor_a_stranger() -> None:
     )
     assert app_role({"roles": {}}, None, wiring) is None
     assert app_role({"roles": {}}, "app", wiring) == "app"  # the profile's word is final
+
+
+def test_libpq_sslmode_is_turned_off_whatever_carries_the_dsn() -> None:
+    snapshot = env_snapshot({"DATABASE_URL": "postgresql://app@db/shop", "PGSSLMODE": "require"})
+    wiring = wiring_for(snapshot, SandboxDatabaseSpec())
+    assert wiring.dsn_env == "DATABASE_URL" and wiring.parts == {"sslmode": "PGSSLMODE"}
+    assert wiring_env(wiring, LOGIN)["PGSSLMODE"] == "disable"
