@@ -24,6 +24,7 @@ BENCHMARKS = [
     "data_generate",
     "data_anonymize",
     "replay_bench",
+    "replay_evidence",
     "import_bench",
 ]
 

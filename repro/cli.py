@@ -72,8 +72,19 @@ def snapshot(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a machine-readable result on stdout.")
     ] = False,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="Make the snapshot the profile's latest even when a facet is partial or failed.",
+        ),
+    ] = False,
 ) -> None:
     """Capture an environment into a redacted, versioned snapshot.
+
+    Without -o it goes to .repro/snapshots/PROFILE/ and becomes the profile's latest (what
+    `repro diff PROFILE ...` uses) when every facet was captured. With -o FILE it is written
+    there only, not to the store: name the file to diff it.
 
     Exit codes: 0 every facet ok, 3 written but some facet is partial or failed, 2 error.
     """
@@ -88,6 +99,7 @@ def snapshot(
             quiet=as_json or output == "-",
             redactors=ACTIVE_REDACTORS,
             force=force,
+            allow_partial=allow_partial,
         )
         if output != "-":
             print_outcome(outcome, as_json=as_json)
@@ -126,7 +138,8 @@ def diff(
         str | None,
         typer.Option(
             "--format",
-            help="table (default on a terminal), json (default when piped), markdown, junit.",
+            help="table (default, also when piped: formats never depend on the terminal), "
+            "json, markdown, junit.",
         ),
     ] = None,
     min_severity: Annotated[
@@ -385,6 +398,12 @@ _IMPORT_OUTPUT = typer.Option(
     "--output", "-o", help="Write the incident YAML here instead of stdout."
 )
 _IMPORT_FORCE = typer.Option("--force", help="Replace the -o file.")
+_IMPORT_TRACEBACK = typer.Option(
+    "--traceback",
+    metavar="FILE",
+    help="The app's log with production's stack trace (Python, Node.js, Java, Ruby): the last "
+    "one becomes the failure signature.",
+)
 
 
 def _run_import(
@@ -395,11 +414,19 @@ def _run_import(
     entry: int | None = None,
     match: str | None = None,
     status: int | None = None,
+    traceback: str | None = None,
 ) -> None:
     from repro.commands.importer import ImportArgs, run_import
 
     with handle_errors(_scrub):
-        args = ImportArgs(output=output, force=force, entry=entry, match=match, status=status)
+        args = ImportArgs(
+            output=output,
+            force=force,
+            entry=entry,
+            match=match,
+            status=status,
+            traceback=traceback,
+        )
         code = run_import(kind, source, args, ACTIVE_REDACTORS)
     raise typer.Exit(code)
 
@@ -431,11 +458,14 @@ def import_har(
     match: Annotated[
         str | None, typer.Option("--match", help="Use the entry whose URL matches this regex.")
     ] = None,
+    traceback: Annotated[str | None, _IMPORT_TRACEBACK] = None,
     output: Annotated[str | None, _IMPORT_OUTPUT] = None,
     force: Annotated[bool, _IMPORT_FORCE] = False,
 ) -> None:
     """One HAR entry: by default the first with a 5xx status."""
-    _run_import("har", file, entry=entry, match=match, output=output, force=force)
+    _run_import(
+        "har", file, entry=entry, match=match, traceback=traceback, output=output, force=force
+    )
 
 
 @import_app.command("curl")
@@ -446,11 +476,12 @@ def import_curl(
     status: Annotated[
         int | None, typer.Option("--status", help="The status production returned.")
     ] = None,
+    traceback: Annotated[str | None, _IMPORT_TRACEBACK] = None,
     output: Annotated[str | None, _IMPORT_OUTPUT] = None,
     force: Annotated[bool, _IMPORT_FORCE] = False,
 ) -> None:
     """A curl command (browser 'Copy as cURL': bash, cmd or PowerShell). Parsed, never run."""
-    _run_import("curl", command, status=status, output=output, force=force)
+    _run_import("curl", command, status=status, traceback=traceback, output=output, force=force)
 
 
 @import_app.command("log")
@@ -461,12 +492,13 @@ def import_log(
             metavar="LINES", help="Access-log lines, quoted ('-' = stdin); the first 5xx is used."
         ),
     ],
+    traceback: Annotated[str | None, _IMPORT_TRACEBACK] = None,
     output: Annotated[str | None, _IMPORT_OUTPUT] = None,
     force: Annotated[bool, _IMPORT_FORCE] = False,
 ) -> None:
     """Access-log lines: nginx/Apache combined or common, AWS ALB, Heroku router, JSON lines
     (also as docker compose logs / kubectl logs --prefix print them)."""
-    _run_import("log", line, output=output, force=force)
+    _run_import("log", line, traceback=traceback, output=output, force=force)
 
 
 @app.command("replay")
@@ -530,6 +562,14 @@ def replay_command(
     no_parity: Annotated[
         bool, typer.Option("--no-parity", help="Skip snapshotting the sandbox for parity.")
     ] = False,
+    require_signature: Annotated[
+        bool,
+        typer.Option(
+            "--require-signature",
+            help="A match on the status alone (production recorded no exception) is "
+            "UNCONFIRMED, exit 1, not REPRODUCED.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="The report as Markdown (for the ticket).")
@@ -538,8 +578,11 @@ def replay_command(
     """Replay a failing request in a sandbox built from production's snapshot; say whether
     the same failure happened.
 
-    Verdicts: REPRODUCED, DIFFERENT_FAILURE, NOT_REPRODUCED, ENV_ERROR (the sandbox itself
-    failed). Exit codes: 0 reproduced, 1 not reproduced or a different failure, 2 error.
+    Verdicts: REPRODUCED (weak when only the status matched: production recorded no
+    exception), UNCONFIRMED (that, with --require-signature), DIFFERENT_FAILURE,
+    NOT_REPRODUCED, ENV_ERROR (the sandbox itself failed or its evidence shows it broken: the
+    database unreachable, a placeholder in a connection, failed migrations). Exit codes: 0
+    reproduced, 1 unconfirmed, not reproduced or a different failure, 2 error.
     Every container and network is labelled and removed afterwards, also on Ctrl-C.
     """
     from repro.commands.replay import run_replay
@@ -564,6 +607,7 @@ def replay_command(
                 seed=seed,
                 timeout_s=timeout,
                 parity=not no_parity,
+                require_signature=require_signature,
                 output_format="json" if as_json else "markdown" if markdown else None,
             ),
             ACTIVE_REDACTORS,

@@ -89,7 +89,8 @@ def run_diff(left_ref: str, right_ref: str, options: DiffOptions, redactors: lis
     if options.fix_script:
         sys.stdout.write(render_fix_script(result))
         return exit_code(result, fail_on=options.fail_on)
-    fmt = options.output_format or ("table" if sys.stdout.isatty() else "json")
+    # The format never depends on where stdout goes (README: "Output"): only colour does.
+    fmt = options.output_format or "table"
     sys.stdout.write(
         render(
             result,

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from repro.console import is_interactive, print_json, stderr_console
@@ -27,16 +28,23 @@ EXIT_INCOMPLETE = 3  # written, but some facet is partial or failed
 class SnapshotOutcome:
     snapshot: Snapshot
     path: Path | None  # None when written to stdout
+    stored: bool = False  # in the store (.repro/snapshots/<profile>/), not an -o file
+    latest: bool = False  # and the profile's latest
+
+    @property
+    def complete(self) -> bool:
+        return self.snapshot.worst_status not in ("partial", "error")
 
     @property
     def exit_code(self) -> int:
-        return EXIT_INCOMPLETE if self.snapshot.worst_status in ("partial", "error") else EXIT_OK
+        return EXIT_OK if self.complete else EXIT_INCOMPLETE
 
     def summary_json(self) -> dict[str, object]:
         return {
             "schema": "repro.snapshot-result/v1",
             "profile": self.snapshot.profile,
             "path": str(self.path) if self.path else None,
+            "latest": self.latest,
             "status": self.snapshot.worst_status,
             "facets": {
                 name: {"status": f.status, "message": f.message, "duration_ms": f.duration_ms}
@@ -76,6 +84,7 @@ def run_snapshot(
     quiet: bool,
     redactors: list[Redactor],
     force: bool = False,
+    allow_partial: bool = False,
 ) -> SnapshotOutcome:
     if output and output != "-":
         check_output(Path(output), force=force)  # before the capture, not after it
@@ -100,8 +109,14 @@ def run_snapshot(
     if output == "-":
         sys.stdout.write(snapshot.dumps())
         return SnapshotOutcome(snapshot, None)
-    path = write_snapshot(snapshot, output, force=force) if output else save_to_store(snapshot)
-    return SnapshotOutcome(snapshot, path)
+    if output:
+        return SnapshotOutcome(snapshot, write_snapshot(snapshot, output, force=force))
+    outcome = SnapshotOutcome(snapshot, None, stored=True)
+    # A snapshot that lost a facet (a DSN variable unset, a permission denied) is kept for a
+    # look but does not become what the profile's name means, unless asked.
+    outcome.latest = outcome.complete or allow_partial
+    outcome.path = save_to_store(snapshot, latest=outcome.latest)
+    return outcome
 
 
 def print_outcome(outcome: SnapshotOutcome, *, as_json: bool) -> None:
@@ -121,5 +136,18 @@ def print_outcome(outcome: SnapshotOutcome, *, as_json: bool) -> None:
             markup=True,
             highlight=False,
         )
-    if outcome.path is not None:
-        console.print(f"snapshot written to [bold]{outcome.path}[/bold]")
+    if outcome.path is None:
+        return
+    console.print(f"snapshot written to [bold]{escape(str(outcome.path))}[/bold]")
+    profile = escape(outcome.snapshot.profile)
+    if not outcome.stored:
+        console.print(
+            f"[dim]an -o file is not in the store: `repro diff {profile} ...` by profile name "
+            "still means the latest stored snapshot; name this file instead[/dim]"
+        )
+    elif not outcome.latest:
+        console.print(
+            f"[yellow]not made latest: a facet is {outcome.snapshot.worst_status}, so "
+            f"`repro diff {profile} ...` still uses the previous complete snapshot; pass "
+            "--allow-partial to make this one latest, or this file's path[/yellow]"
+        )

@@ -17,7 +17,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from repro.errors import DockerUnavailableError, ReproError
 from repro.pg.code_ddl import policy_statements
@@ -25,6 +24,7 @@ from repro.pg.ddl import Statement, qualified, quote_ident, quote_literal
 from repro.pg.target_db import connect_target, execute_script
 from repro.progress import Progress
 from repro.redaction import Redactor
+from repro.replay.db_wiring import Login, dsn_for
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_dump import load_dump
 from repro.shellsafe import comment_text, valid
@@ -82,10 +82,7 @@ PUBLISH_ADDRESS = "127.0.0.1"
 def database_url(user: str, password: str, host: str, port: int, dbname: str) -> str:
     """A libpq URL with every part percent-encoded: a captured database name such as
     ``shop?host=elsewhere`` stays a name and cannot add connection parameters."""
-    return (
-        f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
-        f"{quote(dbname, safe='')}"
-    )
+    return dsn_for("postgresql", Login(host, port, user, password, dbname))
 
 
 def role_statements(database: Mapping[str, Any], role: str, password: str) -> list[str]:
@@ -169,6 +166,7 @@ class SandboxDatabase:
     skipped_settings: list[str] = field(default_factory=list)
     data: Report | None = None
     network_dsn: str | None = None  # from containers on ``network`` (host = the alias)
+    network_login: Login | None = None  # the same, in parts
     app_role: str | None = None  # production's app role, made with its grants; None: superuser
     dump_rows: dict[str, int] | None = None  # rows per table loaded from a dump file
 
@@ -398,7 +396,8 @@ def sandbox_database(
                 docker.from_env().networks.get(network).connect(
                     container.get_wrapped_container().id, aliases=[alias]
                 )
-            sandbox.network_dsn = database_url(USER, password, alias, 5432, dbname)
+            sandbox.network_login = Login(alias, 5432, USER, password, dbname)
+            sandbox.network_dsn = dsn_for("postgresql", sandbox.network_login)
         loading = time.perf_counter()
         if data_dump is not None:
             load_dump(container.get_wrapped_container(), data_dump, USER, dbname)
@@ -421,9 +420,8 @@ def sandbox_database(
                     _policies_naming(conn, database, app_role, sandbox)
                 sandbox.app_role = app_role
                 if sandbox.network_dsn is not None:
-                    sandbox.network_dsn = database_url(
-                        app_role, role_password, alias, 5432, dbname
-                    )
+                    sandbox.network_login = Login(alias, 5432, app_role, role_password, dbname)
+                    sandbox.network_dsn = dsn_for("postgresql", sandbox.network_login)
         sandbox.load_seconds = time.perf_counter() - loading
         yield sandbox
     finally:

@@ -68,6 +68,9 @@ statements::
                  definition}}   # CREATE text; secrets in it masked (repro.snapshot.db.code)
     roles:  {name: {exists, superuser, inherit, createrole, createdb, login, replication,
                     bypassrls, connection_limit, valid_until, member_of: [...]}}
+    migration_tables: {"s.t": {tool, columns: [...], rows: [[text|null, ...]] | null,
+                       truncated}}   # alembic_version, django_migrations...: rows verbatim
+                                     # (see .db.migrations), loaded as they are by a sandbox
     grants: {"s.t": {role: [privileges, sorted]}}  # effective privileges of the connected
                                                    # user and the profile's app role
     statistics: {"s.t": {rows_estimate, size_bytes, columns: {name: {
@@ -107,12 +110,13 @@ from repro.profile.file import DatabaseSpec
 from repro.snapshot.base import CaptureContext
 from repro.snapshot.db.code import CodeReader
 from repro.snapshot.db.constraints import ConstraintReader
+from repro.snapshot.db.migrations import MigrationReader
 from repro.snapshot.db.objects import ObjectReader
 from repro.snapshot.db.relations import Catalog, RelationReader
 from repro.snapshot.db.server import ServerReader
 from repro.snapshot.db.stats import StatsReader
 from repro.snapshot.file import FacetResult
-from repro.text import one_line
+from repro.text import one_line, plural
 
 
 @dataclass
@@ -144,6 +148,13 @@ class DatabaseFacet:
                 "read statistics on a second connection sharing the same snapshot "
                 "(as pg_dump --jobs does); false: a single connection",
             ),
+            "migration_tables": Option(
+                list,
+                [],
+                "more tables (schema.table or table) whose rows are captured verbatim, as the "
+                "known migration tables' are (alembic_version, django_migrations, ...)",
+                item_kind=str,
+            ),
         }
     )
 
@@ -166,7 +177,7 @@ class DatabaseFacet:
                 status="partial",
                 data=data,
                 problems=session.problems,
-                message=f"{len(session.problems)} problem(s) while reading the database",
+                message=f"{plural(len(session.problems), 'problem')} while reading the database",
             )
         return FacetResult(status="ok", data=data)
 
@@ -277,6 +288,9 @@ class _Capture:
                         )
                     )
                     session.run([stats.meta_from_catalog(), stats.query()])
+        # After the tables and columns are known, in the same transaction.
+        migrations = MigrationReader(session, self.data, options.get("migration_tables") or [])
+        session.run(migrations.parts())
         if stats is not None:
             self.data["statistics"] = stats.build()
             stats.finish()

@@ -823,13 +823,24 @@ CASES = [
         "database.data-volume",
     ),
     Case(
-        "null fraction zero vs non-zero",
+        "NULLs in prod, none in staging: the commonest production-only crash",
         lambda p, s: s.put("database", "statistics", TABLE, "columns", "email", "null_frac", 0.0),
+        f"database.statistics.{TABLE}.columns.email.null_frac",
+        "changed",
+        "high",
+        "database.data-shape",
+        "5.0% NULL in prod vs none in staging: NULLs only in prod",
+    ),
+    Case(
+        "NULLs in staging, none in prod",
+        lambda p, s: (
+            p.put("database", "statistics", TABLE, "columns", "email", "null_frac", 0.0),
+            s.put("database", "statistics", TABLE, "columns", "email", "null_frac", 0.05),
+        ),
         f"database.statistics.{TABLE}.columns.email.null_frac",
         "changed",
         "medium",
         "database.data-shape",
-        "5.0% NULL in prod vs none in staging",
     ),
     Case(
         "null fraction by more than 0.2",
@@ -1232,6 +1243,28 @@ CASES += [
         "medium",
         "database.data-shape",
         "20,000 distinct values in prod vs 1,500 in staging",
+    ),
+    Case(
+        "migration history at another version",
+        lambda p, s: (
+            p.put(
+                "database",
+                "migration_tables",
+                "public.alembic_version",
+                {"tool": "alembic", "columns": ["version_num"], "rows": [["5d08"]]},
+            ),
+            s.put(
+                "database",
+                "migration_tables",
+                "public.alembic_version",
+                {"tool": "alembic", "columns": ["version_num"], "rows": [["1a7c"]]},
+            ),
+        ),
+        "database.migration_tables.public.alembic_version.rows",
+        "changed",
+        "medium",
+        "database.migration-history",
+        "migration history of public.alembic_version: prod",
     ),
 ]
 

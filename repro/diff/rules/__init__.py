@@ -14,7 +14,8 @@ The policy, in short (the modules say why, rule by rule):
   nullability; risky settings (TimeZone, DateStyle, isolation, timeouts, max_connections,
   work_mem, search_path, encodings...); a privilege or role attribute prod lacks; a lower
   memory/CPU/process/open-files limit or fewer CPUs in prod; time zone or locale; a package
-  major version; a sequence past half its range in prod.
+  major version; a sequence past half its range in prod; NULLs in a column of prod where
+  staging has none (code that never met a NULL there).
 - *medium*: plausible causes — other settings, values and secrets (by fingerprint) that
   differ, package minor versions, modes and owners, views/functions/triggers, cron jobs only in
   prod, data shape off by an order of magnitude (rows, distinct values, NULL fraction), and

@@ -4,7 +4,7 @@ functions. Keys are ``"schema.name"`` (functions ``"schema.name(args)"``)."""
 from __future__ import annotations
 
 from repro.diff.model import Change, Severity
-from repro.diff.rules.base import AssessFn, Assessment, Context, Rule, kinds
+from repro.diff.rules.base import AssessFn, Assessment, Context, Rule, fixed, kinds
 from repro.diff.values import as_number, show
 
 # Sub-maps of a table whose keys name objects (a column, a constraint...).
@@ -156,4 +156,18 @@ RULES: list[Rule] = [
     Rule("database.sequence", "database.sequences.*", obj("sequence", "medium")),
     Rule("database.sequence", "database.sequences.*.owned_by", attr("low", "owned by")),
     Rule("database.sequence", "database.sequences.*.**", attr("medium")),
+    # Migration history (alembic_version...): another version is another schema; the schema's
+    # own differences are listed beside it, this says which migration explains them.
+    Rule(
+        "database.migration-history",
+        "database.migration_tables.*.rows",
+        fixed("medium", "migration history of {parent}: {L} {left} vs {R} {right}"),
+        kinds("changed"),
+    ),
+    Rule(
+        "database.migration-history",
+        "database.migration_tables.*",
+        obj("migration table", "medium"),
+    ),
+    Rule("database.migration-history", "database.migration_tables.*.**", attr("low")),
 ]

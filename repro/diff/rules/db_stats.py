@@ -97,6 +97,9 @@ def _null_frac(change: Change, ctx: Context) -> Assessment:
         f"{_where(change)}: {_percent(left)} NULL in {ctx.left_label} vs "
         f"{_percent(right)} in {ctx.right_label}"
     )
+    if left > 0 and right == 0:
+        # The commonest production-only crash: code that never met a NULL in staging.
+        return Assessment("high", f"{text}: NULLs only in {ctx.left_label}")
     if abs(left - right) > NULL_FRAC_DELTA or (left == 0) != (right == 0):
         return Assessment("medium", text)
     return Assessment("info", f"{text} (within {NULL_FRAC_DELTA:g})", hide=True)

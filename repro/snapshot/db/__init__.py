@@ -5,6 +5,7 @@
 - :mod:`.constraints`: constraints, indexes, triggers, row-level-security policies
 - :mod:`.objects`: enums, domains, composite and range types, sequences, functions
 - :mod:`.stats`: planner statistics, with values of personal columns fingerprinted
+- :mod:`.migrations`: the rows of migration bookkeeping tables (alembic_version...), verbatim
 
 They run in the read-only session of :mod:`repro.pg.session` (connecting, passwords never in
 messages, the queries pipelined with failures isolated per part) and judge personal columns
