@@ -66,8 +66,11 @@ def question(packet: bytes) -> tuple[str, int, int] | None:
 def nxdomain(packet: bytes, end: int) -> bytes:
     """The answer to ``packet``'s question: the name does not exist (RCODE 3)."""
     flags = 0x8000 | (int.from_bytes(packet[2:4], "big") & 0x0100) | 0x0080 | 3  # QR, RD, RA
-    return packet[:2] + flags.to_bytes(2, "big") + b"\x00\x01\x00\x00\x00\x00\x00\x00" + (
-        packet[12:end]
+    return (
+        packet[:2]
+        + flags.to_bytes(2, "big")
+        + b"\x00\x01\x00\x00\x00\x00\x00\x00"
+        + (packet[12:end])
     )
 
 

@@ -54,7 +54,9 @@ class ResolvedJob:
     path: str | None = None  # cron's PATH for a schedule
 
 
-def resolve_jobs(snapshot: Snapshot, jobs: Sequence[Job], app_user: str | None) -> list[ResolvedJob]:
+def resolve_jobs(
+    snapshot: Snapshot, jobs: Sequence[Job], app_user: str | None
+) -> list[ResolvedJob]:
     """Finds each ``schedule:`` job in production's schedules facet (one usage error line
     when it is not there or the name is ambiguous)."""
     resolved: list[ResolvedJob] = []
@@ -89,13 +91,17 @@ def _scheduled(snapshot: Snapshot, job: Job, label: str, app_user: str | None) -
         if wanted in str(entry["command"]).lower():
             matches.append((str(key), entry))
     if len(matches) != 1:
-        names = sorted(
-            {_basename(e.get("source")) or str(k) for k, e in entries.items() if isinstance(e, Mapping)}
+        known = sorted(
+            {
+                _basename(e.get("source")) or str(k)
+                for k, e in entries.items()
+                if isinstance(e, Mapping)
+            }
         )
         problem = "matches no job" if not matches else f"matches {len(matches)} jobs"
         raise UsageError(
             f"--with-job schedule:{job.text}: {problem} of the snapshot's schedules "
-            f"(by file or timer name, or part of the command: {', '.join(names)[:300]})"
+            f"(by file or timer name, or part of the command: {', '.join(known)[:300]})"
         )
     key, entry = matches[0]
     command = str(entry["command"])
@@ -164,18 +170,21 @@ def start_job(
     report.runs += 1
     report.error = None
     if resolved.job.kind is JobKind.SQL:
-        target = _run_sql
-        args: tuple[Any, ...] = (running, dsn, redactor)
-    else:
-        target = _run_command
-        args = (running, client, container_id)
-    threading.Thread(target=target, args=args, name=resolved.label, daemon=True).start()
-    if resolved.job.kind is not JobKind.SQL:
-        # The request goes ``after`` the start, or as soon as the job ends (if it is quicker).
         threading.Thread(
-            target=lambda: (running.done.wait(resolved.job.after_s), running.ready.set()),
-            daemon=True,
+            target=_run_sql, args=(running, dsn, redactor), name=resolved.label, daemon=True
         ).start()
+        return running
+    threading.Thread(
+        target=_run_command, args=(running, client, container_id), name=resolved.label,
+        daemon=True,
+    ).start()  # fmt: skip
+
+    def ready_after() -> None:
+        # The request goes ``after`` the start, or as soon as the job ends (if it is quicker).
+        running.done.wait(resolved.job.after_s)
+        running.ready.set()
+
+    threading.Thread(target=ready_after, daemon=True).start()
     return running
 
 
@@ -233,7 +242,7 @@ def _run_command(running: RunningJob, client: Any, container_id: str) -> None:
             *complete, buffer = buffer.split(b"\n")
             lines = (lines + [c.decode("utf-8", "replace") for c in complete])[-MAX_OUTPUT_LINES:]
         if buffer:
-            lines = (lines + [buffer.decode("utf-8", "replace")])[-MAX_OUTPUT_LINES:]
+            lines = [*lines, buffer.decode("utf-8", "replace")][-MAX_OUTPUT_LINES:]
         code = client.api.exec_inspect(exec_id).get("ExitCode")
         if not running.detached:
             seconds = time.monotonic() - running.started

@@ -57,11 +57,14 @@ class LockWait:
     blockers: list[Session] = field(default_factory=list)
 
     def describe(self) -> str:
-        blockers = "; ".join(
-            f"pid {b.pid} {b.application or '(no name)'} ({b.holds or 'a lock'}): "
-            f"{' '.join(b.query.split())}"
-            for b in self.blockers
-        ) or "unknown"
+        blockers = (
+            "; ".join(
+                f"pid {b.pid} {b.application or '(no name)'} ({b.holds or 'a lock'}): "
+                f"{' '.join(b.query.split())}"
+                for b in self.blockers
+            )
+            or "unknown"
+        )
         return (
             f"{' '.join(self.waiter.query.split())} waited {self.seconds:.1f} s for "
             f"{self.wanted} on {self.on}, blocked by {blockers}"

@@ -100,9 +100,7 @@ def recorded_from_har(tree: Any, source: str, service: str) -> RecordedAnswers:
     return recorded
 
 
-def _entry(
-    entry: Any, n: int, service: str, source: str
-) -> tuple[tuple[str, str], Answer] | None:
+def _entry(entry: Any, n: int, service: str, source: str) -> tuple[tuple[str, str], Answer] | None:
     if not isinstance(entry, Mapping):
         return None
     request, response = entry.get("request"), entry.get("response")

@@ -24,9 +24,8 @@ def human_bytes(value: float) -> str:
     for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
         if value >= size:
             number = value / size
-            return f"{number:.0f} {unit}" if number >= 100 or number == int(number) else (
-                f"{number:.1f} {unit}"
-            )
+            whole = number >= 100 or number == int(number)
+            return f"{number:.0f} {unit}" if whole else f"{number:.1f} {unit}"
     return f"{int(value)} B"
 
 
@@ -65,9 +64,8 @@ class Limits:
 
     def lines(self) -> list[str]:
         out = [f"memory {self.memory_text() or 'unlimited'}"]
-        out.append(
-            f"CPUs {self.cpus:g} ({self.cpus_source})" if self.cpus is not None else "CPUs unlimited"
-        )
+        cpus = f"CPUs {self.cpus:g} ({self.cpus_source})" if self.cpus else "CPUs unlimited"
+        out.append(cpus)
         if self.pids is not None:
             out.append(f"processes {self.pids}")
         if self.open_files is not None:
@@ -126,7 +124,8 @@ class MemoryReport:
             return f"not sampled ({self.error or 'no sample arrived'})"
         text = f"peak {human_bytes(self.peak_bytes)}"
         if self.limit_bytes:
-            text += f" of {human_bytes(self.limit_bytes)} ({self.peak_bytes / self.limit_bytes:.0%})"
+            share = self.peak_bytes / self.limit_bytes
+            text += f" of {human_bytes(self.limit_bytes)} ({share:.0%})"
         text += f", {len(self.samples)} sample{'s' if len(self.samples) != 1 else ''}"
         if self.oom_killed:
             text += "; OOM-killed"
@@ -175,7 +174,7 @@ class MemorySampler:
 
     def _add(self, stats: dict[str, Any]) -> None:
         used = _in_use(stats)
-        if used is None or used == 0 and not (stats.get("pids_stats") or {}).get("current"):
+        if used is None or (used == 0 and not (stats.get("pids_stats") or {}).get("current")):
             return  # the engine's first, empty frame, or a stopped container's
         memory = stats.get("memory_stats") or {}
         with self._lock:

@@ -24,7 +24,8 @@ from repro.replay.conditions.recorded import RecordedAnswers
 from repro.replay.conditions.spec import Conditions, Fault, FaultKind
 from repro.replay.conditions.stubs import Call, ServiceStub
 from repro.replay.outcome import EnvSource
-from repro.replay.sandbox_env import facet_data, placeholder
+from repro.replay.sandbox_env import facet_data
+from repro.replay.sandbox_faults import placeholder
 from repro.snapshot.file import Snapshot
 
 RESERVED_HOSTS = frozenset({"db", "app", "localhost"})
@@ -51,9 +52,7 @@ class ThirdPartiesReport:
     dropped_calls: int = 0
 
 
-def check_service_names(
-    services: Mapping[str, str], conditions: Conditions
-) -> None:
+def check_service_names(services: Mapping[str, str], conditions: Conditions) -> None:
     """``--fault`` and ``--stub`` name services of the profile's ``sandbox.services``."""
     for flag, names in (("--fault", conditions.faults), ("--stub", conditions.stubs)):
         for name in names:
@@ -217,4 +216,3 @@ def _is_address(host: str) -> bool:
     except ValueError:
         return False
     return True
-
