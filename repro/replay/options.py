@@ -14,6 +14,8 @@ from pathlib import Path
 
 from repro.profile.file import Profile
 from repro.profile.sandbox import SandboxSpec
+from repro.replay.conditions.recorded import RecordedAnswers
+from repro.replay.conditions.spec import Conditions
 from repro.replay.incident import Incident
 from repro.snapshot.file import Snapshot
 
@@ -36,6 +38,14 @@ class ReplayOptions:
     parity: bool = True  # false with --no-parity
     require_signature: bool = False  # --require-signature: a status-only match is UNCONFIRMED
     output_format: str | None = None  # "json" | "markdown" | None (rich on a terminal)
+    # Production's conditions (--memory, --cpus, --no-limits, --fault, --stub, --with-job,
+    # --concurrency, --expect), parsed: a program builds Conditions directly.
+    conditions: Conditions = field(default_factory=Conditions)
+    candidate: str | None = None  # --candidate IMAGE: verify a fix in the same sandbox
+    baseline: str | None = None  # --baseline IMAGE: would the previous release help?
+    html: str | None = None  # --html FILE: the report as one self-contained page
+    emit_pytest: str | None = None  # --emit-pytest PATH: a regression test module
+    force: bool = False  # --force: replace the --html / --emit-pytest files
 
 
 @dataclass
@@ -51,6 +61,7 @@ class ReplayInputs:
     secrets: Mapping[str, str]  # the --secrets file's values, by variable name
     data_dump: Path | None  # --data, checked
     base_dir: Path  # where the profile's sandbox.app.files are relative to
+    recordings: Mapping[str, RecordedAnswers] = field(default_factory=dict)  # --stub, read
 
     @property
     def sandbox(self) -> SandboxSpec:

@@ -14,9 +14,13 @@ Everything is labelled ``repro.managed=true`` plus ``repro.sandbox.id=<id>`` and
 the ``with`` block ends: normally, on an error and on Ctrl-C (KeyboardInterrupt unwinds through
 here). What a killed process leaves, ``repro sandbox prune`` finds by label.
 
-Where production conditions slot in (a later issue): :class:`~repro.replay.options.ReplayOptions`
-grows fields (memory limit, failing third parties as extra containers on the network) and
-:meth:`Sandbox._app_create_kwargs` / :meth:`Sandbox._start_extras` apply them.
+Production's conditions (:mod:`repro.replay.conditions`): the app container gets production's
+resource limits (:mod:`~repro.replay.conditions.resources`); the third parties the profile
+names are stubs repro runs beside the Sentry sink, and every other outside name fails at once
+(:mod:`~repro.replay.conditions.services`). With more than one release to run
+(``--candidate``, ``--baseline``), the loaded data is kept as a template
+(:mod:`repro.replay.sandbox_reset`) and :meth:`Sandbox.replace_app` puts another release in
+the same sandbox.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from repro.errors import DockerUnavailableError, ReproError
 from repro.profile.sandbox import SandboxApp
 from repro.progress import Progress
 from repro.redaction import Redactor
+from repro.replay.conditions.resources import Limits, resource_limits
+from repro.replay.conditions.services import ThirdParties
 from repro.replay.db_wiring import app_role, wiring_env, wiring_for
 from repro.replay.options import ReplayInputs, ReplayOptions
 from repro.replay.outcome import SandboxFacts, Stage
@@ -44,6 +50,7 @@ from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_db import SandboxDatabase, sandbox_database
 from repro.replay.sandbox_env import app_env, app_user, capture_gaps, facet_data, file_archive
 from repro.replay.sandbox_faults import Fault, find_fault, placeholder
+from repro.replay.sandbox_reset import keep_pristine, reset_to_pristine
 from repro.replay.sentry_sink import SentrySink
 from repro.targets.docker import engine_client
 
@@ -75,6 +82,18 @@ class Sandbox:
     facts: SandboxFacts
     stages: list[Stage]
     sentry: bool = True  # the app was given repro's sink as its Sentry DSN
+    third_parties: ThirdParties | None = None
+    limits: Limits | None = None
+    image: str = ""  # the release the app container runs now
+    replace: Callable[[str], Any] | None = None  # the builder's: another release, same sandbox
+
+    def replace_app(self, image: str) -> None:
+        """Another release in this sandbox: the data as it was before the first request, the
+        stubs' calls forgotten, a new app container of ``image``, ready. Raises SandboxError
+        when the new app does not become ready."""
+        assert self.replace is not None
+        self.app = self.replace(image)
+        self.image = image
 
     def app_state(self) -> str | None:
         """None while the app runs; otherwise "exited with code N" (or the engine's state)."""
@@ -175,29 +194,61 @@ class _Builder:
         self.labels = {MANAGED_LABEL: "true", SANDBOX_LABEL: self.id}
         self.stages: list[Stage] = []
         self.wiring = wiring_for(self.snapshot, inputs.sandbox.database)
+        self.limits = resource_limits(self.snapshot, options.conditions)
+        self.third_parties: ThirdParties | None = None
+        self.keep_data = bool(options.candidate or options.baseline)
         self.facts = SandboxFacts(
             app_image=app_spec.image,
             files=self.files.mounts,
             warnings=[*capture_gaps(self.snapshot, app_spec), *self.wiring.notes],
             database_wiring=f"{', '.join(self.wiring.variables)} ({self.wiring.origin})",
+            memory_limit=self.limits.memory_text(),
         )
 
     def build(self, stack: ExitStack) -> Sandbox:
         done = _timed(self.stages, "network")
         network, sink, sink_host, extra_hosts = self._network_and_sink(stack)
         self.closed = extra_hosts is None
+        self.third_parties = self._third_parties(stack, sink_host)
         done()
         database = self._database(stack, network.name)
+        if self.keep_data:
+            done = _timed(self.stages, "data copy", "kept for the next release's run")
+            try:
+                keep_pristine(database.dsn, self.redactor)
+            except ReproError as exc:
+                raise SandboxError(exc.one_line()) from None
+            done()
         done = _timed(self.stages, "app", self.app_spec.image)
-        app, host, port = self._app(
-            stack, network.name, database, sink.dsn_for(sink_host), extra_hosts
-        )
+        dsn = sink.dsn_for(sink_host)
+        app, host, port = self._app(stack, network.name, database, dsn, extra_hosts)
         done()
         sandbox = Sandbox(
             self.id, self.client, network, sink, database, app, host, port, self.facts,
             self.stages, sentry=self.app_spec.sentry_env is not None,
+            third_parties=self.third_parties, limits=self.limits, image=self.app_spec.image,
         )  # fmt: skip
         done = _timed(self.stages, "health", self.app_spec.health or f"TCP {self.app_spec.port}")
+        self._ready(sandbox)
+        done()
+
+        def replace(image: str) -> Any:
+            _remove_container(self.client, app.name)
+            reset_to_pristine(database.dsn, self.redactor)
+            if self.third_parties is not None:
+                self.third_parties.clear()
+            sandbox.app, _host, _port = self._app(
+                stack, network.name, database, dsn, extra_hosts, image=image
+            )
+            sandbox.host = _host
+            sandbox.port = _port
+            self._ready(sandbox)
+            return sandbox.app
+
+        sandbox.replace = replace
+        return sandbox
+
+    def _ready(self, sandbox: Sandbox) -> None:
         _wait_ready(
             sandbox,
             self.app_spec.health,
@@ -206,8 +257,24 @@ class _Builder:
                 None, log, placeholders_of(self.facts), self.inputs.incident.signature
             ),
         )
-        done()
-        return sandbox
+
+    def _third_parties(self, stack: ExitStack, sink_host: str) -> ThirdParties | None:
+        """The profile's services' stubs, beside the sink (and the name responder, on a
+        closed network)."""
+        services = self.inputs.sandbox.services
+        if not services and not self.closed:
+            return None
+        bind = sink_host if self.closed else "0.0.0.0"
+        parties = ThirdParties(
+            services,
+            self.options.conditions,
+            self.inputs.recordings,
+            bind_host=bind,
+            stub_address=sink_host if self.closed else "host-gateway",
+            closed=self.closed,
+        )
+        parties.open(stack)
+        return parties
 
     def _network_and_sink(
         self, stack: ExitStack
@@ -298,6 +365,7 @@ class _Builder:
         database: SandboxDatabase,
         sentry_dsn: str,
         extra_hosts: dict[str, str] | None,
+        image: str | None = None,
     ) -> tuple[Any, str, int]:
         """The app container and where this process reaches it: its address on the internal
         network (nothing published), or 127.0.0.1 and a published port (an engine in a VM)."""
@@ -310,12 +378,18 @@ class _Builder:
             sentry_dsn=sentry_dsn,
             secrets=self.inputs.secrets,
         )
+        hosts = dict(extra_hosts or {})
+        conditions: dict[str, Any] = self.limits.create_kwargs()
+        if self.third_parties is not None:
+            hosts.update(self.third_parties.wire(self.snapshot, env, self.facts.env))
+            if self.third_parties.dns_servers():
+                conditions["dns"] = self.third_parties.dns_servers()
         user = app_user(self.snapshot, spec)
         self.facts.app_user = user or "the image's user"
         name = f"repro-sandbox-app-{self.id}"
         stack.callback(_remove_container, self.client, name)
         app = self.client.containers.create(
-            spec.image,
+            image or spec.image,
             command=spec.command,
             name=name,
             hostname="app",
@@ -324,17 +398,16 @@ class _Builder:
             labels={**self.labels, "repro.sandbox.role": "app"},
             network=network,
             ports={} if self.closed else {f"{spec.port}/tcp": ("127.0.0.1", None)},
-            extra_hosts=extra_hosts,
+            extra_hosts=hosts or None,
             detach=True,
+            **conditions,
         )
         if self.files.mounts and not app.put_archive("/", self.files.tar):
             raise SandboxError("could not copy the config files into the app container")
         app.start()
         app.reload()
         if self.closed:
-            address = (app.attrs["NetworkSettings"]["Networks"].get(network) or {}).get(
-                "IPAddress"
-            )
+            address = (app.attrs["NetworkSettings"]["Networks"].get(network) or {}).get("IPAddress")
             if not address:
                 raise SandboxError(f"the app has no address on the sandbox network {network}")
             return app, str(address), spec.port
