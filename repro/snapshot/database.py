@@ -106,9 +106,15 @@ from repro.profile.file import DatabaseSpec
 from repro.snapshot.base import CaptureContext
 from repro.snapshot.db.constraints import ConstraintReader
 from repro.snapshot.db.objects import ObjectReader
+from repro.snapshot.db.privileges import PrivilegeReader
+from repro.snapshot.db.redact import redact_database
 from repro.snapshot.db.relations import Catalog, RelationReader
+from repro.snapshot.db.schema_objects import SchemaObjectReader
 from repro.snapshot.db.server import ServerReader
+from repro.snapshot.db.server_objects import ServerObjectReader
 from repro.snapshot.db.stats import StatsReader
+from repro.snapshot.db.table_details import TableDetailReader
+from repro.snapshot.db.text_search import TextSearchReader
 from repro.snapshot.file import FacetResult
 from repro.text import one_line
 
@@ -116,6 +122,8 @@ from repro.text import one_line
 @dataclass
 class DatabaseFacet:
     name: str = "database"
+    # Its secrets are judged by the facet, which knows its fields (repro.snapshot.db.redact).
+    redacts_own_data: bool = True
     summary: str = (
         "PostgreSQL version, settings, extensions, schema, roles, grants and planner "
         "statistics (personal values fingerprinted)"
@@ -195,6 +203,8 @@ class _Capture:
         catalog = Catalog(only_schemas=self.spec.schemas)
         server = ServerReader(session, self.data, self.spec.role)
         relations = RelationReader(session, catalog, self.data)
+        privileges = PrivilegeReader(session, catalog, self.data, server.app_roles)
+        server_objects = ServerObjectReader(session, self.data)
         stats: StatsReader | None = None
         if options.get("statistics", True):
             stats = StatsReader(
@@ -225,6 +235,8 @@ class _Capture:
             relations.locks(),
             server.file_settings_check(),
             server.role_names(),
+            *privileges.first(),
+            server_objects.first(),
         ]
         session.run(first)
 
@@ -256,8 +268,11 @@ class _Capture:
                 objects.sequence_values(),
                 objects.functions(),
                 server.custom_settings(),
-                server.roles_part(),
-                *server.grants(catalog.namespace_oids),
+                *SchemaObjectReader(catalog, self.data).parts(),
+                *TextSearchReader(catalog, self.data).parts(),
+                *server_objects.parts(),
+                *TableDetailReader(session, catalog, self.data).parts(),
+                *privileges.parts(),
             ]
             if stats is not None and parallel is None:
                 parts += [stats.meta_from_catalog(), stats.query()]
@@ -274,9 +289,11 @@ class _Capture:
                         )
                     )
                     session.run([stats.meta_from_catalog(), stats.query()])
+        privileges.finish()
         if stats is not None:
             self.data["statistics"] = stats.build()
             stats.finish()
+        redact_database(self.data, self.ctx.redactor)
         return self.data
 
 

@@ -1,0 +1,192 @@
+"""The database facet fingerprints its own secrets, knowing which fields can hold one.
+
+The capture layer's generic walk (:meth:`repro.redaction.Redactor.redact_tree`) rebuilds every
+node of a facet and judges each leaf by its key: for a large schema that is an 8 MB tree,
+most of it numbers, and some keys are data rather than names (a role called ``auth_service``
+would have its privileges fingerprinted, a most-common value ``password`` its frequency).
+Here the same redactor judges, in place, what can hold a secret:
+
+- every string (and string list) of every entry, by its field's name and its own shape —
+  definitions, defaults, expressions, comments, labels, partition bounds, options — except
+  fields that hold identifiers PostgreSQL produced (names, owners, types, kinds: the map
+  keys repeat them anyway); a field added later is judged by default;
+- planner statistics: columns judged personal were fingerprinted as they were read
+  (:mod:`.stats`; a secret-looking value or name makes a column personal); the values kept
+  for the others (most common values, text histogram bounds) are judged as values here,
+  which also covers columns a profile declared public;
+- privileges and default privileges hold only role and privilege names, keyed by role:
+  nothing to judge, and judging by those keys would be wrong.
+
+Options and connection strings (foreign servers, user mappings, subscriptions) were judged
+by name where they were read; their fingerprints are recognised and left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from repro.redaction import Redactor, is_redacted
+
+# Sections (top-level keys) that hold only role and privilege names.
+NAMES_ONLY = frozenset({"default_privileges"})
+# Member maps that hold only role and privilege names, keyed by role.
+NAME_MEMBERS = frozenset({"privileges"})
+# Fields holding identifiers, keywords or flags that PostgreSQL itself produced (a map under
+# one of these names is still judged: a table's ``columns`` hold defaults).
+IDENTIFIERS = frozenset(
+    {
+        "schema",
+        "name",
+        "kind",
+        "owner",
+        "type",
+        "method",
+        "identity",
+        "persistence",
+        "enabled",
+        "command",
+        "event",
+        "language",
+        "volatility",
+        "parallel",
+        "provider",
+        "partition_of",
+        "foreign_server",
+        "function",
+        "table",
+        "family",
+        "parent_index",
+        "constraint",
+        "match",
+        "on_update",
+        "on_delete",
+        "replica_identity",
+        "access_method",
+        "tablespace",
+        "storage",
+        "compression",
+        "member_of",
+        "used_by",
+        "inherits",
+        "include",
+        "roles",
+        "body_sha256",
+        "valid_until",
+        # functions, operators and types that other objects name
+        "handler",
+        "validator",
+        "inline",
+        "input",
+        "output",
+        "receive",
+        "send",
+        "typmod_in",
+        "typmod_out",
+        "analyze",
+        "subscript",
+        "element",
+        "category",
+        "alignment",
+        "delimiter",
+        "left",
+        "right",
+        "result",
+        "commutator",
+        "negator",
+        "restrict",
+        "join",
+        "source",
+        "target",
+        "from_sql",
+        "to_sql",
+        "parser",
+        "template",
+        "start",
+        "gettoken",
+        "end",
+        "headline",
+        "lextypes",
+        "init",
+        "lexize",
+        "wrapper",
+        "server",
+        "user",
+        "publications",
+        "slot_name",
+        "synchronous_commit",
+        "origin",
+        "two_phase",
+    }
+)
+# What a value is called when it is judged as data (its shape only, not a name).
+VALUE = "value"
+
+
+def redact_database(data: dict[str, Any], redactor: Redactor) -> None:
+    """Fingerprint, in place, what can hold a secret in the facet's data."""
+    for section, value in data.items():
+        if section in NAMES_ONLY or not isinstance(value, dict):
+            continue
+        if section == "statistics":
+            _judge_statistics(value, redactor)
+        else:
+            _judge_map(value, redactor)
+
+
+def _judge_map(node: dict[str, Any], redactor: Redactor) -> None:
+    for key, value in node.items():
+        if value is None or key in NAME_MEMBERS or is_redacted(value):
+            continue
+        if isinstance(value, dict):
+            _judge_map(value, redactor)  # keyed by names: a table's columns, a type's...
+        elif key in IDENTIFIERS:
+            continue
+        elif isinstance(value, list):
+            node[key] = [_judge_item(key, item, redactor) for item in value]
+        elif not isinstance(value, bool):
+            judged = redactor.redact_scalar(key, value)
+            if judged is not value:
+                node[key] = judged
+
+
+def _judge_item(key: str, item: Any, redactor: Redactor) -> Any:
+    if isinstance(item, dict):
+        _judge_map(item, redactor)
+        return item
+    return redactor.redact_scalar(key, item)
+
+
+def _judge_statistics(tables: dict[str, Any], redactor: Redactor) -> None:
+    for table in tables.values():
+        for column in table.get("columns", {}).values():
+            if column.get("personal") or not column.get("analyzed"):
+                continue
+            _judge_mcv(column.get("mcv"), redactor)
+            _judge_bounds(column.get("histogram"), redactor)
+
+
+def _judge_mcv(mcv: dict[str, Any] | None, redactor: Redactor) -> None:
+    if not mcv or mcv.get("values_fingerprinted"):
+        return
+    frequencies: dict[str, Any] = mcv.get("frequencies") or {}
+    judged = {value: redactor.redact_scalar(VALUE, value) for value in frequencies}
+    if all(judged[value] is value for value in frequencies):
+        return
+    # A secret among them: all become fingerprints, as for a personal column (a consumer
+    # treats the keys of one column alike).
+    mcv["values_fingerprinted"] = True
+    mcv["frequencies"] = {
+        redactor.fingerprint(value): frequency for value, frequency in frequencies.items()
+    }
+
+
+def _judge_bounds(histogram: dict[str, Any] | None, redactor: Redactor) -> None:
+    bounds = (histogram or {}).get("bounds")
+    if not bounds:
+        return
+    for bound in bounds:
+        if isinstance(bound, str) and redactor.redact_scalar(VALUE, bound) is not bound:
+            assert histogram is not None
+            histogram["bounds"] = None
+            histogram["bounds_omitted"] = "secret"
+            return
