@@ -76,8 +76,31 @@ SECTIONS = {
     "sequences",
     "functions",
     "roles",
-    "grants",
     "statistics",
+    # every role's privileges and every object kind pg_dump knows (test_database_kinds.py)
+    "default_privileges",
+    "collations",
+    "base_types",
+    "casts",
+    "operators",
+    "operator_families",
+    "operator_classes",
+    "conversions",
+    "access_methods",
+    "transforms",
+    "extended_statistics",
+    "text_search_configurations",
+    "text_search_dictionaries",
+    "text_search_parsers",
+    "text_search_templates",
+    "languages",
+    "event_triggers",
+    "publications",
+    "subscriptions",
+    "foreign_data_wrappers",
+    "foreign_servers",
+    "user_mappings",
+    "security_labels",
 }
 
 
@@ -333,6 +356,7 @@ def test_types_sequences_functions_views(rich: FacetResult) -> None:
         "default": None,
         "collation": None,
         "checks": {"email_has_at": "CHECK ((VALUE ~ '@'::text))"},
+        "privileges": {"PUBLIC": ["USAGE"]},
     }
     assert data["domains"]["app.positive_amount"]["default"] == "0"
     assert data["composite_types"]["app.money_pair"]["attributes"] == {
@@ -374,10 +398,14 @@ def test_types_sequences_functions_views(rich: FacetResult) -> None:
     assert daily["indexes"]["daily_orders_day"]["unique"] is True
 
 
-def test_roles_and_grants(rich: FacetResult, rich_db: RichDb) -> None:
+def test_roles_and_privileges(rich: FacetResult, rich_db: RichDb) -> None:
+    """Every role (the cluster's other roles too), and the privileges granted on each
+    object; what the owner holds by default is not repeated."""
     roles = rich.data["roles"]
-    assert set(roles) == {"repro", rich_db.app_role}
+    assert {"repro", rich_db.app_role} <= set(roles)
+    assert not [name for name in roles if name.startswith("pg_")]
     assert roles["repro"]["superuser"] is True
+    assert roles["repro"]["used_by"] == ["app", "login", "replication"]
     app = roles[rich_db.app_role]
     assert (app["exists"], app["login"], app["superuser"], app["member_of"]) == (
         True,
@@ -385,11 +413,14 @@ def test_roles_and_grants(rich: FacetResult, rich_db: RichDb) -> None:
         False,
         [],
     )
-    grants = rich.data["grants"]
-    assert grants["app.customers"][rich_db.app_role] == ["INSERT", "SELECT"]
-    assert grants["app.orders"][rich_db.app_role] == []
-    assert "UPDATE" in grants["app.orders"]["repro"]
-    assert rich.data["schemas"]["app"]["privileges"][rich_db.app_role] == ["USAGE"]
+    assert app["used_by"] == ["app"]  # the profile's database.role
+    tables = rich.data["tables"]
+    assert tables["app.customers"]["privileges"] == {rich_db.app_role: ["INSERT", "SELECT"]}
+    assert tables["app.orders"]["privileges"] == {}
+    assert rich.data["schemas"]["app"]["privileges"] == {rich_db.app_role: ["USAGE"]}
+    assert rich.data["database"]["privileges"] == {"PUBLIC": ["CONNECT", "TEMPORARY"]}
+    functions = [f for f in rich.data["functions"].values() if f["kind"] != "procedure"]
+    assert functions and all(f["privileges"] == {"PUBLIC": ["EXECUTE"]} for f in functions)
     assert rich.data["schemas"]["app"]["comment"] == "the application"
 
 
@@ -592,6 +623,7 @@ def test_unreadable_catalogs_make_a_partial_capture(
     assert result.status == "partial"
     assert result.problems == [
         "policies: permission denied (permission denied for table pg_policy)",
+        "policy comments: permission denied (permission denied for table pg_policy)",
         "statistics: permission denied (permission denied for view pg_stats)",
     ]
     table = result.data["tables"]["public.t"]

@@ -56,7 +56,7 @@ class TableDetailReader:
             self._tables(),
             self._indexes(),
             self._columns(),
-            self._comments(),
+            *self._comments(),
             self._security_labels(),
         ]
 
@@ -213,14 +213,30 @@ class TableDetailReader:
             handle=handle,
         )
 
-    def _comments(self) -> Part:
-        """Comments on members that the other readers do not read (most have none)."""
+    def _comments(self) -> list[Part]:
+        """Comments on members that the other readers do not read (most have none).
+        Policies' apart: a hardened server may hide pg_policy, and only those would be
+        lost then."""
 
         def handle(rows: Rows) -> None:
             for r in rows:
                 self._attach_comment(r.kind, r.owner_oid, r.key, r.name, r.description)
 
-        return Part(
+        policies = Part(
+            "policy comments",
+            """
+            SELECT 'policy' AS kind, p.polrelid AS owner_oid, NULL AS key, p.polname AS name,
+                   d.description
+            FROM pg_catalog.pg_description d
+            JOIN pg_catalog.pg_policy p ON p.oid = d.objoid
+            JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+            WHERE d.classoid = 'pg_catalog.pg_policy'::pg_catalog.regclass
+              AND c.relnamespace = ANY(%(nsp)s)
+            """,
+            self.catalog.params,
+            handle=handle,
+        )
+        members = Part(
             "comments",
             """
             SELECT 'constraint' AS kind, k.conrelid AS owner_oid, NULL AS key,
@@ -256,13 +272,7 @@ class TableDetailReader:
             JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
             WHERE d.classoid = 'pg_catalog.pg_trigger'::pg_catalog.regclass
               AND c.relnamespace = ANY(%(nsp)s)
-            UNION ALL
-            SELECT 'policy', p.polrelid, NULL, p.polname, d.description
-            FROM pg_catalog.pg_description d
-            JOIN pg_catalog.pg_policy p ON p.oid = d.objoid
-            JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
-            WHERE d.classoid = 'pg_catalog.pg_policy'::pg_catalog.regclass
-              AND c.relnamespace = ANY(%(nsp)s)
+
             UNION ALL
             SELECT 'function', 0,
                    n.nspname || '.' || p.proname || '('
@@ -282,6 +292,7 @@ class TableDetailReader:
             self.catalog.params,
             handle=handle,
         )
+        return [members, policies]
 
     def _attach_comment(
         self, kind: str, owner_oid: int, key: str | None, name: str | None, text: str
