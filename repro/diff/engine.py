@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from repro.diff.fold import fold_database
 from repro.diff.model import (
     MISSING,
     Change,
@@ -54,6 +55,7 @@ KEY_MISMATCH = (
 MAX_PROBLEMS_SHOWN = 3
 # Builtin noise is not judged by rules (see diff_snapshots); its reason says why it is hidden.
 _NOISE = Assessment("info", "not judged: noise by nature (see why it is ignored)")
+_FOLDED = Assessment("info", "not judged: a knock-on of another difference (see which)")
 # Stands in for a plain value whose counterpart was fingerprinted (see compare_secret).
 WITHHELD: dict[str, Any] = {"withheld": True}
 
@@ -93,10 +95,12 @@ def diff_snapshots(
     hidden: list[Ignored] = []
     states: dict[str, FacetState] = {}
     for name in sorted(set(left.facets) | set(right.facets)):
-        changes, state, context = _compare_facet(
+        changes, state, context, folded = _compare_facet(
             name, left.facets.get(name), right.facets.get(name), labels
         )
         states[name] = state
+        for change, why in folded:
+            hidden.append(Ignored(_discrepancy(change, _FOLDED, "fold"), "folded", why))
         for change in changes:
             noise_reason = noise.builtin(change)
             if noise_reason is not None:
@@ -173,7 +177,7 @@ def _compare_facet(
     left: FacetResult | None,
     right: FacetResult | None,
     labels: tuple[str, str],
-) -> tuple[list[Change], FacetState, _FacetContext]:
+) -> tuple[list[Change], FacetState, _FacetContext, list[tuple[Change, str]]]:
     left_status = left.status if left is not None else None
     right_status = right.status if right is not None else None
     context = _FacetContext(
@@ -186,7 +190,7 @@ def _compare_facet(
     captured = [s for s in (left_status, right_status) if s not in (None, "skipped")]
     if not captured:
         # Skipped (or absent) on both sides: the profiles chose not to capture it.
-        return [], state("not_captured"), context
+        return [], state("not_captured"), context, []
     if left is None or right is None:
         missing = labels[0] if left is None else labels[1]
         reason = f"not captured in {missing} (facet absent from its snapshot)"
@@ -194,6 +198,7 @@ def _compare_facet(
             [Change(name, (), "incomparable", MISSING, MISSING, reason)],
             state("incomparable"),
             context,
+            [],
         )
 
     reasons = [
@@ -207,15 +212,21 @@ def _compare_facet(
             Change(name, (), "incomparable", left.status, right.status, "; ".join(reasons))
         )
     if left.status in ("error", "skipped") or right.status in ("error", "skipped"):
-        return changes, state("incomparable"), context
+        return changes, state("incomparable"), context, []
 
     walker = _Walker(name, SHAPES.get(name, EMPTY), labels)
     walker.walk((), left.data, right.data)
     partial = {labels[0]: left.status == "partial", labels[1]: right.status == "partial"}
     context.partial = partial
-    changes.extend(walker.changes)
+    found, folded = walker.changes, []
+    if name == "database" and found:
+        fold = fold_database(found, left.data, right.data, labels)
+        found, folded = fold.changes, fold.folded
+    changes.extend(found)
     outcome = "incomparable" if reasons else ("different" if walker.changes else "equal")
-    return changes, state(outcome), context
+    if any(c.kind == "incomparable" for c in found) and not reasons:
+        outcome = "incomparable"
+    return changes, state(outcome), context, folded
 
 
 # --- the walk ------------------------------------------------------------------------------
@@ -417,6 +428,8 @@ def _discrepancy(
     change: Change, assessment: Assessment, rule: str, context: _FacetContext | None = None
 ) -> Discrepancy:
     hint = assessment.hint + (_partial_note(change, context) if context is not None else "")
+    if change.folded:
+        hint += _includes(change)
     return Discrepancy(
         facet=change.facet,
         keys=change.keys,
@@ -426,7 +439,20 @@ def _discrepancy(
         severity=assessment.severity,
         rule=rule,
         hint=hint,
+        folded=change.folded,
     )
+
+
+def _includes(change: Change) -> str:
+    """ "(includes statistics, sequence public.t_id_seq and 3 more)": what was folded in."""
+    prefix = change.path + "."
+    shown = []
+    for path in change.folded:
+        relative = path.removeprefix(f"{change.facet}.")
+        shown.append(relative.removeprefix(prefix.removeprefix(f"{change.facet}.")))
+    head = ", ".join(shown[:3])
+    more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+    return f" (includes {head}{more})"
 
 
 def _partial_note(change: Change, context: _FacetContext) -> str:

@@ -32,7 +32,7 @@ SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITI
 Kind = Literal["only_in_prod", "only_in_staging", "changed", "incomparable"]
 KINDS: tuple[Kind, ...] = ("only_in_prod", "changed", "only_in_staging", "incomparable")
 
-IgnoredBy = Literal["builtin", "profile", "waiver", "rule"]
+IgnoredBy = Literal["builtin", "profile", "waiver", "rule", "folded"]
 
 
 class Missing:
@@ -73,6 +73,7 @@ class Change:
     left: Any  # MISSING for only_in_staging
     right: Any  # MISSING for only_in_prod
     reason: str = ""  # for incomparable: why
+    folded: tuple[str, ...] = ()  # paths of knock-on changes this one causes (repro.diff.fold)
 
     @property
     def path(self) -> str:
@@ -95,6 +96,7 @@ class Discrepancy:
     rule: str
     hint: str
     note: str | None = None  # e.g. "waiver expired on 2025-01-31: <reason>"
+    folded: tuple[str, ...] = ()  # paths of the knock-on changes it includes
 
     @property
     def path(self) -> str:
@@ -121,6 +123,8 @@ class Discrepancy:
         }
         if self.note:
             out["note"] = self.note
+        if self.folded:
+            out["includes"] = list(self.folded)
         return out
 
 

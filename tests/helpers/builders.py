@@ -46,6 +46,23 @@ def _column(
     }
 
 
+def _role(*, login: bool = False, used_by: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "bypassrls": False,
+        "connection_limit": -1,
+        "createdb": False,
+        "createrole": False,
+        "exists": True,
+        "inherit": True,
+        "login": login,
+        "member_of": [],
+        "replication": False,
+        "superuser": False,
+        "used_by": used_by or [],
+        "valid_until": None,
+    }
+
+
 def _stats_column(null_frac: float, n_distinct: float, personal: bool = False) -> dict[str, Any]:
     return {
         "analyzed": True,
@@ -57,6 +74,32 @@ def _stats_column(null_frac: float, n_distinct: float, personal: bool = False) -
         "null_frac": null_frac,
         "personal": personal,
     }
+
+
+EMPTY_SECTIONS = (
+    "collations",
+    "base_types",
+    "casts",
+    "operators",
+    "operator_families",
+    "operator_classes",
+    "conversions",
+    "access_methods",
+    "transforms",
+    "extended_statistics",
+    "text_search_configurations",
+    "text_search_dictionaries",
+    "text_search_parsers",
+    "text_search_templates",
+    "languages",
+    "event_triggers",
+    "publications",
+    "subscriptions",
+    "foreign_data_wrappers",
+    "foreign_servers",
+    "user_mappings",
+    "security_labels",
+)
 
 
 def baseline() -> dict[str, dict[str, Any]]:
@@ -134,10 +177,9 @@ def baseline() -> dict[str, dict[str, Any]]:
                     "volatility": "volatile",
                 }
             },
-            "grants": {
-                "public.customers": {"app": ["DELETE", "INSERT", "SELECT", "UPDATE"]},
-                "public.orders": {"app": ["INSERT", "SELECT", "UPDATE"]},
-            },
+            "default_privileges": {"app": {"public": {"tables": {"reporting": ["SELECT"]}}}},
+            # sections a capture always writes, empty in this shop
+            **{section: {} for section in EMPTY_SECTIONS},
             "roles": {
                 "app": {
                     "bypassrls": False,
@@ -150,8 +192,13 @@ def baseline() -> dict[str, dict[str, Any]]:
                     "member_of": ["readers"],
                     "replication": False,
                     "superuser": False,
+                    "used_by": ["app", "login"],
                     "valid_until": None,
-                }
+                },
+                # a login role of a reporting job, its group, and a role nobody uses
+                "reporting": _role(login=True, used_by=["login"]),
+                "readers": _role(used_by=["member"]),
+                "legacy": _role(),
             },
             "schemas": {
                 "public": {
@@ -243,6 +290,7 @@ def baseline() -> dict[str, dict[str, Any]]:
                     "name": "customers",
                     "owner": "app",
                     "policies": {},
+                    "privileges": {"legacy": ["SELECT"], "readers": ["SELECT"]},
                     "rows_estimate": 20000,
                     "schema": "public",
                     "size_bytes": 2_000_000,

@@ -32,6 +32,8 @@ from __future__ import annotations
 from repro.diff.rules import (
     common,
     config,
+    db_objects,
+    db_privileges,
     db_schema,
     db_server,
     db_stats,
@@ -47,7 +49,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     *common.FIRST,
     *env.RULES,
     *packages.RULES,
+    *db_privileges.RULES,
     *db_server.RULES,
+    *db_objects.RULES,
     *db_schema.RULES,
     *db_stats.RULES,
     *files.RULES,
