@@ -6,7 +6,6 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
-from repro.crashlog import write_crash_log
 from repro.errors import ReproError
 
 UNEXPECTED_EXIT = 2  # like GNU diff: 2 means "trouble", whatever its cause
@@ -26,6 +25,8 @@ def handle_errors(scrub: Callable[[str], str] = lambda s: s) -> Iterator[None]:
     except (SystemExit, GeneratorExit):
         raise
     except Exception as exc:
+        from repro.crashlog import write_crash_log  # only a bug pays for it
+
         path = write_crash_log(exc, scrub)
         print(
             f"repro: unexpected error ({type(exc).__name__}); this is a bug in repro. "

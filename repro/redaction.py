@@ -27,6 +27,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from repro.errors import ProfileError
 
+# Re-exported (their home is repro.redacted, which the diff reads without the detectors).
+from repro.redacted import fingerprint_key_id as fingerprint_key_id
+from repro.redacted import is_redacted as is_redacted
+
 ALGORITHM = "hmac-sha256"
 KEY_ENV = "REPRO_REDACTION_KEY"
 KEY_FILE_ENV = "REPRO_REDACTION_KEY_FILE"
@@ -92,18 +96,6 @@ def value_looks_secret(text: str) -> bool:
         or _KNOWN_TOKEN_PREFIX.search(text)
         or looks_high_entropy(text.strip())
     )
-
-
-def is_redacted(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("redacted") is True
-
-
-def fingerprint_key_id(value: Any) -> str | None:
-    """The key id of a redacted value's fingerprint, or None if it is not redacted."""
-    if not is_redacted(value):
-        return None
-    parts = str(value.get("fingerprint", "")).split(":")
-    return parts[1] if len(parts) == 3 else None
 
 
 @dataclass

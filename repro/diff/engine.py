@@ -42,8 +42,9 @@ from repro.diff.noise import BUILTIN_IGNORES, IgnoreRule, Noise, Waiver
 from repro.diff.paths import PatternIndex
 from repro.diff.rules import DEFAULT_RULES
 from repro.diff.rules.base import Assessment, Rule, SideName
+from repro.diff.scope import SchemaScope
 from repro.diff.shapes import EMPTY, SHAPES, Shape
-from repro.redaction import fingerprint_key_id, is_redacted
+from repro.redacted import fingerprint_key_id, is_redacted
 from repro.snapshot.file import FacetResult, Snapshot
 
 DEFAULT_LEFT_LABEL = "prod"
@@ -81,11 +82,13 @@ def diff_snapshots(
     builtin_ignores: Sequence[IgnoreRule] = BUILTIN_IGNORES,
     left_label: str | None = None,
     right_label: str | None = None,
+    schemas: SchemaScope | None = None,
 ) -> DiffResult:
     """Compare ``left`` (the reference, "prod") with ``right`` ("staging").
 
     ``ignore`` are path globs (the profile's ``ignore``); ``waivers`` hide matching
-    discrepancies until they expire (``today`` decides, so the result is reproducible).
+    discrepancies until they expire (``today`` decides, so the result is reproducible);
+    ``schemas`` limits the database facet to those schemas.
     """
     default_left, default_right = labels_for(left, right)
     labels = (left_label or default_left, right_label or default_right)
@@ -96,7 +99,7 @@ def diff_snapshots(
     states: dict[str, FacetState] = {}
     for name in sorted(set(left.facets) | set(right.facets)):
         changes, state, context, folded = _compare_facet(
-            name, left.facets.get(name), right.facets.get(name), labels
+            name, left.facets.get(name), right.facets.get(name), labels, schemas
         )
         states[name] = state
         for change, why in folded:
@@ -177,12 +180,15 @@ def _compare_facet(
     left: FacetResult | None,
     right: FacetResult | None,
     labels: tuple[str, str],
+    schemas: SchemaScope | None = None,
 ) -> tuple[list[Change], FacetState, _FacetContext, list[tuple[Change, str]]]:
     left_status = left.status if left is not None else None
     right_status = right.status if right is not None else None
-    context = _FacetContext(
-        labels, left.data if left is not None else {}, right.data if right is not None else {}
-    )
+    left_data = left.data if left is not None else {}
+    right_data = right.data if right is not None else {}
+    if name == "database" and schemas is not None and not schemas.everything:
+        left_data, right_data = schemas.apply(left_data), schemas.apply(right_data)
+    context = _FacetContext(labels, left_data, right_data)
 
     def state(outcome: Any) -> FacetState:
         return FacetState(name, left_status, right_status, outcome)
@@ -215,12 +221,12 @@ def _compare_facet(
         return changes, state("incomparable"), context, []
 
     walker = _Walker(name, SHAPES.get(name, EMPTY), labels)
-    walker.walk((), left.data, right.data)
+    walker.walk((), left_data, right_data)
     partial = {labels[0]: left.status == "partial", labels[1]: right.status == "partial"}
     context.partial = partial
     found, folded = walker.changes, []
     if name == "database" and found:
-        fold = fold_database(found, left.data, right.data, labels)
+        fold = fold_database(found, left_data, right_data, labels)
         found, folded = fold.changes, fold.folded
     changes.extend(found)
     outcome = "incomparable" if reasons else ("different" if walker.changes else "equal")

@@ -19,7 +19,7 @@ from typing import Any
 from repro.diff.model import MISSING, DiffResult, Discrepancy
 from repro.diff.rules.db_server import setting_category
 from repro.diff.versions import compare
-from repro.redaction import is_redacted
+from repro.redacted import is_redacted
 
 # Settings that take effect only after a restart (postmaster context), or never (initdb).
 RESTART_SETTINGS = frozenset(

@@ -1,7 +1,8 @@
 """The command line: a thin Typer layer over :mod:`repro.commands`.
 
 Options are parsed here and nothing else happens here; every command is a plain function that
-tests can call directly.
+tests can call directly. ``repro diff`` is parsed by :mod:`repro.cli.diff_args` (see
+:mod:`repro.cli`); it is listed here so ``repro --help`` shows it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from typing import Annotated
 import typer
 
 from repro import __version__
+from repro.cli.diff_args import SUMMARY
+from repro.cli.redactors import ACTIVE_REDACTORS
+from repro.cli.redactors import scrub as _scrub
 from repro.console import stdout_console
 from repro.errorhandler import handle_errors
-from repro.redaction import Redactor, scrub_all
 
 app = typer.Typer(
     name="repro",
@@ -24,13 +27,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-# Every redactor made during this run: the error handler scrubs messages with all of them.
-ACTIVE_REDACTORS: list[Redactor] = []
-
-
-def _scrub(text: str) -> str:
-    return scrub_all(text, ACTIVE_REDACTORS)
 
 
 def _version(value: bool) -> None:
@@ -115,66 +111,17 @@ def show(
             render_show(loaded, stdout_console())
 
 
-@app.command()
-def diff(
-    left: Annotated[str, typer.Argument(help="Reference side ('prod'): snapshot file or profile.")],
-    right: Annotated[str, typer.Argument(help="Other side ('staging'): snapshot file or profile.")],
-    output_format: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="table (default on a terminal), json (default when piped), markdown, junit.",
-        ),
-    ] = None,
-    min_severity: Annotated[
-        str | None,
-        typer.Option(
-            "--min-severity",
-            help="Hide discrepancies below this severity (default: low; info in json).",
-        ),
-    ] = None,
-    fail_on: Annotated[
-        str, typer.Option("--fail-on", help="Exit 1 when a discrepancy is at least this severe.")
-    ] = "low",
-    waivers: Annotated[
-        str | None, typer.Option("--waivers", help="YAML waivers file (path, reason, expires).")
-    ] = None,
-    show_ignored: Annotated[
-        bool, typer.Option("--show-ignored", help="Also list what noise rules hid, and why.")
-    ] = False,
-    live: Annotated[
-        bool, typer.Option("--live", help="Capture profile sides now instead of the latest.")
-    ] = False,
-    fix_script: Annotated[
-        bool,
-        typer.Option(
-            "--fix-script",
-            help="Print a script (for review; nothing is run) that brings RIGHT closer to LEFT.",
-        ),
-    ] = False,
-) -> None:
-    """Rank what LEFT (production) has that RIGHT (staging) lacks.
+@app.command(
+    help=SUMMARY + " Run 'repro diff --help' for its options.",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def diff(ctx: typer.Context) -> None:
+    """``repro diff`` reaches here only when the app is called directly (tests, embedding):
+    the arguments go to the one parser of the command."""
+    from repro.cli.diff_args import run
 
-    Exit codes: 0 nothing at or above --fail-on, 1 discrepancies, 2 error, 3 only incomparable.
-    """
-    from repro.commands.diff import DiffOptions, run_diff
-
-    with handle_errors(_scrub):
-        code = run_diff(
-            left,
-            right,
-            DiffOptions(
-                output_format=output_format,
-                min_severity=min_severity,
-                fail_on=fail_on,
-                waivers=waivers,
-                show_ignored=show_ignored,
-                live=live,
-                fix_script=fix_script,
-            ),
-            ACTIVE_REDACTORS,
-        )
-    raise typer.Exit(code)
+    raise typer.Exit(run(ctx.args))
 
 
 data_app = typer.Typer(
@@ -575,11 +522,3 @@ def sandbox_prune(
             for line in result.failed:
                 print(f"could not remove {line}")
     raise typer.Exit(1 if result.failed else 0)
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,27 @@
+"""The command line: ``repro`` (the ``repro`` script, ``python -m repro``).
+
+:mod:`repro.cli.app` is a thin Typer layer over :mod:`repro.commands`. ``repro diff`` is
+parsed by :mod:`repro.cli.diff_args` before Typer is even imported: starting Typer costs
+more than a whole diff of two snapshots.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["diff"]:
+        # A diff allocates many small objects and no cycles worth collecting: the cyclic
+        # collector would only walk them again and again (the database capture does the
+        # same, see repro.snapshot.database).
+        import gc
+
+        gc.disable()
+        from repro.cli.diff_args import run
+
+        raise SystemExit(run(args[1:]))
+    from repro.cli.app import app
+
+    app(args=args, prog_name="repro")
