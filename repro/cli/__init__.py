@@ -1,8 +1,9 @@
 """The command line: ``repro`` (the ``repro`` script, ``python -m repro``).
 
-:mod:`repro.cli.app` is a thin Typer layer over :mod:`repro.commands`. ``repro diff`` is
-parsed by :mod:`repro.cli.diff_args` before Typer is even imported: starting Typer costs
-more than a whole diff of two snapshots.
+:mod:`repro.cli.app` is a thin Typer layer over :mod:`repro.commands`. ``repro diff`` and
+``repro snapshot`` are parsed by :mod:`repro.cli.diff_args` and :mod:`repro.cli.snapshot_args`
+before Typer is even imported: starting Typer costs more than a whole diff of two snapshots,
+or a snapshot of a small database.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ def main(argv: list[str] | None = None) -> None:
         from repro.cli.diff_args import run
 
         raise SystemExit(run(args[1:]))
+    if args[:1] == ["snapshot"]:
+        from repro.cli.snapshot_args import run as run_snapshot
+
+        raise SystemExit(run_snapshot(args[1:]))
     from repro.cli.app import app
 
     app(args=args, prog_name="repro")

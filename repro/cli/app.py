@@ -1,8 +1,9 @@
 """The command line: a thin Typer layer over :mod:`repro.commands`.
 
 Options are parsed here and nothing else happens here; every command is a plain function that
-tests can call directly. ``repro diff`` is parsed by :mod:`repro.cli.diff_args` (see
-:mod:`repro.cli`); it is listed here so ``repro --help`` shows it.
+tests can call directly. ``repro diff`` and ``repro snapshot`` are parsed by
+:mod:`repro.cli.diff_args` and :mod:`repro.cli.snapshot_args` (see :mod:`repro.cli`); they are
+listed here so ``repro --help`` shows them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from repro import __version__
 from repro.cli.diff_args import SUMMARY
 from repro.cli.redactors import ACTIVE_REDACTORS
 from repro.cli.redactors import scrub as _scrub
+from repro.cli.snapshot_args import SUMMARY as SNAPSHOT_SUMMARY
 from repro.console import stdout_console
 from repro.errorhandler import handle_errors
 
@@ -44,47 +46,17 @@ def root(
     """repro: snapshot, diff and replay environments."""
 
 
-@app.command()
-def snapshot(
-    profile: Annotated[
-        str, typer.Argument(help="Profile name (profiles/NAME.yaml; 'local' is built in) or path.")
-    ],
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output", "-o", help="Write here ('-' = stdout) instead of .repro/snapshots/."
-        ),
-    ] = None,
-    facets: Annotated[
-        list[str] | None,
-        typer.Option("--facets", "-f", help="Only these facets (comma-separated or repeated)."),
-    ] = None,
-    dsn: Annotated[
-        str | None,
-        typer.Option("--dsn", help="Capture this PostgreSQL database (adds or overrides)."),
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a machine-readable result on stdout.")
-    ] = False,
-) -> None:
-    """Capture an environment into a redacted, versioned snapshot.
+@app.command(
+    help=SNAPSHOT_SUMMARY + " Run 'repro snapshot --help' for its options.",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def snapshot(ctx: typer.Context) -> None:
+    """``repro snapshot`` reaches here only when the app is called directly: the arguments
+    go to the one parser of the command (:mod:`repro.cli.snapshot_args`)."""
+    from repro.cli.snapshot_args import run
 
-    Exit codes: 0 every facet ok, 3 written but some facet is partial or failed, 2 error.
-    """
-    from repro.commands.snapshot import print_outcome, run_snapshot
-
-    with handle_errors(_scrub):
-        outcome = run_snapshot(
-            profile,
-            output=output,
-            facets=facets,
-            dsn=dsn,
-            quiet=as_json or output == "-",
-            redactors=ACTIVE_REDACTORS,
-        )
-        if output != "-":
-            print_outcome(outcome, as_json=as_json)
-    raise typer.Exit(outcome.exit_code)
+    raise typer.Exit(run(ctx.args))
 
 
 @app.command()

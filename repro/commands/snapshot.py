@@ -7,8 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
 from repro.console import is_interactive, print_json, stderr_console
 from repro.profile.file import Profile, resolve_profile
@@ -17,6 +16,9 @@ from repro.snapshot.capture import capture_snapshot, select_facets, with_dsn
 from repro.snapshot.file import FacetResult, Snapshot, write_snapshot
 from repro.snapshot.registry import FACETS
 from repro.snapshot.store import save_to_store
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 3  # written, but some facet is partial or failed
@@ -54,6 +56,8 @@ def _progress(enabled: bool, total: int) -> Iterator[Progress | None]:
     if not enabled:
         yield None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -104,7 +108,15 @@ def print_outcome(outcome: SnapshotOutcome, *, as_json: bool) -> None:
     if as_json:
         print_json(outcome.summary_json())
         return
-    console = stderr_console()
+    # Colours on a terminal; plain lines (and no rich to load) when stderr is piped.
+    console = stderr_console() if is_interactive() else None
+
+    def say(text: str, plain: str) -> None:
+        if console is not None:
+            console.print(text, markup=True, highlight=False)
+        else:
+            print(plain, file=sys.stderr)
+
     for name, facet in sorted(outcome.snapshot.facets.items()):
         style = {"ok": "green", "partial": "yellow", "error": "red"}.get(facet.status, "dim")
         detail = f" — {facet.message}" if facet.message else ""
@@ -112,10 +124,15 @@ def print_outcome(outcome: SnapshotOutcome, *, as_json: bool) -> None:
             detail = f" — {facet.problems[0]}"
             if len(facet.problems) > 1:
                 detail += f" (+{len(facet.problems) - 1} more)"
-        console.print(
-            f"  [{style}]{facet.status:<8}[/{style}] {name:<10} {facet.duration_ms:>6} ms{detail}",
-            markup=True,
-            highlight=False,
+        line = f"{name:<10} {facet.duration_ms:>6} ms{detail}"
+        say(
+            f"  [{style}]{facet.status:<8}[/{style}] {_escape(line)}", f"  {facet.status:<8} {line}"
         )
     if outcome.path is not None:
-        console.print(f"snapshot written to [bold]{outcome.path}[/bold]")
+        say(f"snapshot written to [bold]{_escape(str(outcome.path))}[/bold]",
+            f"snapshot written to {outcome.path}")  # fmt: skip
+
+
+def _escape(text: str) -> str:
+    """Text shown through rich markup: a facet message may hold "[...]"."""
+    return text.replace("[", "\\[")

@@ -20,7 +20,7 @@ import yaml
 from repro.errors import ProfileError
 from repro.fields import expect, string_list, unknown_keys
 from repro.inputfile import read_text
-from repro.profile.facets import FacetCatalog, parse_facets, validate_options
+from repro.profile.facets import FacetCatalog, parse_facets
 from repro.profile.paths import find_profile_path, profile_dirs
 from repro.profile.sandbox import SandboxSpec, parse_sandbox
 from repro.targets.registry import validate_target_options
@@ -112,16 +112,13 @@ class Profile:
 
 def builtin_local_profile(catalog: FacetCatalog) -> Profile:
     """What ``repro snapshot local`` captures on a machine with no configuration at all:
-    every facet of the catalog, with its defaults."""
+    every facet of the catalog, with its defaults (filled in when each is captured)."""
     return Profile(
         name="local",
         path=None,
         target_kind="local",
         database=DatabaseSpec(dsn_env="DATABASE_URL", optional=True),
-        facets={
-            name: validate_options(facet, {}, f"built-in profile: facets.{name}")
-            for name, facet in catalog.items()
-        },
+        facets={name: {} for name in catalog},
     )
 
 

@@ -43,7 +43,7 @@ def with_dsn(profile: Profile, dsn: str | None) -> Profile:
     schemas = profile.database.schemas if profile.database else None
     role = profile.database.role if profile.database else None
     facets = dict(profile.facets)
-    facets.setdefault("database", validate_options(FACETS["database"], {}, "--dsn"))
+    facets.setdefault("database", {})  # its defaults, filled in when captured
     return replace(
         profile,
         database=DatabaseSpec(dsn=dsn, statement_timeout_ms=timeout, schemas=schemas, role=role),
@@ -100,9 +100,10 @@ def capture_snapshot(
     try:
         for name in names:
             on_facet(name, None)
-            options = profile.facets.get(name)
-            if options is None:
-                options = validate_options(FACETS[name], {}, f"{profile.where}: facets.{name}")
+            # Defaults of what the profile named without options (checked when read).
+            options = validate_options(
+                FACETS[name], profile.facets.get(name) or {}, f"{profile.where}: facets.{name}"
+            )
             ctx = CaptureContext(
                 target=target, profile=profile, options=options, redactor=redactor, log=log
             )

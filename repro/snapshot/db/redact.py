@@ -23,9 +23,10 @@ by name where they were read; their fingerprints are recognised and left alone.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from repro.redaction import Redactor, is_redacted
+from repro.redaction import Redactor
 
 # Sections (top-level keys) that hold only role and privilege names.
 NAMES_ONLY = frozenset({"default_privileges"})
@@ -72,6 +73,7 @@ IDENTIFIERS = frozenset(
         "roles",
         "body_sha256",
         "valid_until",
+        "collation",
         # functions, operators and types that other objects name
         "handler",
         "validator",
@@ -134,26 +136,36 @@ def redact_database(data: dict[str, Any], redactor: Redactor) -> None:
 
 
 def _judge_map(node: dict[str, Any], redactor: Redactor) -> None:
+    # Types are tested exactly (JSON-like data): the common cases first, bool before int.
     for key, value in node.items():
-        if value is None or key in NAME_MEMBERS or is_redacted(value):
-            continue
-        if isinstance(value, dict):
-            _judge_map(value, redactor)  # keyed by names: a table's columns, a type's...
-        elif key in IDENTIFIERS:
-            continue
-        elif isinstance(value, list):
-            node[key] = [_judge_item(key, item, redactor) for item in value]
-        elif not isinstance(value, bool):
-            judged = redactor.redact_scalar(key, value)
-            if judged is not value:
-                node[key] = judged
+        kind = type(value)
+        if kind is str:
+            if key not in IDENTIFIERS:
+                judged = redactor.redact_scalar(key, value)
+                if judged is not value:
+                    node[key] = judged
+        elif kind is dict:
+            if key not in NAME_MEMBERS and value.get("redacted") is not True:
+                _judge_map(value, redactor)  # keyed by names: a table's columns, a type's...
+        elif kind is list:
+            if value and key not in IDENTIFIERS:
+                node[key] = [_judge_item(key, item, redactor) for item in value]
+        elif (kind is int or kind is float) and redactor.name_is_secret(key):
+            node[key] = redactor.redact_scalar(key, value)
 
 
 def _judge_item(key: str, item: Any, redactor: Redactor) -> Any:
     if isinstance(item, dict):
-        _judge_map(item, redactor)
+        if item.get("redacted") is not True:
+            _judge_map(item, redactor)
         return item
     return redactor.redact_scalar(key, item)
+
+
+# Values that are numbers, dates, times or intervals as PostgreSQL prints them: no letters,
+# at most digits and separators, so no secret shape (a high-entropy token needs three kinds
+# of characters). Most histograms are these: one test spares judging each bound.
+_PLAIN_VALUES = re.compile(r"[0-9 :+\-.,/\n]*")
 
 
 def _judge_statistics(tables: dict[str, Any], redactor: Redactor) -> None:
@@ -165,10 +177,16 @@ def _judge_statistics(tables: dict[str, Any], redactor: Redactor) -> None:
             _judge_bounds(column.get("histogram"), redactor)
 
 
+def _plain(values: list[str]) -> bool:
+    return _PLAIN_VALUES.fullmatch("\n".join(values)) is not None
+
+
 def _judge_mcv(mcv: dict[str, Any] | None, redactor: Redactor) -> None:
     if not mcv or mcv.get("values_fingerprinted"):
         return
     frequencies: dict[str, Any] = mcv.get("frequencies") or {}
+    if _plain(list(frequencies)):
+        return
     judged = {value: redactor.redact_scalar(VALUE, value) for value in frequencies}
     if all(judged[value] is value for value in frequencies):
         return
@@ -184,8 +202,11 @@ def _judge_bounds(histogram: dict[str, Any] | None, redactor: Redactor) -> None:
     bounds = (histogram or {}).get("bounds")
     if not bounds:
         return
-    for bound in bounds:
-        if isinstance(bound, str) and redactor.redact_scalar(VALUE, bound) is not bound:
+    texts = [b for b in bounds if isinstance(b, str)]
+    if not texts or _plain(texts):
+        return
+    for bound in texts:
+        if redactor.redact_scalar(VALUE, bound) is not bound:
             assert histogram is not None
             histogram["bounds"] = None
             histogram["bounds_omitted"] = "secret"

@@ -24,11 +24,10 @@ def typed_bound(text: str) -> Any:
     """A numeric column's bound as a JSON number when that loses nothing: integers, and
     decimals short enough (16 characters: at most 15 significant digits) for a double to
     hold exactly, ``1.50`` -> 1.5; others (NaN, long numerics) stay text."""
-    try:
+    digits = text[1:] if text[:1] == "-" else text
+    if digits.isascii() and digits.isdigit():  # an integer: no exception to pay for
         return int(text)
-    except ValueError:
-        pass
-    if len(text) <= 16 and text.replace(".", "", 1).lstrip("-").isdigit():
+    if len(text) <= 16 and digits.replace(".", "", 1).isdigit():
         return float(text)
     return text
 
