@@ -156,41 +156,52 @@ class _Folder:
         return self._result()
 
     def older_capture(self) -> None:
-        """Parts one side's (older) capture did not write: one incomparable change."""
-        parts: list[Change] = []
-        effective_grants = {side: "grants" in data for side, data in self.sides.items()}
+        """Parts one side's (older) capture did not write: one incomparable change. A part
+        missing from a current capture could not be read there: the facet is partial and
+        says why, so those changes are only hidden."""
+        current = {side: "default_privileges" in data for side, data in self.sides.items()}
+        missing_in = {"only_in_prod": "right", "only_in_staging": "left"}
+        older: list[Change] = []
         for change in self.of_kind(*ONE_SIDE):
             keys = change.keys
             fields = FIELDS_SINCE_PRIVILEGES.get(keys[0], frozenset())
-            if (
+            if not (
                 (len(keys) == 1 and keys[0] in SECTIONS_SINCE_PRIVILEGES | OLD_SECTIONS)
                 or (len(keys) == 3 and keys[0] != "database" and keys[2] in fields)
                 or (len(keys) == 2 and keys[0] == "database" and keys[1] in fields)
             ):
-                parts.append(change)
-        if effective_grants["left"] != effective_grants["right"]:
+                continue
+            if keys[0] in OLD_SECTIONS or not current[missing_in[change.kind]]:
+                older.append(change)
+            else:
+                label = self.labels[0 if missing_in[change.kind] == "left" else 1]
+                self.dropped.append(
+                    (change, f"not read in {label} (its capture is partial: see its problems)")
+                )
+                self.cause_of[change.keys] = ("(dropped)",)
+        if current["left"] != current["right"]:
             # Effective privileges of two roles against declared ones: not comparable.
-            parts += [
+            older += [
                 c
                 for c in self.changes
-                if c.keys[:1] == ("schemas",) and "privileges" in c.keys and c not in parts
+                if c.keys[:1] == ("schemas",) and "privileges" in c.keys and c not in older
             ]
-        if not parts:
+        if not older:
             return
-        older = [
+        labels = [
             label
             for side, label in zip(("left", "right"), self.labels, strict=True)
-            if "default_privileges" not in self.sides[side]
+            if not current[side]
         ]
         names = sorted({".".join(c.keys[:1] if len(c.keys) < 3 else (c.keys[0], "*", c.keys[2]))
-                        for c in parts})  # fmt: skip
+                        for c in older})  # fmt: skip
         reason = (
-            f"captured by an older repro in {' and '.join(older) or 'one side'}: "
+            f"captured by an older repro in {' and '.join(labels) or 'one side'}: "
             f"{', '.join(names[:6])}{' and more' if len(names) > 6 else ''} not captured "
             "there, so not compared (snapshot both sides with this repro)"
         )
         cause = Change(self.facet, ("capture",), "incomparable", MISSING, MISSING, reason)
-        self._synthesize(cause, parts)
+        self._synthesize(cause, older)
 
     def not_analyzed(self) -> None:
         """A table whose statistics were never gathered on a side has none to compare."""

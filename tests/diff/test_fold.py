@@ -188,3 +188,20 @@ def test_an_older_snapshot_is_one_incomparable_change() -> None:
     assert [(d.path, d.kind) for d in database_items] == [("database.capture", "incomparable")]
     assert "captured by an older repro in staging" in database_items[0].hint
     assert result.facets["database"].outcome == "incomparable"
+
+
+def test_a_section_a_current_capture_could_not_read_is_not_an_older_capture() -> None:
+    """Subscriptions unreadable in prod (PostgreSQL 13, not a superuser): the facet is
+    partial and says so; the missing section adds nothing of its own."""
+    prod, staging = pair()
+    del prod.data["database"]["subscriptions"]
+    prod.set_status("database", "partial", problems=["subscriptions: may not read"])
+    result = diff(prod, staging)
+    database = [(d.path, d.kind) for d in result.discrepancies if d.facet == "database"]
+    assert database == [("database", "incomparable")]
+    assert "subscriptions: may not read" in result.discrepancies[0].hint
+    assert "partial" in folded_or_dropped(result)["database.subscriptions"]
+
+
+def folded_or_dropped(result: DiffResult) -> dict[str, str]:
+    return {i.discrepancy.path: i.reason for i in result.ignored if i.by == "folded"}

@@ -73,6 +73,7 @@ def redacted_conninfo(redactor: Redactor, text: str) -> dict[str, Any]:
 class ServerObjectReader:
     session: Session
     data: dict[str, Any]
+    subscriptions_readable: bool = False
     conninfo_readable: bool = False
 
     @property
@@ -80,29 +81,44 @@ class ServerObjectReader:
         return self.session.redactor
 
     def first(self) -> Part:
+        """Who may read pg_subscription: superusers only before PostgreSQL 15, everyone but
+        its connection strings since."""
+
         def handle(rows: Rows) -> None:
-            self.conninfo_readable = bool(rows[0].readable)
+            self.subscriptions_readable = bool(rows[0].readable)
+            self.conninfo_readable = bool(rows[0].conninfo)
 
         return Part(
-            "subscription connection access",
+            "subscription access",
             """
-            SELECT pg_catalog.has_column_privilege('pg_catalog.pg_subscription',
-                                                   'subconninfo', 'SELECT') AS readable
+            SELECT pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subname',
+                                                   'SELECT') AS readable,
+                   pg_catalog.has_column_privilege('pg_catalog.pg_subscription',
+                                                   'subconninfo', 'SELECT') AS conninfo
             """,
             handle=handle,
         )
 
     def parts(self) -> list[Part]:
-        return [
+        parts = [
             self._languages(),
             self._event_triggers(),
             self._publications(),
             self._publication_tables(),
-            self._subscriptions(),
             self._wrappers(),
             self._servers(),
             self._user_mappings(),
         ]
+        if self.subscriptions_readable:
+            parts.append(self._subscriptions())
+        else:
+            # Not "no subscriptions": unknown, and said (the section stays absent).
+            self.session.problems.append(
+                f"subscriptions: role {self.session.conn.info.user} may not read "
+                "pg_catalog.pg_subscription (before PostgreSQL 15 only superusers may): "
+                "snapshot as a superuser, or GRANT SELECT on its columns but subconninfo"
+            )
+        return parts
 
     def _section(self, name: str) -> dict[str, Any]:
         out: dict[str, Any] = self.data.setdefault(name, {})
