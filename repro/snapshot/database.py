@@ -107,7 +107,7 @@ from repro.snapshot.base import CaptureContext
 from repro.snapshot.db.constraints import ConstraintReader
 from repro.snapshot.db.objects import ObjectReader
 from repro.snapshot.db.privileges import PrivilegeReader
-from repro.snapshot.db.redact import redact_database
+from repro.snapshot.db.redact import redact_database, redact_statistics
 from repro.snapshot.db.relations import Catalog, RelationReader
 from repro.snapshot.db.schema_objects import SchemaObjectReader
 from repro.snapshot.db.server import ServerReader
@@ -277,6 +277,9 @@ class _Capture:
             if stats is not None and parallel is None:
                 parts += [stats.meta_from_catalog(), stats.query()]
             session.run(parts)
+            # While the other thread still reads statistics: complete and judge the rest.
+            privileges.finish()
+            redact_database(self.data, self.ctx.redactor)
             if stats is not None and parallel is not None:
                 try:
                     session.problems += parallel.result()
@@ -289,11 +292,10 @@ class _Capture:
                         )
                     )
                     session.run([stats.meta_from_catalog(), stats.query()])
-        privileges.finish()
         if stats is not None:
             self.data["statistics"] = stats.build()
             stats.finish()
-        redact_database(self.data, self.ctx.redactor)
+            redact_statistics(self.data["statistics"], self.ctx.redactor)
         return self.data
 
 

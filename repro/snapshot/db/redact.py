@@ -125,14 +125,12 @@ VALUE = "value"
 
 
 def redact_database(data: dict[str, Any], redactor: Redactor) -> None:
-    """Fingerprint, in place, what can hold a secret in the facet's data."""
+    """Fingerprint, in place, what can hold a secret in the facet's data but its planner
+    statistics (:func:`redact_statistics`: they are read apart, often in parallel)."""
     for section, value in data.items():
-        if section in NAMES_ONLY or not isinstance(value, dict):
+        if section in NAMES_ONLY or section == "statistics" or not isinstance(value, dict):
             continue
-        if section == "statistics":
-            _judge_statistics(value, redactor)
-        else:
-            _judge_map(value, redactor)
+        _judge_map(value, redactor)
 
 
 def _judge_map(node: dict[str, Any], redactor: Redactor) -> None:
@@ -168,7 +166,8 @@ def _judge_item(key: str, item: Any, redactor: Redactor) -> Any:
 _PLAIN_VALUES = re.compile(r"[0-9 :+\-.,/\n]*")
 
 
-def _judge_statistics(tables: dict[str, Any], redactor: Redactor) -> None:
+def redact_statistics(tables: dict[str, Any], redactor: Redactor) -> None:
+    """The values kept of columns not judged personal, judged as values."""
     for table in tables.values():
         for column in table.get("columns", {}).values():
             if column.get("personal") or not column.get("analyzed"):
