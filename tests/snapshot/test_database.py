@@ -787,3 +787,42 @@ def test_every_major_version(postgres_any: PgServer) -> None:
         assert secret not in text
     assert again.data == data
     assert single.data == data
+
+
+# --- the facet's own redaction ----------------------------------------------------------------
+
+
+def test_every_member_field_is_judged_or_known_plain(rich: FacetResult) -> None:
+    """Columns, constraints and indexes are judged field by field (repro.snapshot.db.redact):
+    a field added to them must be classified there, or a secret in it would pass."""
+    from repro.snapshot.db.redact import MEMBER_PLAIN, MEMBER_TEXT
+
+    for section in ("tables", "views"):
+        for relation in rich.data[section].values():
+            for member in ("columns", "constraints", "indexes"):
+                known = set(MEMBER_TEXT[member]) | MEMBER_PLAIN[member]
+                for entry in relation.get(member, {}).values():
+                    assert set(entry) <= known, (member, sorted(set(entry) - known))
+
+
+TOKEN_CANARY = "sk_live_canaryMemberField7Hq2Lm9"
+
+
+def test_secrets_in_member_definitions_are_fingerprinted(local_postgres: PgServer) -> None:
+    with fresh_database(local_postgres.dsn, prefix="repro_dbfacet") as dsn:
+        execute(
+            dsn,
+            f"""CREATE TABLE t (id int PRIMARY KEY, token text,
+                    kind text GENERATED ALWAYS AS (token || '{TOKEN_CANARY}') STORED,
+                    CHECK (token <> '{TOKEN_CANARY}'))""",
+            f"CREATE INDEX t_partial ON t (id) WHERE token = '{TOKEN_CANARY}'",
+            f"CREATE INDEX t_expression ON t ((token = '{TOKEN_CANARY}'))",
+            f"CREATE VIEW v AS SELECT id FROM t WHERE token = '{TOKEN_CANARY}'",
+        )
+        result = capture(dsn, options={"statistics": False})
+    assert TOKEN_CANARY not in dumps(result)
+    table = result.data["tables"]["public.t"]
+    assert table["columns"]["kind"]["generated"]["redacted"] is True
+    assert table["indexes"]["t_partial"]["predicate"]["redacted"] is True
+    assert table["indexes"]["t_expression"]["columns"][0]["redacted"] is True
+    assert result.data["views"]["public.v"]["definition"]["redacted"] is True

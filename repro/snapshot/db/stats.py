@@ -81,10 +81,8 @@ class StatsReader:
             f"""
             SELECT s.schemaname || '.' || s.tablename AS key, s.attname, s.inherited,
                    s.null_frac, s.avg_width, s.n_distinct, s.correlation,
-                   v.m[1:%(mcv)s] AS mcv, s.most_common_freqs[1:%(mcv)s] AS mcf,
-                   pg_catalog.cardinality(s.most_common_freqs) AS mcv_count,
-                   (SELECT pg_catalog.sum(f) FROM pg_catalog.unnest(s.most_common_freqs) f)
-                       AS mcv_sum,
+                   -- all frequencies: their count and sum are taken here, not per row there
+                   v.m[1:%(mcv)s] AS mcv, s.most_common_freqs AS mcf,
                    pg_catalog.cardinality(v.b) AS bounds_count,
                    CASE WHEN v.b IS NULL OR pg_catalog.cardinality(v.b) <= {points} THEN v.b
                         ELSE ARRAY[{picks}] END AS bounds
@@ -240,13 +238,14 @@ class StatsReader:
             out["personal_reason"] = verdict.reason
         if mcv:
             fingerprint = self.rules.redactor.fingerprint
+            frequencies: list[float] = row.mcf or []
             out["mcv"] = {
                 "values_fingerprinted": verdict.personal,
-                "count": row.mcv_count,
-                "frequency_sum": round(row.mcv_sum, 6),
+                "count": len(frequencies),
+                "frequency_sum": round(sum(frequencies), 6),
                 "frequencies": {
                     (fingerprint(value) if verdict.personal else value): freq
-                    for value, freq in zip(mcv, row.mcf or [], strict=False)
+                    for value, freq in zip(mcv, frequencies, strict=False)
                 },
             }
         if bounds:
