@@ -12,8 +12,10 @@ How it reads (PostgreSQL 12 and later), harmless to production:
 - values are rendered the same way everywhere: empty search_path (every name in SQL text is
   schema-qualified), TimeZone UTC, ISO dates; settings are read before those are set.
 
-Passwords never appear, in the data or in error messages. A part that cannot be read
-(permission denied, timeout) makes the status ``partial`` and is listed in ``problems``.
+Passwords never appear, in the data or in error messages; secrets in options, connection
+strings and free text are fingerprinted by the facet itself (:mod:`repro.snapshot.db.redact`).
+A part that cannot be read (permission denied, timeout) makes the status ``partial`` and is
+listed in ``problems``.
 
 Data shape (maps keyed by name; lists only where order means something — enum labels, key
 columns, ``inherits``, ``member_of``). Relation, type and sequence keys are ``"schema.name"``
@@ -66,9 +68,17 @@ statements::
                  arguments, returns, language, volatility, security_definer, strict,
                  parallel, owner, config: {name: value}, body_sha256}}   # never the body
     roles:  {name: {exists, superuser, inherit, createrole, createdb, login, replication,
-                    bypassrls, connection_limit, valid_until, member_of: [...]}}
-    grants: {"s.t": {role: [privileges, sorted]}}  # effective privileges of the connected
-                                                   # user and the profile's app role
+                    bypassrls, connection_limit, valid_until, member_of: [...],
+                    used_by: [app, login, replication, job, member]}}  # every role
+    privileges (in tables, views, columns, sequences, functions, schemas, types, languages,
+                wrappers, servers and the database): {grantee | PUBLIC: [PRIVILEGE, ...]}
+    default_privileges: {role: {schema | "*": {tables | sequences | ...: {grantee: [...]}}}}
+    rules, replica_identity, access_method, tablespace (tables); collations, base_types,
+    casts, operators, operator_families/classes, conversions, access_methods, transforms,
+    extended_statistics, text_search_*, languages, event_triggers, publications,
+    subscriptions, foreign_data_wrappers, foreign_servers, user_mappings, security_labels:
+    see repro.snapshot.db (privileges, schema_objects, text_search, server_objects,
+    table_details)
     statistics: {"s.t": {rows_estimate, size_bytes, columns: {name: {
         analyzed: true|false (no pg_stats row yet) | null (hidden: then readable: false),
         personal: bool, personal_reason (only when personal), null_frac, avg_width,
