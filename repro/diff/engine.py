@@ -230,8 +230,6 @@ def _compare_facet(
         found, folded = fold.changes, fold.folded
     changes.extend(found)
     outcome = "incomparable" if reasons else ("different" if walker.changes else "equal")
-    if any(c.kind == "incomparable" for c in found) and not reasons:
-        outcome = "incomparable"
     return changes, state(outcome), context, folded
 
 

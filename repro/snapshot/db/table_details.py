@@ -187,8 +187,8 @@ class TableDetailReader:
                     column["statistics_target"] = r.target
                 if r.compression is not None:
                     column["compression"] = COMPRESSION.get(r.compression, r.compression)
-                if r.attoptions is not None:
-                    column["options"] = redacted_options(self.redactor, r.attoptions)
+                if r.options is not None:
+                    column["options"] = redacted_options(self.redactor, r.options)
                 if r.attfdwoptions is not None:
                     column["foreign_options"] = redacted_options(self.redactor, r.attfdwoptions)
 
@@ -200,14 +200,18 @@ class TableDetailReader:
                        CASE WHEN a.attstorage <> t.typstorage
                             THEN a.attstorage::text END AS storage,
                        {target} AS target, {compression}::text AS compression,
-                       a.attoptions, a.attfdwoptions
+                       -- pg_*: the server's own bookkeeping (some 17 builds stamp every
+                       -- column with pg_attver), never a setting someone made
+                       NULLIF(ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o
+                                    WHERE o NOT LIKE 'pg\\_%%'), '{{}}') AS options,
+                       a.attfdwoptions
                 FROM pg_catalog.pg_attribute a
                 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
                 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
                 WHERE c.relnamespace = ANY(%(nsp)s) AND c.relkind IN ('r', 'p', 'f', 'm')
                   AND a.attnum > 0 AND NOT a.attisdropped) a
             WHERE a.storage IS NOT NULL OR a.target IS NOT NULL OR a.compression IS NOT NULL
-               OR a.attoptions IS NOT NULL OR a.attfdwoptions IS NOT NULL
+               OR a.options IS NOT NULL OR a.attfdwoptions IS NOT NULL
             """,
             self.catalog.params,
             handle=handle,
