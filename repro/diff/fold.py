@@ -11,7 +11,8 @@ echoes) and inflates severities. Folded here, before any rule judges them:
 - a column on one side only carries its statistics and owned sequence, the same column on
   every partition and inheritance child, the constraints and indexes on it alone, and the
   positions of the columns after it (when the other columns keep their order);
-- a column's identity carries the identity sequence (and the default it replaces);
+- a column's identity carries the identity sequence (and the default it replaces); a
+  column's default that draws from a sequence on one side only carries that sequence;
 - a partition attached on one side only (``partition_of``) carries its bound and the
   ``inherited`` and ``parent_index`` flags of its members; a constraint, index or trigger
   cloned onto partitions is folded into the parent's;
@@ -295,17 +296,19 @@ class _Folder:
                 self.absorb(only[columns[0]], keys)
 
     def identity(self) -> None:
-        """Identity on one side (or a serial turned identity): its sequence and default."""
-        for change in self.of_kind("changed"):
+        """A column drawing from a sequence on one side only (identity, or a serial's
+        nextval default): the sequence, and the default an identity replaces, follow."""
+        columns: dict[tuple[str, ...], dict[str, Change]] = {}
+        for change in self.of_kind("changed", *ONE_SIDE):
             keys = change.keys
-            if len(keys) != 5 or keys[0] != "tables" or keys[4] != "identity":
-                continue
-            table, column = keys[1], keys[3]
+            if len(keys) == 5 and keys[0] == "tables" and keys[4] in ("identity", "default"):
+                columns.setdefault(keys[:4], {})[keys[4]] = change
+        for column, changes in columns.items():
+            cause = changes.get("identity") or changes["default"]
             for data in self.data.values():
-                self._owned_sequences(keys, data, f"{table}.{column}", ONE_SIDE)
-            default = (*keys[:4], "default")
-            if self.change(default):
-                self.absorb(keys, default)
+                self._owned_sequences(cause.keys, data, f"{column[1]}.{column[3]}", ONE_SIDE)
+            if cause is not changes.get("default") and "default" in changes:
+                self.absorb(cause.keys, changes["default"].keys)
 
     def attachment(self) -> None:
         """A partition attached on one side only: its bound and inherited flags follow."""

@@ -204,3 +204,13 @@ def test_a_section_a_current_capture_could_not_read_is_not_an_older_capture() ->
 
 def folded_or_dropped(result: DiffResult) -> dict[str, str]:
     return {i.discrepancy.path: i.reason for i in result.ignored if i.by == "folded"}
+
+
+def test_a_serial_against_a_uuid_key_carries_its_sequence() -> None:
+    prod, staging = pair()
+    prod.put("database", "tables", TABLE, "columns", "id", "default", "gen_random_uuid()")
+    staging.put("database", "sequences", "public.customers_id_seq", {"owned_by": f"{TABLE}.id"})
+    result = diff(prod, staging)
+    cause = f"database.tables.{TABLE}.columns.id.default"
+    assert [p for p in paths(result) if p.startswith("database.")] == [cause]
+    assert set(folded(result)) == {"database.sequences.public.customers_id_seq"}
