@@ -246,16 +246,22 @@ def measure(dsn: str) -> dict[str, Any]:
     }
 
 
-def run() -> dict[str, Any]:
+def on_a_database(measure: Callable[[str], dict[str, Any]], schema: str) -> dict[str, Any]:
+    """``measure(dsn)`` on ``$REPRO_BENCH_DSN`` (``schema`` dropped afterwards) or on a
+    throw-away PostgreSQL."""
     dsn = os.environ.get("REPRO_BENCH_DSN")
     if dsn:
         try:
             return measure(dsn)
         finally:
             with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     with throwaway_postgres() as local_dsn:
         return measure(local_dsn)
+
+
+def run() -> dict[str, Any]:
+    return on_a_database(measure, SCHEMA)
 
 
 if __name__ == "__main__":

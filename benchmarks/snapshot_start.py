@@ -7,8 +7,8 @@ rest is start-up, which was 12x the capture before (0.41 s for a 33 ms capture).
 The capture time is the one ``repro snapshot`` itself reports for the facet (its
 ``duration_ms``, printed as "database 33 ms"), of the same run; Python's start is ``python -c
 pass``, run interleaved with it. The capture measured in-process after a warm-up (no first
-connection's set-up, caches warm) is reported too. Runs against a throw-away PostgreSQL (``initdb``/``pg_ctl``), as
-``snapshot_database`` does, or ``$REPRO_BENCH_DSN``.
+connection's set-up, caches warm) is reported too. Runs against a throw-away PostgreSQL
+(``initdb``/``pg_ctl``), as ``snapshot_database`` does, or ``$REPRO_BENCH_DSN``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 from process_timing import compile_bytecode, interleaved, load_average
-from snapshot_database import throwaway_postgres
+from snapshot_database import on_a_database
 
 from repro.profile.facets import validate_options
 from repro.profile.file import DatabaseSpec, Profile
@@ -134,15 +134,7 @@ def measure(dsn: str) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
-    dsn = os.environ.get("REPRO_BENCH_DSN")
-    if dsn:
-        try:
-            return measure(dsn)
-        finally:
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-    with throwaway_postgres() as local_dsn:
-        return measure(local_dsn)
+    return on_a_database(measure, SCHEMA)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,9 @@ here directly. ``repro --help`` still lists it (:mod:`repro.cli.app`).
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
+from repro.cli.args import CommandParser
 from repro.errorhandler import handle_errors
 
 SUMMARY = "Rank what LEFT (production) has that RIGHT (staging) lacks."
@@ -24,21 +23,8 @@ FORMATS = ("table", "json", "markdown", "junit")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        """One line, like every other repro error, and exit 2."""
-        print(f"repro: error: diff: {message} (see: repro diff --help)", file=sys.stderr)
-        raise SystemExit(2)
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="repro diff",
-        usage="repro diff [OPTIONS] LEFT RIGHT",
-        description=SUMMARY,
-        epilog=EPILOG,
-        allow_abbrev=False,
-    )
+    p = CommandParser("diff", "LEFT RIGHT", SUMMARY, EPILOG)
     p.add_argument(
         "left", metavar="LEFT", help="Reference side ('prod'): snapshot file or profile."
     )

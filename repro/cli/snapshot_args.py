@@ -5,30 +5,17 @@ Typer's start alone would multiply."""
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
+from repro.cli.args import CommandParser
 from repro.errorhandler import handle_errors
 
 SUMMARY = "Capture an environment into a redacted, versioned snapshot."
 EPILOG = "Exit codes: 0 every facet ok, 3 written but some facet is partial or failed, 2 error."
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"repro: error: snapshot: {message} (see: repro snapshot --help)", file=sys.stderr)
-        raise SystemExit(2)
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="repro snapshot",
-        usage="repro snapshot [OPTIONS] PROFILE",
-        description=SUMMARY,
-        epilog=EPILOG,
-        allow_abbrev=False,
-    )
+    p = CommandParser("snapshot", "PROFILE", SUMMARY, EPILOG)
     p.add_argument(
         "profile",
         metavar="PROFILE",

@@ -32,38 +32,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from repro.diff.model import MISSING, Change, Kind, join_path
+from repro.snapshot.db.sections import RETIRED, SINCE_PRIVILEGES
 
 ONE_SIDE: tuple[Kind, ...] = ("only_in_prod", "only_in_staging")
-# What the current capture writes in every snapshot (a side without it was captured by an
-# older repro) — sections, and fields of every entry of these sections.
-SECTIONS_SINCE_PRIVILEGES = frozenset(
-    {
-        "default_privileges",
-        "collations",
-        "base_types",
-        "casts",
-        "operators",
-        "operator_families",
-        "operator_classes",
-        "conversions",
-        "access_methods",
-        "transforms",
-        "extended_statistics",
-        "text_search_configurations",
-        "text_search_dictionaries",
-        "text_search_parsers",
-        "text_search_templates",
-        "languages",
-        "event_triggers",
-        "publications",
-        "subscriptions",
-        "foreign_data_wrappers",
-        "foreign_servers",
-        "user_mappings",
-        "security_labels",
-    }
-)
-OLD_SECTIONS = frozenset({"grants"})
+# Fields of every entry of these sections that a capture before per-object privileges did not
+# write (its sections: repro.snapshot.db.sections).
 FIELDS_SINCE_PRIVILEGES = {
     "tables": frozenset({"privileges", "rules", "replica_identity", "access_method", "tablespace"}),
     "views": frozenset({"privileges", "rules", "tablespace"}),
@@ -167,12 +140,12 @@ class _Folder:
             keys = change.keys
             fields = FIELDS_SINCE_PRIVILEGES.get(keys[0], frozenset())
             if not (
-                (len(keys) == 1 and keys[0] in SECTIONS_SINCE_PRIVILEGES | OLD_SECTIONS)
+                (len(keys) == 1 and keys[0] in SINCE_PRIVILEGES | RETIRED)
                 or (len(keys) == 3 and keys[0] != "database" and keys[2] in fields)
                 or (len(keys) == 2 and keys[0] == "database" and keys[1] in fields)
             ):
                 continue
-            if keys[0] in OLD_SECTIONS or not current[missing_in[change.kind]]:
+            if keys[0] in RETIRED or not current[missing_in[change.kind]]:
                 older.append(change)
             else:
                 label = self.labels[0 if missing_in[change.kind] == "left" else 1]

@@ -16,6 +16,7 @@ from typing import Any
 from repro.diff.engine import diff_snapshots
 from repro.diff.model import DiffResult, Discrepancy
 from repro.diff.noise import load_waivers
+from repro.snapshot.db.sections import SINCE_PRIVILEGES
 from repro.snapshot.file import FacetResult, Snapshot
 
 TEAM_KEY = "0123456789ab"
@@ -76,30 +77,8 @@ def _stats_column(null_frac: float, n_distinct: float, personal: bool = False) -
     }
 
 
-EMPTY_SECTIONS = (
-    "collations",
-    "base_types",
-    "casts",
-    "operators",
-    "operator_families",
-    "operator_classes",
-    "conversions",
-    "access_methods",
-    "transforms",
-    "extended_statistics",
-    "text_search_configurations",
-    "text_search_dictionaries",
-    "text_search_parsers",
-    "text_search_templates",
-    "languages",
-    "event_triggers",
-    "publications",
-    "subscriptions",
-    "foreign_data_wrappers",
-    "foreign_servers",
-    "user_mappings",
-    "security_labels",
-)
+# Sections a capture always writes, empty in this shop.
+EMPTY_SECTIONS = tuple(sorted(SINCE_PRIVILEGES - {"default_privileges"}))
 
 
 def baseline() -> dict[str, dict[str, Any]]:
@@ -178,7 +157,6 @@ def baseline() -> dict[str, dict[str, Any]]:
                 }
             },
             "default_privileges": {"app": {"public": {"tables": {"reporting": ["SELECT"]}}}},
-            # sections a capture always writes, empty in this shop
             **{section: {} for section in EMPTY_SECTIONS},
             "roles": {
                 "app": {

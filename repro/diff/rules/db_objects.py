@@ -23,26 +23,8 @@ from collections.abc import Mapping
 
 from repro.diff.model import Change, Kind, Severity
 from repro.diff.rules.base import AssessFn, Assessment, Context, Rule, fixed
+from repro.diff.rules.db_schema import obj
 from repro.diff.values import show
-
-
-def thing(what: str, severity: Severity | Mapping[Kind, Severity]) -> AssessFn:
-    """An object of a section present on one side only: "collation app.german only in prod"."""
-
-    def assess(change: Change, ctx: Context) -> Assessment | None:
-        level = severity if isinstance(severity, str) else severity.get(change.kind)
-        if level is None:
-            return None
-        name = change.keys[1]
-        if change.kind == "only_in_prod":
-            return Assessment(level, f"{what} {name} only in {ctx.left_label}")
-        if change.kind == "only_in_staging":
-            return Assessment(
-                level, f"{what} {name} missing in {ctx.left_label} (exists in {ctx.right_label})"
-            )
-        return None
-
-    return assess
 
 
 def detail(what: str, severity: Severity) -> AssessFn:
@@ -127,15 +109,16 @@ RULES: list[Rule] = [
         rule
         for section, what, presence, change in _SECTIONS
         for rule in (
-            Rule(_name(what), f"database.{section}.*", thing(what, presence)),
+            Rule(_name(what), f"database.{section}.*", obj(what, presence)),
             Rule(_name(what), f"database.{section}.*.**", detail(what, change)),
         )
     ),
     # What pg_dump writes about tables besides columns and keys.
-    Rule("database.rule", f"{T}.rules.*", fixed("high", "{default}")),
-    Rule("database.rule", f"{T}.rules.*.**", fixed("high", "rule {parent}: {default}")),
-    Rule("database.rule", "database.views.*.rules.*", fixed("high", "{default}")),
-    Rule("database.rule", "database.views.*.rules.*.**", fixed("high", "rule {parent}: {default}")),
+    *(
+        Rule("database.rule", f"database.{section}.*.rules.*{deeper}", fixed("high", hint))
+        for section in ("tables", "views")
+        for deeper, hint in (("", "{default}"), (".**", "rule {parent}: {default}"))
+    ),
     Rule("database.table", f"{T}.replica_identity", fixed("medium", "replica identity: {default}")),
     Rule("database.table", f"{T}.access_method", fixed("medium", "table access method: {default}")),
     Rule(

@@ -29,6 +29,7 @@ from typing import Any
 
 from repro.pg.session import Part, Rows, Session
 from repro.snapshot.db.relations import Catalog
+from repro.snapshot.db.schema_objects import function_key
 
 # pg_class.relkind -> the acldefault() object type whose defaults apply to it.
 _RELATION_ACL_KIND = {"r": "r", "p": "r", "f": "r", "v": "r", "m": "r", "S": "s"}
@@ -213,9 +214,7 @@ class PrivilegeReader:
             WHERE c.relnamespace = ANY(%(nsp)s) AND at.attacl IS NOT NULL
               AND at.attnum > 0 AND NOT at.attisdropped
             UNION ALL
-            SELECT 'function', 'f',
-                   n.nspname || '.' || p.proname || '('
-                       || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL,
+            SELECT 'function', 'f', {function_key("p", "n")}, NULL,
                    pg_catalog.pg_get_userbyid(p.proowner), {explode}
             FROM pg_catalog.pg_proc p
             JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace,

@@ -63,6 +63,15 @@ def qualified(schema: str, name: str) -> str:
     return f"CASE WHEN {schema} = 'pg_catalog' THEN {name} ELSE {schema} || '.' || {name} END"
 
 
+def function_key(proc: str, namespace: str) -> str:
+    """A function's key in the snapshot, ``schema.name(identity arguments)``, in SQL
+    (:mod:`.objects` makes the same from the same parts)."""
+    return (
+        f"{namespace}.nspname || '.' || {proc}.proname || '(' "
+        f"|| pg_catalog.pg_get_function_identity_arguments({proc}.oid) || ')'"
+    )
+
+
 def procedure(oid: str) -> str:
     """A function's signature (NULL for none), as regprocedure prints it."""
     return f"CASE WHEN {oid} = 0 THEN NULL ELSE {oid}::pg_catalog.regprocedure::text END"

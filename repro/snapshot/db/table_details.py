@@ -26,6 +26,7 @@ from typing import Any
 from repro.pg.session import Part, Rows, Session
 from repro.redaction import Redactor
 from repro.snapshot.db.relations import TABLE_KINDS, Catalog, unless_locked
+from repro.snapshot.db.schema_objects import function_key
 from repro.snapshot.db.server_objects import ENABLED, redacted_options
 
 RULE_EVENTS = {"1": "select", "2": "update", "3": "insert", "4": "delete"}
@@ -242,7 +243,7 @@ class TableDetailReader:
         )
         members = Part(
             "comments",
-            """
+            f"""
             SELECT 'constraint' AS kind, k.conrelid AS owner_oid, NULL AS key,
                    k.conname AS name, d.description
             FROM pg_catalog.pg_description d
@@ -278,10 +279,7 @@ class TableDetailReader:
               AND c.relnamespace = ANY(%(nsp)s)
 
             UNION ALL
-            SELECT 'function', 0,
-                   n.nspname || '.' || p.proname || '('
-                       || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')',
-                   NULL, d.description
+            SELECT 'function', 0, {function_key("p", "n")}, NULL, d.description
             FROM pg_catalog.pg_description d
             JOIN pg_catalog.pg_proc p ON p.oid = d.objoid
             JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
