@@ -42,7 +42,7 @@ def facet_highlights(name: str, facet: FacetResult) -> str:
         return (
             f"PostgreSQL {str(version).split(' ')[0]}: {_count(data, 'tables')} tables, "
             f"{_count(data, 'settings')} non-default settings, "
-            f"{_count(data, 'extensions')} extensions"
+            f"{_count(data, 'extensions')} extensions, {_count(data, 'roles')} roles"
         )
     if name == "files":
         paths = data.get("paths", {}) if isinstance(data.get("paths"), dict) else {}
