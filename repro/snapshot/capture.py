@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from repro.crashlog import write_crash_log
 from repro.errors import ReproError, UsageError
 from repro.profile.facets import validate_options
 from repro.profile.file import DatabaseSpec, Profile
@@ -71,6 +70,8 @@ def capture_facet(name: str, ctx: CaptureContext) -> FacetResult:
     except ReproError as exc:
         result = FacetResult(status="error", message=exc.one_line())
     except Exception as exc:
+        from repro.crashlog import write_crash_log  # only a crash pays for it
+
         log = write_crash_log(exc, ctx.redactor.scrub)
         result = FacetResult(
             status="error",
