@@ -82,6 +82,15 @@ class _Folder:
         self.sides = {"left": left, "right": right}
         self.labels = labels
         self.by_keys: dict[tuple[str, ...], Change] = {c.keys: c for c in changes}
+        # ("tables", T, "columns" | "constraints"...) -> the members' changes there (keys of 4),
+        # and ("tables", T) -> every change below that table: lookups without rescanning.
+        self.members: dict[tuple[str, ...], list[Change]] = {}
+        self.below: dict[tuple[str, ...], list[Change]] = {}
+        for change in changes:
+            if change.keys[0] == "tables" and len(change.keys) > 2:
+                self.below.setdefault(change.keys[:2], []).append(change)
+                if len(change.keys) == 4:
+                    self.members.setdefault(change.keys[:3], []).append(change)
         self.cause_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # folded -> cause keys
         self.synthetic: list[Change] = []
         self.dropped: list[tuple[Change, str]] = []
@@ -100,10 +109,7 @@ class _Folder:
         root = self._root(cause)
         if keys == root or keys in self.cause_of or keys not in self.by_keys:
             return
-        self.cause_of[keys] = root
-        for other, target in list(self.cause_of.items()):
-            if target == keys:
-                self.cause_of[other] = root
+        self.cause_of[keys] = root  # what ``keys`` had taken now resolves to ``root``
 
     def _root(self, keys: tuple[str, ...]) -> tuple[str, ...]:
         while keys in self.cause_of:
@@ -256,13 +262,11 @@ class _Folder:
             keys = change.keys
             if len(keys) != 4 or keys[0] != "tables" or keys[2] not in MEMBERS[:2]:
                 continue
-            table = keys[1]
             only = {
                 c.keys[3]: c.keys
-                for c in self.changes
-                if c.keys[:3] == ("tables", table, "columns") and len(c.keys) == 4
-                and c.kind == change.kind
-            }  # fmt: skip
+                for c in self.members.get(("tables", keys[1], "columns"), [])
+                if c.kind == change.kind
+            }
             entry = change.left if change.kind == "only_in_prod" else change.right
             columns = _field(entry, "columns")
             if only and isinstance(columns, list) and columns and all(c in only for c in columns):
@@ -290,9 +294,9 @@ class _Folder:
             if len(keys) != 3 or keys[0] != "tables" or keys[2] != "partition_of":
                 continue
             prefix = keys[:2]
-            for other in self.changes:
+            for other in self.below.get(prefix, []):
                 okeys = other.keys
-                if okeys[:2] != prefix or okeys == keys or other.kind == "incomparable":
+                if okeys == keys or other.kind == "incomparable":
                     continue
                 if (
                     okeys == (*prefix, "partition_bound")
@@ -339,10 +343,8 @@ class _Folder:
             cause = next(
                 (
                     self._root(c.keys)
-                    for c in self.changes
-                    if c.keys[:3] == ("tables", table, "columns")
-                    and len(c.keys) == 4
-                    and c.kind in ONE_SIDE
+                    for c in self.members.get(("tables", table, "columns"), [])
+                    if c.kind in ONE_SIDE
                 ),
                 None,
             )
@@ -405,9 +407,7 @@ class _Folder:
         if not isinstance(parent, str):
             return None
         candidates = [
-            c.keys
-            for c in self.changes
-            if c.keys[:3] == ("tables", parent, section) and len(c.keys) == 4 and c.kind == kind
+            c.keys for c in self.members.get(("tables", parent, section), []) if c.kind == kind
         ]
         wanted = name
         if section == "indexes" and _field(entry, "parent_index"):
