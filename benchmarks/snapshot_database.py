@@ -13,6 +13,7 @@ prints the result; ``benchmarks/run.py`` collects it into BENCHMARKS.md.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pwd
@@ -201,9 +202,19 @@ def measure(dsn: str) -> dict[str, Any]:
         "single": lambda: capture(dsn, parallel=False),
         "dump": lambda: pg_dump(dsn),
     }
-    for _ in range(RUNS):
-        for name, step in steps.items():
-            timings[name].append(timed(step))
+    # As in `repro snapshot`, the cyclic garbage collector is off while timing (repro.cli
+    # turns it off for the command); what earlier steps left is collected between steps.
+    enabled = gc.isenabled()
+    try:
+        for _ in range(RUNS):
+            for name, step in steps.items():
+                gc.enable()
+                gc.collect()
+                gc.disable()
+                timings[name].append(timed(step))
+    finally:
+        if enabled:
+            gc.enable()
     median = {name: statistics.median(values) for name, values in timings.items()}
     best = {name: min(values) for name, values in timings.items()}
     ratio = statistics.median(w / d for w, d in zip(timings["whole"], timings["dump"], strict=True))

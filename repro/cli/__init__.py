@@ -13,13 +13,14 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["diff"]:
-        # A diff allocates many small objects and no cycles worth collecting: the cyclic
-        # collector would only walk them again and again (the database capture does the
-        # same, see repro.snapshot.database).
+    if args[:1] in (["diff"], ["snapshot"]):
+        # Both allocate many small objects (a snapshot of a large schema: millions) and
+        # keep them until the process ends, with no cycles worth collecting: the cyclic
+        # collector would only walk them again and again. These processes are short.
         import gc
 
         gc.disable()
+    if args[:1] == ["diff"]:
         from repro.cli.diff_args import run
 
         raise SystemExit(run(args[1:]))
