@@ -196,23 +196,24 @@ class TableDetailReader:
         return Part(
             "column storage",
             f"""
-            SELECT * FROM (
-                SELECT a.attrelid, a.attname,
+            SELECT a.attrelid, a.attname, a.storage, a.target, a.compression,
+                   -- pg_*: the server's own bookkeeping (some 17 builds stamp every column
+                   -- with pg_attver), never a setting someone made
+                   NULLIF(ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o
+                                WHERE o NOT LIKE 'pg\\_%%'), '{{}}') AS options,
+                   a.attfdwoptions
+            FROM (
+                SELECT a.attrelid, a.attname, a.attoptions, a.attfdwoptions,
                        CASE WHEN a.attstorage <> t.typstorage
                             THEN a.attstorage::text END AS storage,
-                       {target} AS target, {compression}::text AS compression,
-                       -- pg_*: the server's own bookkeeping (some 17 builds stamp every
-                       -- column with pg_attver), never a setting someone made
-                       NULLIF(ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o
-                                    WHERE o NOT LIKE 'pg\\_%%'), '{{}}') AS options,
-                       a.attfdwoptions
+                       {target} AS target, {compression}::text AS compression
                 FROM pg_catalog.pg_attribute a
                 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
                 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
                 WHERE c.relnamespace = ANY(%(nsp)s) AND c.relkind IN ('r', 'p', 'f', 'm')
                   AND a.attnum > 0 AND NOT a.attisdropped) a
             WHERE a.storage IS NOT NULL OR a.target IS NOT NULL OR a.compression IS NOT NULL
-               OR a.options IS NOT NULL OR a.attfdwoptions IS NOT NULL
+               OR a.attoptions IS NOT NULL OR a.attfdwoptions IS NOT NULL
             """,
             self.catalog.params,
             handle=handle,
