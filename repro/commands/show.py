@@ -43,7 +43,8 @@ def facet_highlights(name: str, facet: FacetResult) -> str:
         return (
             f"PostgreSQL {_pg_version(server)}: {plural(_count(data, 'tables'), 'table')}, "
             f"{plural(_count(data, 'settings'), 'non-default setting')}, "
-            f"{plural(_count(data, 'extensions'), 'extension')}"
+            f"{plural(_count(data, 'extensions'), 'extension')}, "
+            f"{plural(_count(data, 'roles'), 'role')}"
         )
     if name == "files":
         paths = data.get("paths", {}) if isinstance(data.get("paths"), dict) else {}

@@ -7,9 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
 from repro.console import is_interactive, print_json, stderr_console
 from repro.outputfile import check_output
@@ -19,6 +17,9 @@ from repro.snapshot.capture import capture_snapshot, select_facets, with_dsn
 from repro.snapshot.file import FacetResult, Snapshot, write_snapshot
 from repro.snapshot.registry import FACETS
 from repro.snapshot.store import save_to_store
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 3  # written, but some facet is partial or failed
@@ -63,6 +64,8 @@ def _progress(enabled: bool, total: int) -> Iterator[Progress | None]:
     if not enabled:
         yield None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -123,7 +126,15 @@ def print_outcome(outcome: SnapshotOutcome, *, as_json: bool) -> None:
     if as_json:
         print_json(outcome.summary_json())
         return
-    console = stderr_console()
+    # Colours on a terminal; plain lines (and no rich to load) when stderr is piped.
+    console = stderr_console() if is_interactive() else None
+
+    def say(text: str, plain: str) -> None:
+        if console is not None:
+            console.print(text, markup=True, highlight=False)
+        else:
+            print(plain, file=sys.stderr)
+
     for name, facet in sorted(outcome.snapshot.facets.items()):
         style = {"ok": "green", "partial": "yellow", "error": "red"}.get(facet.status, "dim")
         detail = f" — {facet.message}" if facet.message else ""
@@ -131,23 +142,30 @@ def print_outcome(outcome: SnapshotOutcome, *, as_json: bool) -> None:
             detail = f" — {facet.problems[0]}"
             if len(facet.problems) > 1:
                 detail += f" (+{len(facet.problems) - 1} more)"
-        console.print(
-            f"  [{style}]{facet.status:<8}[/{style}] {name:<10} {facet.duration_ms:>6} ms{detail}",
-            markup=True,
-            highlight=False,
+        line = f"{name:<10} {facet.duration_ms:>6} ms{detail}"
+        say(
+            f"  [{style}]{facet.status:<8}[/{style}] {_escape(line)}", f"  {facet.status:<8} {line}"
         )
     if outcome.path is None:
         return
-    console.print(f"snapshot written to [bold]{escape(str(outcome.path))}[/bold]")
-    profile = escape(outcome.snapshot.profile)
+    say(f"snapshot written to [bold]{_escape(str(outcome.path))}[/bold]",
+        f"snapshot written to {outcome.path}")  # fmt: skip
+    profile = outcome.snapshot.profile
     if not outcome.stored:
-        console.print(
-            f"[dim]an -o file is not in the store: `repro diff {profile} ...` by profile name "
-            "still means the latest stored snapshot; name this file instead[/dim]"
+        note = (
+            f"an -o file is not in the store: `repro diff {profile} ...` by profile name still "
+            "means the latest stored snapshot; name this file instead"
         )
+        say(f"[dim]{_escape(note)}[/dim]", note)
     elif not outcome.latest:
-        console.print(
-            f"[yellow]not made latest: a facet is {outcome.snapshot.worst_status}, so "
-            f"`repro diff {profile} ...` still uses the previous complete snapshot; pass "
-            "--allow-partial to make this one latest, or this file's path[/yellow]"
+        note = (
+            f"not made latest: a facet is {outcome.snapshot.worst_status}, so `repro diff "
+            f"{profile} ...` still uses the previous complete snapshot; pass --allow-partial to "
+            "make this one latest, or this file's path"
         )
+        say(f"[yellow]{_escape(note)}[/yellow]", note)
+
+
+def _escape(text: str) -> str:
+    """Text shown through rich markup: a facet message may hold "[...]"."""
+    return text.replace("[", "\\[")

@@ -23,7 +23,7 @@ from repro.diff.model import MISSING, DiffResult, Discrepancy
 from repro.diff.rules.db_server import setting_category
 from repro.diff.sqlquote import sql_identifier, sql_literal, sql_setting_name
 from repro.diff.versions import compare
-from repro.redaction import is_redacted
+from repro.redacted import is_redacted
 from repro.shellsafe import comment_text, shell_sensitive, shell_word, valid
 
 # Settings that take effect only after a restart (postmaster context), or never (initdb).

@@ -30,8 +30,10 @@ MAX_SUMMARY = 1000  # characters of a discrepancy's hint kept in a report
 # not a difference from production worth reporting.
 SANDBOX_MACHINERY = (
     f"database.roles.{USER}",
-    f"database.grants.*.{USER}",
-    f"database.schemas.*.privileges.{USER}",
+    f"database.grants.*.{USER}",  # snapshots from before per-object privileges
+    f"database.*.*.privileges.{USER}",
+    f"database.*.privileges.{USER}",
+    f"database.default_privileges.{USER}",
     f"env.vars.{SENTRY_ENV}",  # points at repro's sink by design
 )
 

@@ -3,7 +3,9 @@ functions. Keys are ``"schema.name"`` (functions ``"schema.name(args)"``)."""
 
 from __future__ import annotations
 
-from repro.diff.model import Change, Severity
+from collections.abc import Mapping
+
+from repro.diff.model import Change, Kind, Severity
 from repro.diff.rules.base import AssessFn, Assessment, Context, Rule, fixed, kinds
 from repro.diff.values import as_number, show
 
@@ -19,16 +21,19 @@ def split(keys: tuple[str, ...]) -> tuple[str, str]:
     return owner, ".".join(rest)
 
 
-def obj(what: str, severity: Severity) -> AssessFn:
-    """An object present on one side only."""
+def obj(what: str, severity: Severity | Mapping[Kind, Severity]) -> AssessFn:
+    """An object present on one side only (a severity, or one per side)."""
 
     def assess(change: Change, ctx: Context) -> Assessment | None:
         owner, _ = split(change.keys)
+        level = severity if isinstance(severity, str) else severity.get(change.kind)
+        if level is None:
+            return None
         if change.kind == "only_in_prod":
-            return Assessment(severity, f"{what} {owner} only in {ctx.left_label}")
+            return Assessment(level, f"{what} {owner} only in {ctx.left_label}")
         if change.kind == "only_in_staging":
             return Assessment(
-                severity,
+                level,
                 f"{what} {owner} missing in {ctx.left_label} (exists in {ctx.right_label})",
             )
         return None
