@@ -474,6 +474,76 @@ def replay_command(
             "UNCONFIRMED, exit 1, not REPRODUCED.",
         ),
     ] = False,
+    memory: Annotated[
+        str | None,
+        typer.Option(
+            "--memory",
+            help="The app's memory limit (128m, 1g; swap none): default production's, from "
+            "the snapshot's runtime facet.",
+        ),
+    ] = None,
+    cpus: Annotated[
+        str | None,
+        typer.Option("--cpus", help="The app's CPU limit (0.5, 2): default production's."),
+    ] = None,
+    no_limits: Annotated[
+        bool, typer.Option("--no-limits", help="None of production's resource limits.")
+    ] = False,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            help="How a third party of the profile's sandbox.services behaves: "
+            "NAME=down|timeout|slow:2s|status:503|reset|ok (repeatable).",
+        ),
+    ] = None,
+    stub: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stub",
+            help="NAME=FILE: a third party answers what this HAR file recorded (repeatable).",
+        ),
+    ] = None,
+    with_job: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--with-job",
+            help="Runs alongside the request, started first: 'sql:STATEMENTS[;hold=30s]' "
+            "(a transaction held open), 'cmd:COMMAND[;after=1s][;user=U]' (in the app "
+            "container) or 'schedule:NAME' (production's cron/timer job) (repeatable).",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency",
+            help="Send the --repeat requests from this many clients at once (a load).",
+        ),
+    ] = 1,
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            "--expect",
+            help="oom: production's process was OOM-killed (its proxy answered 502/503); an "
+            "OOM kill in the sandbox is then the same failure.",
+        ),
+    ] = None,
+    candidate: Annotated[
+        str | None,
+        typer.Option(
+            "--candidate",
+            help="A fixed release's image, run in the same sandbox: FIXED, NOT_FIXED or "
+            "REGRESSED (and the exit code says which).",
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            help="The previous release's image, run in the same sandbox: would a rollback "
+            "help?",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="The report as Markdown (for the ticket).")
@@ -487,6 +557,12 @@ def replay_command(
     NOT_REPRODUCED, ENV_ERROR (the sandbox itself failed or its evidence shows it broken: the
     database unreachable, a placeholder in a connection, failed migrations). Exit codes: 0
     reproduced, 1 unconfirmed, not reproduced or a different failure, 2 error.
+    With --candidate the fix's answer decides: 0 FIXED, 1 NOT_FIXED, 3 REGRESSED, 2 when it
+    cannot be told (production's release did not reproduce, or a sandbox failed).
+
+    Production's conditions: its memory/CPU limits (runtime facet), its third parties as stubs
+    (sandbox.services, --fault, --stub; every other outside name fails at once), jobs beside
+    the request (--with-job) and load (--concurrency with --repeat).
     Every container and network is labelled and removed afterwards, also on Ctrl-C.
     """
     from repro.commands.replay import run_replay
@@ -497,6 +573,18 @@ def replay_command(
             from repro.errors import UsageError
 
             raise UsageError("--json and --markdown: pick one")
+        from repro.replay.conditions.spec import parse_conditions
+
+        conditions = parse_conditions(
+            memory=memory,
+            cpus=cpus,
+            limits=not no_limits,
+            faults=fault or [],
+            stubs=stub or [],
+            jobs=with_job or [],
+            concurrency=concurrency,
+            expect=expect,
+        )
         code = run_replay(
             ReplayOptions(
                 incident=incident,
@@ -513,6 +601,9 @@ def replay_command(
                 parity=not no_parity,
                 require_signature=require_signature,
                 output_format="json" if as_json else "markdown" if markdown else None,
+                conditions=conditions,
+                candidate=candidate,
+                baseline=baseline,
             ),
             ACTIVE_REDACTORS,
         )

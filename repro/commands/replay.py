@@ -23,6 +23,8 @@ from repro.errors import ProfileError, UsageError
 from repro.profile.file import Profile, resolve_profile
 from repro.progress import RichProgress
 from repro.redaction import Redactor, load_key
+from repro.replay.conditions.recorded import read_recorded
+from repro.replay.conditions.services import check_service_names
 from repro.replay.incident import load_incident
 from repro.replay.options import ReplayInputs, ReplayOptions
 from repro.replay.outcome import ReplayOutcome
@@ -91,6 +93,8 @@ def _sigterm_unwinds() -> Iterator[None]:
 def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
     if options.repeat < 1:
         raise UsageError("--repeat must be at least 1")
+    if options.conditions.load and options.repeat < options.conditions.concurrency:
+        raise UsageError("--concurrency C sends the --repeat N requests: N must be at least C")
     if options.timeout_s <= 0:
         raise UsageError("--timeout must be greater than 0")
     if options.rows is not None and options.rows < 0:
@@ -105,6 +109,11 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
     secrets = load_secrets_file(options.secrets_file) if options.secrets_file else {}
     for value in secrets.values():
         redactor.remember(value)
+    assert profile.sandbox is not None
+    check_service_names(profile.sandbox.services, options.conditions)
+    recordings = {
+        name: read_recorded(path, name) for name, path in options.conditions.stubs.items()
+    }
     stand_ins = _stand_ins(options, profile)
     for value, _source in stand_ins.values():
         redactor.remember(value)
@@ -119,6 +128,7 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
         secrets=secrets,
         data_dump=dump,
         base_dir=Path.cwd(),
+        recordings=recordings,
     )
     interactive = is_interactive() and options.output_format is None
     with _sigterm_unwinds():
@@ -157,6 +167,8 @@ _STAGE_NAMES = {
     "sandbox": "building the sandbox (database, data, app)",
     "replay": "replaying the request",
     "parity": "snapshotting the sandbox for parity",
+    "candidate": "running the candidate release in the same sandbox",
+    "baseline": "running the previous release in the same sandbox",
     "cleanup": "removing the sandbox",
 }
 

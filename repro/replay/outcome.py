@@ -6,9 +6,14 @@ sources ("sandbox database", "placeholder", "--auth"), never as values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from repro.replay.incident import Incident, Lost
 from repro.replay.verdict import Attempt, Decision, Verdict
+
+if TYPE_CHECKING:
+    from repro.replay.conditions.report import ConditionsReport
 
 REPORT_SCHEMA = "repro.replay-report/v1"
 
@@ -108,11 +113,56 @@ class ReplayOutcome:
     parity: Parity | None = None
     env_error: str | None = None  # why the sandbox failed (ENV_ERROR), one line
     app_log_tail: list[str] = field(default_factory=list)  # last lines, scrubbed, on ENV_ERROR
+    expect_oom: bool = False  # --expect oom: production's process was OOM-killed
+    conditions: ConditionsReport | None = None  # production's conditions, as applied and seen
+    # --candidate and --baseline: the other releases' runs in the same sandbox, in that order.
+    releases: list[ReleaseRun] = field(default_factory=list)
+
+    @property
+    def candidate(self) -> ReleaseRun | None:
+        return next((r for r in self.releases if r.role == "candidate"), None)
 
     @property
     def exit_code(self) -> int:
+        """README "Exit codes": with --candidate the fix's answer decides (0 FIXED, 1
+        NOT_FIXED, 3 REGRESSED, 2 when it cannot be told); otherwise the verdict (0
+        REPRODUCED, 1 not reproduced / different / unconfirmed, 2 ENV_ERROR)."""
+        candidate = self.candidate
+        if candidate is not None:
+            return FIX_EXIT_CODES[candidate.answer]
         if self.decision.verdict is Verdict.REPRODUCED:
             return 0
         if self.decision.verdict is Verdict.ENV_ERROR:
             return 2
         return 1
+
+
+class ReleaseAnswer(StrEnum):
+    FIXED = "fixed"  # --candidate: the failure is gone and nothing fails instead
+    NOT_FIXED = "not-fixed"  # --candidate: the same failure
+    REGRESSED = "regressed"  # --candidate: the failure is gone but the request fails otherwise
+    UNVERIFIED = "unverified"  # no answer: production's release did not reproduce, or broke
+    ROLLBACK_HELPS = "rollback-helps"  # --baseline: the previous release passes
+    ROLLBACK_WONT_HELP = "rollback-will-not-help"  # --baseline: it fails too
+
+
+FIX_EXIT_CODES = {
+    ReleaseAnswer.FIXED: 0,
+    ReleaseAnswer.NOT_FIXED: 1,
+    ReleaseAnswer.REGRESSED: 3,
+    ReleaseAnswer.UNVERIFIED: 2,
+}
+
+
+@dataclass
+class ReleaseRun:
+    """Another release (``--candidate``, ``--baseline``) run in the same sandbox: the same
+    data as it was before the first request, the same conditions, the same request."""
+
+    role: str  # "candidate" | "baseline"
+    image: str
+    decision: Decision  # as for production's release: did production's failure happen?
+    answer: ReleaseAnswer
+    reason: str  # one line: why this answer
+    evidence: list[Evidence] = field(default_factory=list)
+    conditions: ConditionsReport | None = None

@@ -109,6 +109,16 @@ class Sandbox:
         oom = " (killed: out of memory)" if state.get("OOMKilled") else ""
         return f"exited with code {state.get('ExitCode')}{oom}"
 
+    def oom_killed(self) -> bool:
+        """Whether the engine says the kernel killed the app container for memory."""
+        import docker
+
+        try:
+            self.app.reload()
+        except docker.errors.NotFound:
+            return False
+        return bool((self.app.attrs.get("State") or {}).get("OOMKilled"))
+
     def app_logs(self, since: float | None = None) -> str:
         kwargs: dict[str, Any] = {"stdout": True, "stderr": True}
         if since is not None:

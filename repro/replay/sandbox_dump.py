@@ -56,9 +56,7 @@ def load_dump(container: Any, dump: Path, user: str, dbname: str) -> float:
     # Values arrive as "$1".. (never pasted into the script); the database name (from the
     # snapshot) goes inside a conninfo string, so "x host=elsewhere" stays one name.
     reader = "gunzip -c --" if inside.endswith(".gz") else "cat --"
-    script = (
-        f'{reader} "$1" | psql -X -q -v ON_ERROR_STOP=1 -d "$2" && rm -f -- "$1"'
-    )
+    script = f'{reader} "$1" | psql -X -q -v ON_ERROR_STOP=1 -d "$2" && rm -f -- "$1"'
     result = container.exec_run(
         ["sh", "-c", script, "sh", inside, conninfo(dbname=dbname, user=user)]
     )

@@ -64,6 +64,7 @@ class Attempt:
     error: str | None = None  # transport/sandbox error: connection refused, timeout...
     seconds: float = 0.0
     fault: str | None = None  # the evidence shows the sandbox broken (sandbox_faults), why
+    oom_killed: bool = False  # the kernel killed the app for memory during the attempt
 
 
 @dataclass
@@ -117,12 +118,45 @@ def compare(expected: Signature, got: Signature) -> tuple[bool, str]:
     )
 
 
+OOM_KILLED = "OOMKilled (the kernel killed the app at its memory limit, exit 137)"
+
+
+def judge(expected: Signature, attempt: Attempt, *, expect_oom: bool = False) -> tuple[bool, str]:
+    """:func:`compare` for one attempt, where an OOM kill is a failure of its own: it matches
+    only when production's process was OOM-killed too (``--expect oom``): a proxy's 502 in
+    front of a killed process says nothing else about why it died."""
+    if attempt.oom_killed:
+        if expect_oom:
+            return True, f"{OOM_KILLED}, as production's process"
+        return False, (
+            f"{OOM_KILLED}; production recorded {_status(expected.status)} "
+            "(--expect oom if production's process was OOM-killed)"
+        )
+    if expect_oom:
+        ok, _reason = compare(Signature(status=None, exceptions=()), _observed(attempt))
+        what = f"status {_status(attempt.status)}"
+        if ok:
+            return False, f"{what}, not OOM-killed (production's process was)"
+        return False, f"not OOM-killed: {what} (production's process was)"
+    return compare(expected, _observed(attempt))
+
+
+def failed(attempt: Attempt) -> bool:
+    """A 5xx, an exception, an OOM kill or no answer at all."""
+    return (
+        attempt.oom_killed
+        or attempt.error is not None
+        or _failed(attempt.status, attempt.signature)
+    )
+
+
 def decide(
     expected: Signature,
     attempts: Sequence[Attempt],
     *,
     sandbox_ok: bool,
     require_signature: bool = False,
+    expect_oom: bool = False,
 ) -> Decision:
     """The verdict over all attempts. Environment trouble is never a verdict about the bug:
     a failed sandbox, an attempt whose evidence shows the sandbox broken, or attempts that
@@ -142,15 +176,15 @@ def decide(
             f"({len(broken)}/{total} attempts)",
             total,
         )
-    answered = [a for a in attempts if a.error is None]
+    answered = [a for a in attempts if a.error is None or a.oom_killed]
     if not answered:
         first = _short(attempts[0].error or "")
         return _env_error(f"every attempt failed before an answer ({first})", total)
-    results = [(a, *compare(expected, _observed(a))) for a in answered]
+    results = [(a, *judge(expected, a, expect_oom=expect_oom)) for a in answered]
     matches = [reason for _a, ok, reason in results if ok]
     errored = total - len(answered)
     note = f"; {errored} failed at transport level" if errored else ""
-    if matches and not expected.exceptions:
+    if matches and not expected.exceptions and not expect_oom:
         raised = _sandbox_exception(a for a, ok, _reason in results if ok)
         if require_signature:
             return Decision(
@@ -180,7 +214,7 @@ def decide(
             total,
             len(matches) / total,
         )
-    failures = [(a, reason) for a, _ok, reason in results if _failed(a.status, a.signature)]
+    failures = [(a, reason) for a, _ok, reason in results if failed(a)]
     if failures:
         return Decision(
             Verdict.DIFFERENT_FAILURE,

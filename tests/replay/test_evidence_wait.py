@@ -1,4 +1,4 @@
-"""How long an attempt waits for its evidence (repro.replay.runner._await_evidence), on a
+"""How long an attempt waits for its evidence (repro.replay.release_run._await_evidence), on a
 clock the test drives: a stack trace in the log ends the wait (after a short grace for the
 richer Sentry event when the app has an SDK), an event ends it at once, and an app without
 Sentry is never waited on for one. The sandbox here is a stand-in object (its log and sink are
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from repro.replay import runner
+from repro.replay import release_run as runner
 
 TRACE = 'Traceback (most recent call last):\n  File "/app/a.py", line 1, in f\nKeyError: 1\n'
 

@@ -34,7 +34,7 @@ class Limits:
     """The limits the app container runs under and where each came from."""
 
     memory_bytes: int | None = None
-    memory_source: str = "none"  # "production's runtime facet", "--memory", "none"
+    memory_source: str = "none"  # "the snapshot's runtime facet", "--memory", "none"
     cpus: float | None = None
     cpus_source: str = "none"
     pids: int | None = None
@@ -89,12 +89,12 @@ def resource_limits(snapshot: Snapshot, conditions: Conditions) -> Limits:
     if conditions.memory_bytes is not None:
         limits.memory_bytes, limits.memory_source = conditions.memory_bytes, "--memory"
     elif memory is not None and memory >= 6 * 1024 * 1024:
-        limits.memory_bytes, limits.memory_source = memory, "production's runtime facet"
+        limits.memory_bytes, limits.memory_source = memory, "the snapshot's runtime facet"
     cpus = cgroup.get("cpu_limit")
     if conditions.cpus is not None:
         limits.cpus, limits.cpus_source = conditions.cpus, "--cpus"
     elif isinstance(cpus, int | float) and not isinstance(cpus, bool) and 0.01 <= cpus <= 1024:
-        limits.cpus, limits.cpus_source = float(cpus), "production's runtime facet"
+        limits.cpus, limits.cpus_source = float(cpus), "the snapshot's runtime facet"
     limits.pids = _positive_int(cgroup.get("pids_limit"))
     files = runtime.get("open_files")
     if isinstance(files, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from repro.replay.conditions.report import conditions_json
 from repro.replay.incident import Signature, describe
 from repro.replay.outcome import (
     REPORT_SCHEMA,
@@ -174,6 +175,31 @@ def to_json(outcome: ReplayOutcome) -> dict[str, Any]:
         "parity": _parity_json(outcome.parity),
         "env_error": outcome.env_error,
         "app_log_tail": list(outcome.app_log_tail),
+        "expect_oom": outcome.expect_oom,
+        "conditions": conditions_json(outcome.conditions),
+        "releases": [
+            {
+                "role": run.role,
+                "image": run.image,
+                "answer": run.answer.value,
+                "reason": run.reason,
+                "verdict": run.decision.verdict.value,
+                "verdict_reason": run.decision.reason,
+                "attempts": [
+                    {
+                        "status": ev.attempt.status,
+                        "error": ev.attempt.error,
+                        "oom_killed": ev.attempt.oom_killed,
+                        "seconds": round(ev.attempt.seconds, 3),
+                        "source": ev.source,
+                        "signature": _signature_json(ev.attempt.signature),
+                    }
+                    for ev in run.evidence
+                ],
+                "conditions": conditions_json(run.conditions),
+            }
+            for run in outcome.releases
+        ],
     }
 
 

@@ -6,6 +6,7 @@ import re
 import textwrap
 from collections.abc import Iterable, Sequence
 
+from repro.replay.conditions.report import condition_lines
 from repro.replay.incident import describe
 from repro.replay.outcome import (
     Parity,
@@ -24,6 +25,7 @@ from repro.replay.renderers.views import (
     production_side,
     provenance_text,
     rate_text,
+    release_rows,
     rows_text,
     sandbox_side,
     settings_text,
@@ -203,6 +205,29 @@ def _md_env_error(outcome: ReplayOutcome) -> list[str]:
     return lines
 
 
+def _md_conditions(outcome: ReplayOutcome) -> list[str]:
+    lines = condition_lines(outcome.conditions)
+    if not lines:
+        return []
+    rows = [(md_cell(what), md_cell(text)) for what, text in lines]
+    return ["### Production's conditions", "", *_md_table(("", "seen"), rows), ""]
+
+
+def _md_releases(outcome: ReplayOutcome) -> list[str]:
+    rows = release_rows(outcome)
+    if not rows:
+        return []
+    cells = [
+        (role, md_code(image), f"**{answer}**", md_cell(why)) for role, image, answer, why in rows
+    ]
+    return [
+        "### Other releases, same sandbox",
+        "",
+        *_md_table(("", "image", "answer", "why"), cells),
+        "",
+    ]
+
+
 def render_markdown(outcome: ReplayOutcome) -> str:
     """For a ticket: headings, pipe tables; every cell one line with ``|`` escaped."""
     decision = outcome.decision
@@ -225,7 +250,9 @@ def render_markdown(outcome: ReplayOutcome) -> str:
         lines.append("")
     lines += _md_env_error(outcome)
     lines += _md_evidence(outcome, shown_attempt(outcome, rows))
+    lines += _md_releases(outcome)
     lines += _md_attempts(rows)
+    lines += _md_conditions(outcome)
     lines += _md_stages(outcome)
     lines += _md_sandbox(outcome.sandbox)
     lines += _md_request(outcome)

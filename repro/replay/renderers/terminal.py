@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from repro.diff.renderers.table import SEVERITY_STYLE
+from repro.replay.conditions.report import condition_lines
 from repro.replay.incident import describe
 from repro.replay.outcome import (
     Parity,
@@ -28,6 +29,7 @@ from repro.replay.renderers.views import (
     production_side,
     provenance_text,
     rate_text,
+    release_rows,
     rows_text,
     sandbox_side,
     settings_text,
@@ -209,6 +211,26 @@ def _rich_env_error(outcome: ReplayOutcome) -> Panel | None:
     )
 
 
+def _rich_conditions(outcome: ReplayOutcome) -> Table | None:
+    lines = condition_lines(outcome.conditions)
+    if not lines:
+        return None
+    table = _table("production's conditions", "", "seen")
+    for what, text in lines:
+        table.add_row(what, text)
+    return table
+
+
+def _rich_releases(outcome: ReplayOutcome) -> Table | None:
+    rows = release_rows(outcome)
+    if not rows:
+        return None
+    table = _table("other releases, same sandbox", "", "image", "answer", "why")
+    for role, image, answer, why in rows:
+        table.add_row(role, image, Text(answer, style="bold"), why)
+    return table
+
+
 def render_rich(outcome: ReplayOutcome, console: Console) -> None:
     """For a terminal: the verdict in a coloured panel, then one table per part."""
     rows = attempt_rows(outcome)
@@ -219,7 +241,9 @@ def render_rich(outcome: ReplayOutcome, console: Console) -> None:
     sections: list[RenderableType | None] = [
         _rich_env_error(outcome),
         _rich_evidence(outcome, shown_attempt(outcome, rows)),
+        _rich_releases(outcome),
         _rich_attempts(rows) if rows else None,
+        _rich_conditions(outcome),
         _rich_stages(outcome) if outcome.stages else None,
         _rich_sandbox(outcome.sandbox),
         _rich_parity(outcome.parity) if outcome.parity is not None else None,

@@ -23,7 +23,7 @@ from repro.replay.outcome import (
     SandboxFacts,
 )
 from repro.replay.request import where_problem
-from repro.replay.verdict import Decision, Verdict, compare
+from repro.replay.verdict import Decision, Verdict, judge
 from repro.text import one_line
 
 MAX_VALUE = 200  # characters of an exception message
@@ -158,10 +158,12 @@ def attempt_rows(outcome: ReplayOutcome) -> list[AttemptRow]:
     rows: list[AttemptRow] = []
     for n, evidence in enumerate(outcome.evidence, start=1):
         attempt = evidence.attempt
-        if attempt.error is not None:
+        if attempt.error is not None and not attempt.oom_killed:
             matched, reason = False, "no answer: not compared"
         else:
-            matched, reason = compare(outcome.incident.signature, observed(evidence))
+            matched, reason = judge(
+                outcome.incident.signature, attempt, expect_oom=outcome.expect_oom
+            )
         main = attempt.signature.main_exception if attempt.signature is not None else None
         rows.append(
             AttemptRow(
@@ -276,3 +278,11 @@ def app_text(sandbox: SandboxFacts) -> str:
         f"{sandbox.app_image or 'unknown image'}, user {sandbox.app_user or 'unknown'}, "
         f"memory limit {sandbox.memory_limit or 'none'}"
     )
+
+
+def release_rows(outcome: ReplayOutcome) -> list[tuple[str, str, str, str]]:
+    """(role, image, ANSWER, why) of each --candidate / --baseline run."""
+    return [
+        (run.role, run.image, run.answer.name.replace("_", " "), run.reason)
+        for run in outcome.releases
+    ]
