@@ -201,7 +201,7 @@ OUTSIDE_PROBE = (
     'for host, port in (("api.github.com", 443), ("1.1.1.1", 443)):\n'
     "    t = time.monotonic()\n"
     "    try:\n"
-    '        socket.create_connection((host, port), timeout=10).close(); got = "CONNECTED"\n'
+    '        socket.create_connection((host, port), timeout=3).close(); got = "CONNECTED"\n'
     "    except OSError as exc:\n"
     "        got = type(exc).__name__\n"
     "    print(host, got, round(time.monotonic() - t, 2))'"
@@ -275,9 +275,12 @@ def test_recorded_answers_and_no_call_leaves_the_sandbox(
     assert job["error"] is None and "exited with code 0" in job["status"], job
     probes = {line.split()[0]: line.split()[1:] for line in job["output"] if line.strip()}
     assert set(probes) == {"api.github.com", "1.1.1.1"}, job["output"]
-    for host, (outcome, seconds) in probes.items():
+    for host, (outcome, _seconds) in probes.items():
         assert outcome != "CONNECTED", host
-        assert float(seconds) < 5, (host, outcome, seconds)  # fails fast, no resolver wait
+    # A name fails at once (repro's resolver: no such host); a literal address is dropped by
+    # the internal network (the app's own timeout ends it), never connected.
+    assert probes["api.github.com"][0] == "gaierror"
+    assert float(probes["api.github.com"][1]) < 1.0
     asked = {name["name"] for name in parties["outside_names"]}
     assert "api.github.com" in asked
     _no_sandbox_left(docker_client)
