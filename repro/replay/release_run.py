@@ -136,18 +136,26 @@ def _end(ctx: _Context, running: list[RunningJob]) -> None:
         ctx.sandbox.third_parties.release()
 
 
-def _attempt(ctx: _Context) -> Evidence:
+def _begin(ctx: _Context) -> tuple[int, list[RunningJob], Attempt | None]:
+    """Before the request: no events, stubs holding again, jobs running and ready. Returns
+    where the app's log stands, the jobs, and an attempt that is an environment error when a
+    job could not run (the condition asked for is not there: no verdict on the bug)."""
     sandbox = ctx.sandbox
     sandbox.sink.clear()
     if sandbox.third_parties is not None:
         sandbox.third_parties.arm()
     log_before = len(sandbox.app_logs())
     running, job_error = _start_jobs(ctx)
+    broken = Attempt(None, None, job_error, 0.0, fault=job_error) if job_error else None
+    return log_before, running, broken
+
+
+def _attempt(ctx: _Context) -> Evidence:
+    sandbox = ctx.sandbox
+    log_before, running, broken = _begin(ctx)
     try:
-        if job_error is not None:
-            # The condition asked for is not there: no verdict on the bug.
-            attempt = Attempt(None, None, job_error, 0.0, fault=job_error)
-            return Evidence(attempt, None)
+        if broken is not None:
+            return Evidence(broken, None)
         response = send(sandbox.host, sandbox.port, ctx.request, timeout=ctx.timeout_s)
     finally:
         _end(ctx, running)
@@ -189,15 +197,10 @@ def _load(ctx: _Context, concurrency: int, total: int) -> ReleaseEvidence:
     paired with the failed requests in the order both ended (a request that failed without an
     event has none), which is what the first failure's evidence and the rate rest on."""
     sandbox = ctx.sandbox
-    sandbox.sink.clear()
-    if sandbox.third_parties is not None:
-        sandbox.third_parties.arm()
-    log_before = len(sandbox.app_logs())
-    running, job_error = _start_jobs(ctx)
+    log_before, running, broken = _begin(ctx)
     try:
-        if job_error is not None:
-            attempt = Attempt(None, None, job_error, 0.0, fault=job_error)
-            return ReleaseEvidence([Evidence(attempt, None)], [attempt])
+        if broken is not None:
+            return ReleaseEvidence([Evidence(broken, None)], [broken])
         shots, wall = fire(sandbox.host, sandbox.port, ctx.request, concurrency=concurrency,
                            total=total, timeout=ctx.timeout_s)  # fmt: skip
     finally:

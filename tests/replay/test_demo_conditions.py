@@ -12,9 +12,9 @@ concurrent requests. Real containers of the release images (fixtures/demo/build-
   ticket-race       500s, UniqueViolation on ticket     201s (one  201s, unique numbers    201s:
                     numbers, under concurrent requests  at a time)                         helps
 
-The containers are started here, not through `repro replay` (which does not yet apply memory
-limits, stub services, jobs or concurrency): these tests pin the apps' behaviour that the
-product's replay must reproduce. The production database is loaded at the scale `repro replay`
+The containers are started here by hand, not through `repro replay`: these tests pin the
+apps' behaviour; tests/replay/test_replay_conditions.py replays the same bugs through
+`repro replay` with production's conditions. The production database is loaded at the scale `repro replay`
 generates from the prod snapshot (tests.helpers.demo_shop.PROD_SANDBOX_SCALE), so the OOM also
 holds in the sandbox; the staging database has staging's rows.
 """
