@@ -14,9 +14,9 @@ concurrent requests. Real containers of the release images (fixtures/demo/build-
 
 The containers are started here by hand, not through `repro replay`: these tests pin the
 apps' behaviour; tests/replay/test_replay_conditions.py replays the same bugs through
-`repro replay` with production's conditions. The production database is loaded at the scale `repro replay`
-generates from the prod snapshot (tests.helpers.demo_shop.PROD_SANDBOX_SCALE), so the OOM also
-holds in the sandbox; the staging database has staging's rows.
+`repro replay` with production's conditions. The production database is loaded at the scale
+`repro replay` generates from the prod snapshot (tests.helpers.demo_shop.PROD_SANDBOX_SCALE),
+so the OOM also holds in the sandbox; the staging database has staging's rows.
 """
 
 from __future__ import annotations
