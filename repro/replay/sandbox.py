@@ -419,6 +419,13 @@ class _Builder:
         if self.closed:
             address = (app.attrs["NetworkSettings"]["Networks"].get(network) or {}).get("IPAddress")
             if not address:
+                state = app.attrs.get("State") or {}
+                if not state.get("Running"):  # it exited at once: an exited one has no address
+                    logs = app.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+                    raise SandboxError(
+                        f"the app exited with code {state.get('ExitCode')} before it was ready",
+                        log_tail=logs.splitlines()[-200:],
+                    )
                 raise SandboxError(f"the app has no address on the sandbox network {network}")
             return app, str(address), spec.port
         bindings = (app.attrs["NetworkSettings"]["Ports"] or {}).get(f"{spec.port}/tcp") or []
