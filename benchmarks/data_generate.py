@@ -46,7 +46,8 @@ from psycopg.conninfo import make_conninfo
 from repro.profile.facets import validate_options
 from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.base import CaptureContext, sorted_tree
+from repro.snapshot.base import CaptureContext
+from repro.snapshot.capture import kept_data
 from repro.snapshot.database import FACET
 from repro.snapshot.file import FacetResult, Snapshot, write_snapshot
 
@@ -226,7 +227,7 @@ def build_snapshot(dsn: str, path: Path) -> tuple[Snapshot, float, float]:
     result = FACET.capture(ctx)
     if result.status != "ok":
         raise RuntimeError(f"capture {result.status}: {result.message} {result.problems}")
-    data = sorted_tree(redactor.redact_tree(result.data))
+    data = kept_data(FACET, result.data, redactor)
     capture_s = time.perf_counter() - started
     for table, rows in TARGET_ROWS.items():
         key = f"{SCHEMA}.{table}"

@@ -19,11 +19,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = [
     "snapshot_local",
+    "snapshot_start",
     "snapshot_database",
+    "diff_start",
     "diff_bench",
     "data_generate",
     "data_anonymize",
     "replay_bench",
+    "replay_evidence",
     "import_bench",
 ]
 

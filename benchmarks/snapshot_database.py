@@ -1,8 +1,9 @@
 """The database facet against ``pg_dump --schema-only`` on the same 1,000-table database.
 
-Target: capturing 1,000 tables x 10 columns, each with a foreign key to the previous table,
-indexes and ANALYZE statistics, is no slower than ``pg_dump --schema-only`` of that database
-(and the facet reads statistics too, which pg_dump does not).
+Target (issue 17): the whole capture of 1,000 tables x 10 columns, each with a foreign key to
+the previous table, indexes and ANALYZE statistics — what ``repro snapshot`` does for the
+facet, its redaction included — within 1.2x of ``pg_dump --schema-only`` of that database
+(and the facet reads statistics and every role's privileges too, which pg_dump does not).
 
 Runs against ``$REPRO_BENCH_DSN`` (a database the benchmark may fill; it creates schema
 ``bench`` there and drops it afterwards), or else a throw-away PostgreSQL started from the
@@ -12,9 +13,11 @@ prints the result; ``benchmarks/run.py`` collects it into BENCHMARKS.md.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pwd
+import statistics
 import shutil
 import socket
 import subprocess
@@ -31,12 +34,14 @@ import psycopg
 from repro.profile.facets import validate_options
 from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.base import CaptureContext, sorted_tree
+from repro.snapshot.base import CaptureContext
+from repro.snapshot.capture import capture_facet
 from repro.snapshot.database import FACET
 
 TABLES = 1_000
 ROWS_PER_TABLE = 200
-RUNS = 3
+RUNS = 5
+TARGET = 1.2
 SCHEMA = "bench"
 PG_DUMP = os.environ.get("REPRO_BENCH_PG_DUMP", "/usr/bin/pg_dump")
 
@@ -148,8 +153,9 @@ def build(dsn: str) -> None:
         conn.execute("ANALYZE")
 
 
-def capture(dsn: str, *, parallel: bool = True) -> tuple[dict[str, Any], Redactor]:
-    """The facet's own work: connect, read, judge, fingerprint (data not yet redacted)."""
+def capture(dsn: str, *, parallel: bool = True) -> dict[str, Any]:
+    """What ``repro snapshot`` does for the facet: connect, read, judge, fingerprint (the
+    facet judges its own secret-bearing fields), through the capture layer."""
     redactor = Redactor(key=RedactionKey.from_bytes(b"bench", "bench"))
     profile = Profile(name="bench", path=None, database=DatabaseSpec(dsn=dsn, schemas=[SCHEMA]))
     ctx = CaptureContext(
@@ -158,18 +164,10 @@ def capture(dsn: str, *, parallel: bool = True) -> tuple[dict[str, Any], Redacto
         options=validate_options(FACET, {"parallel": parallel}, "bench"),
         redactor=redactor,
     )
-    result = FACET.capture(ctx)
+    result = capture_facet("database", ctx)
     if result.status != "ok":
         raise RuntimeError(f"capture {result.status}: {result.message} {result.problems}")
-    return result.data, redactor
-
-
-def capture_and_redact(dsn: str) -> dict[str, Any]:
-    """What ``repro snapshot`` does for the facet: capture, then the capture layer's
-    redact_tree and key sort over the whole data."""
-    data, redactor = capture(dsn)
-    tree: dict[str, Any] = sorted_tree(redactor.redact_tree(data))
-    return tree
+    return result.data
 
 
 def pg_dump(dsn: str) -> None:
@@ -190,60 +188,91 @@ def measure(dsn: str) -> dict[str, Any]:
     started = time.perf_counter()
     build(dsn)
     build_s = time.perf_counter() - started
-    data = capture_and_redact(dsn)  # warm-up, and the facts reported below
+    data = capture(dsn)  # warm-up, and the facts reported below
     columns = sum(len(t["columns"]) for t in data["tables"].values())
     indexes = sum(len(t["indexes"]) for t in data["tables"].values())
     analyzed = sum(
         1 for t in data["statistics"].values() for c in t["columns"].values() if c["analyzed"]
     )
-    # Interleaved rounds, best of each: a busy machine slows all three alike.
-    timings: dict[str, list[float]] = {"facet": [], "single": [], "redacted": [], "dump": []}
+    load_before = os.getloadavg()[0]
+    # Interleaved rounds: a busy machine slows all of them alike; ratios pair by pair.
+    timings: dict[str, list[float]] = {"whole": [], "single": [], "dump": []}
     steps: dict[str, Callable[[], object]] = {
-        "facet": lambda: capture(dsn),
+        "whole": lambda: capture(dsn),
         "single": lambda: capture(dsn, parallel=False),
-        "redacted": lambda: capture_and_redact(dsn),
         "dump": lambda: pg_dump(dsn),
     }
-    for _ in range(RUNS):
-        for name, step in steps.items():
-            timings[name].append(timed(step))
+    # As in `repro snapshot`, the cyclic garbage collector is off while timing (repro.cli
+    # turns it off for the command); what earlier steps left is collected between steps.
+    enabled = gc.isenabled()
+    try:
+        for _ in range(RUNS):
+            for name, step in steps.items():
+                gc.enable()
+                gc.collect()
+                gc.disable()
+                timings[name].append(timed(step))
+    finally:
+        if enabled:
+            gc.enable()
+    median = {name: statistics.median(values) for name, values in timings.items()}
     best = {name: min(values) for name, values in timings.items()}
+    ratio = statistics.median(w / d for w, d in zip(timings["whole"], timings["dump"], strict=True))
+    single = statistics.median(
+        w / d for w, d in zip(timings["single"], timings["dump"], strict=True)
+    )
+    started = time.perf_counter()
+    text = json.dumps(data, indent=2, sort_keys=True)
+    dumps_s = time.perf_counter() - started
     version = subprocess.run([PG_DUMP, "--version"], capture_output=True, text=True).stdout
-    ratio = best["facet"] / best["dump"]
     return {
         "title": f"database facet vs pg_dump --schema-only ({TABLES:,} tables)",
-        "target": "facet capture no slower than pg_dump --schema-only of the same database",
+        "target": f"whole capture (redaction included) <= {TARGET:g}x pg_dump --schema-only "
+        "of the same database (issue 17; was 2.6x)",
         "rows": {
             "server": data["server"]["version"].split(" on ")[0],
             "tables / columns / indexes": f"{len(data['tables'])} / {columns} / {indexes}",
             "columns with statistics": analyzed,
             "build + ANALYZE (once)": f"{build_s:.1f} s",
-            f"facet capture (best of {RUNS})": f"{best['facet']:.3f} s",
-            f"facet capture, one connection (best of {RUNS})": f"{best['single']:.3f} s",
-            f"facet + capture layer's redaction and sort (best of {RUNS})": f"{best['redacted']:.3f} s",
-            f"pg_dump --schema-only (best of {RUNS})": f"{best['dump']:.3f} s",
-            "facet / pg_dump": f"{ratio:.2f}x",
-            "snapshot facet size": f"{len(json.dumps(data)) / 1e6:.1f} MB",
+            f"whole capture, redaction included (median / best of {RUNS})": (
+                f"{median['whole']:.3f} s / {best['whole']:.3f} s"
+            ),
+            f"same, one connection (median / best of {RUNS})": (
+                f"{median['single']:.3f} s / {best['single']:.3f} s"
+            ),
+            f"pg_dump --schema-only (median / best of {RUNS})": (
+                f"{median['dump']:.3f} s / {best['dump']:.3f} s"
+            ),
+            "whole capture / pg_dump (median of pairs)": f"{ratio:.2f}x",
+            "one connection / pg_dump (median of pairs)": f"{single:.2f}x",
+            "writing it as snapshot JSON (once, not in the capture)": f"{dumps_s:.3f} s",
+            "snapshot facet size": f"{len(text) / 1e6:.1f} MB",
             "pg_dump": version.strip(),
-            "cores": os.cpu_count(),
+            "cores / 1-minute load average before": f"{os.cpu_count()} / {load_before:.1f}",
         },
-        "verdict": ("met" if ratio <= 1.0 else "MISSED")
-        + f" ({best['facet']:.3f} s vs {best['dump']:.3f} s)",
+        "verdict": ("met" if ratio <= TARGET else "MISSED") + f" ({ratio:.2f}x)",
         "notes": "The facet reads statistics too (pg_dump does not), on a second connection "
-        "sharing the snapshot; client, both backends and pg_dump share this machine's cores.",
+        "sharing the snapshot; client, both backends and pg_dump share this machine's cores, "
+        "which other jobs were using while measuring (see the load average).",
     }
 
 
-def run() -> dict[str, Any]:
+def on_a_database(measure: Callable[[str], dict[str, Any]], schema: str) -> dict[str, Any]:
+    """``measure(dsn)`` on ``$REPRO_BENCH_DSN`` (``schema`` dropped afterwards) or on a
+    throw-away PostgreSQL."""
     dsn = os.environ.get("REPRO_BENCH_DSN")
     if dsn:
         try:
             return measure(dsn)
         finally:
             with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     with throwaway_postgres() as local_dsn:
         return measure(local_dsn)
+
+
+def run() -> dict[str, Any]:
+    return on_a_database(measure, SCHEMA)
 
 
 if __name__ == "__main__":

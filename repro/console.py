@@ -1,13 +1,18 @@
-"""Terminal output: rich on a terminal, quiet and plain when piped or with --json."""
+"""Terminal output: rich on a terminal, quiet and plain when piped or with --json.
+
+rich is imported by the functions that make a console: a command whose output is piped
+(``repro diff | jq``, ``repro snapshot -o f --json``) never loads it.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def is_interactive() -> bool:
@@ -15,10 +20,14 @@ def is_interactive() -> bool:
 
 
 def stdout_console() -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stdout, soft_wrap=False, highlight=False)
 
 
 def stderr_console() -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stderr, stderr=True, highlight=False)
 
 

@@ -385,9 +385,7 @@ def url_password(text: str) -> tuple[int, int] | None:
     return match.start("password"), match.end("password")
 
 
-def secret_spans(
-    text: str, *, entropy: bool = True, named: bool = True
-) -> list[tuple[int, int]]:
+def secret_spans(text: str, *, entropy: bool = True, named: bool = True) -> list[tuple[int, int]]:
     """Every secret-shaped substring of a free text, merged and sorted. ``named``: also the
     values of ``password=...``-like pairs (messages and request bodies; not a snapshot's
     schema text, where ``CHECK (token = 'x')`` is a definition, not a secret)."""

@@ -6,7 +6,6 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
-from repro.crashlog import WITHHELD, safe_scrub, write_crash_log
 from repro.errors import ReproError
 
 UNEXPECTED_EXIT = 2  # like GNU diff: 2 means "trouble", whatever its cause
@@ -18,6 +17,8 @@ def handle_errors(scrub: Callable[[str], str] = lambda s: s) -> Iterator[None]:
     try:
         yield
     except ReproError as exc:
+        from repro.crashlog import WITHHELD, safe_scrub  # the detectors: only on an error
+
         try:
             line = exc.one_line()
         except Exception:
@@ -30,6 +31,8 @@ def handle_errors(scrub: Callable[[str], str] = lambda s: s) -> Iterator[None]:
     except (SystemExit, GeneratorExit):
         raise
     except Exception as exc:
+        from repro.crashlog import write_crash_log  # only a bug pays for it
+
         try:
             path = write_crash_log(exc, scrub)
         except Exception:  # no place to write it: say so, never print the traceback

@@ -46,40 +46,54 @@ class _RowsPerSecond(ProgressColumn):
 
 
 class RichProgress:
-    """A bar per table with rows/s on a terminal (stderr)."""
+    """A bar per table with rows/s on a terminal (stderr). A stage ends the bars before it:
+    they stay on screen as they finished and are not redrawn while later stages run."""
 
     def __init__(self, console: Console) -> None:
-        self.progress = RichBars(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _RowsPerSecond(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        )
+        self.console = console
+        self._bars: RichBars | None = None
 
     def __enter__(self) -> RichProgress:
-        self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        self._end_bars()
+
+    def _live_bars(self) -> RichBars:
+        if self._bars is None:
+            self._bars = RichBars(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                _RowsPerSecond(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=False,
+            )
+            self._bars.start()
+        return self._bars
+
+    def _end_bars(self) -> None:
+        if self._bars is not None:
+            self._bars.stop()  # the last frame stays, static
+            self._bars = None
 
     def table(self, key: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
         return self._table(key, total)
 
     @contextmanager
     def _table(self, key: str, total: int) -> Iterator[Callable[[int], None]]:
+        bars = self._live_bars()
         # total 0: unknown (a copy), the bar pulses and the count and speed still show
-        task = self.progress.add_task(key, total=total or None)
+        task = bars.add_task(key, total=total or None)
 
         def advance(rows: int) -> None:
-            self.progress.advance(task, rows)
+            bars.advance(task, rows)
 
         yield advance
-        done = self.progress.tasks[task].completed
-        self.progress.update(task, total=total or done or 1, completed=total or done or 1)
+        done = bars.tasks[task].completed
+        bars.update(task, total=total or done or 1, completed=total or done or 1)
 
     def stage(self, name: str) -> None:
-        self.progress.console.print(f"[dim]repro: {name}…[/dim]")
+        self._end_bars()
+        self.console.print(f"[dim]repro: {name}…[/dim]")

@@ -35,10 +35,16 @@ from repro.detector import (
 )
 from repro.errors import ProfileError
 
+# Re-exported (their home is repro.redacted, which the diff reads without the detectors).
+from repro.redacted import fingerprint_key_id as fingerprint_key_id
+from repro.redacted import is_redacted as is_redacted
+
 __all__ = [
     "MASK",
     "RedactionKey",
     "Redactor",
+    "fingerprint_key_id",
+    "is_redacted",
     "looks_high_entropy",
     "scrub_all",
     "scrub_shapes",
@@ -55,18 +61,6 @@ WITHHELD = "[text withheld: it could not be checked for secrets]"
 # this long (shorter ones only where a whole value equals it: "admin" must not mask "admins").
 _PROPAGATE_EXACT = 4
 _PROPAGATE_SUBSTRING = 8
-
-
-def is_redacted(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("redacted") is True
-
-
-def fingerprint_key_id(value: Any) -> str | None:
-    """The key id of a redacted value's fingerprint, or None if it is not redacted."""
-    if not is_redacted(value):
-        return None
-    parts = str(value.get("fingerprint", "")).split(":")
-    return parts[1] if len(parts) == 3 else None
 
 
 @dataclass

@@ -90,3 +90,37 @@ def test_version_and_help(tmp_path: Path) -> None:
     assert repro_at("--version", cwd=tmp_path).stdout.startswith("repro ")
     helptext = repro_at("snapshot", "--help", cwd=tmp_path).stdout
     assert "--dsn" in helptext and "--facets" in helptext
+
+
+def test_latest_moves_only_to_a_complete_snapshot(tmp_path: Path) -> None:
+    """A profile declares a database whose DSN variable is unset: the snapshot is kept, says
+    why, exits 3 and does not become latest (what `repro diff NAME` uses) unless asked."""
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "p.yaml").write_text(
+        "name: p\ntarget: {kind: local}\ndatabase: {dsn_env: REPRO_TEST_UNSET_DSN}\n"
+        "facets:\n  env: {}\n  database: {}\n"
+    )
+    first = repro_at("snapshot", "p", "--json", cwd=tmp_path)
+    assert first.returncode == 3, first.stderr
+    summary = json.loads(first.stdout)
+    assert (summary["status"], summary["latest"]) == ("error", False)
+    assert "REPRO_TEST_UNSET_DSN is not set" in summary["facets"]["database"]["message"]
+    store = tmp_path / ".repro" / "snapshots" / "p"
+    assert Path(summary["path"]).parent == store and not (store / "latest").exists()
+    # by name: one line saying why and what to do
+    assert_one_line_error(repro_at("show", "p", cwd=tmp_path), "no latest: none had every facet")
+    said = repro_at("snapshot", "p", cwd=tmp_path)
+    assert "not made latest: a facet is error" in said.stderr and "--allow-partial" in said.stderr
+    forced = repro_at("snapshot", "p", "--json", "--allow-partial", cwd=tmp_path)
+    assert forced.returncode == 3 and json.loads(forced.stdout)["latest"] is True
+    assert (store / "latest").read_text().strip() == Path(json.loads(forced.stdout)["path"]).name
+    assert repro_at("show", "p", cwd=tmp_path).returncode == 0
+
+
+def test_an_o_file_is_not_in_the_store_and_says_so(tmp_path: Path) -> None:
+    done = repro_at("snapshot", "local", "--facets", "env", "-o", "mine.json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "an -o file is not in the store" in " ".join(done.stderr.split())
+    assert_one_line_error(
+        repro_at("diff", "local", "mine.json", cwd=tmp_path), "a snapshot written with -o FILE"
+    )

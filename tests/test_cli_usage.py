@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 import typer
 
-from repro.cli import app, main
+from repro.cli import main
+from repro.cli.app import app
 
 
 def _walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

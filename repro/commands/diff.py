@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from repro.console import stdout_console
-from repro.diff import diff_snapshots, exit_code, read_waivers, render, render_fix_script
+from repro.diff import diff_snapshots, exit_code, read_waivers, render
+from repro.diff.scope import SchemaScope
 from repro.errors import ProfileError, ReproError
 from repro.limits import LOAD_FACTOR, ensure_memory, megabytes, resident_memory
-from repro.profile.file import find_profile_path, load_profile_file
-from repro.redaction import Redactor
+from repro.profile.diff_settings import DiffSettings, read_diff_settings
+from repro.profile.paths import find_profile_path
 from repro.snapshot.file import Snapshot
-from repro.snapshot.registry import FACETS
 from repro.snapshot.store import resolve_snapshot, snapshot_path
+
+if TYPE_CHECKING:
+    from repro.redaction import Redactor
 
 
 @dataclass
@@ -27,6 +30,8 @@ class DiffOptions:
     show_ignored: bool
     live: bool
     fix_script: bool = False
+    schemas: list[str] = field(default_factory=list)  # --schema globs
+    exclude_schemas: list[str] = field(default_factory=list)  # --exclude-schema globs
 
 
 def _load_side(ref: str, live: bool, redactors: list[Redactor]) -> Snapshot:
@@ -70,26 +75,40 @@ def _load_both(
     return left, _load_side(right_ref, live, redactors)
 
 
-def _profile_ignores(snapshot: Snapshot) -> list[str]:
-    """The profile's own ignore globs, when its profile file is here."""
+def _profile_settings(snapshot: Snapshot) -> DiffSettings:
+    """The ignore globs and schemas of the snapshot's profile, when its file is here. Only
+    those two keys are read; a malformed value is said, and not applied."""
     path = find_profile_path(snapshot.profile) if snapshot.profile else None
     if path is None:
-        return []
+        return DiffSettings()
     try:
-        return load_profile_file(path, FACETS).ignore
-    except ProfileError:
-        return []
+        return read_diff_settings(path)
+    except ProfileError as exc:
+        print(f"repro: warning: {exc.one_line()} (not applied to this diff)", file=sys.stderr)
+        return DiffSettings()
 
 
 def run_diff(left_ref: str, right_ref: str, options: DiffOptions, redactors: list[Redactor]) -> int:
     left, right = _load_both(left_ref, right_ref, options.live, redactors)
     waivers = read_waivers(options.waivers) if options.waivers else []
-    ignore = sorted(set(_profile_ignores(left) + _profile_ignores(right)))
-    result = diff_snapshots(left, right, ignore=ignore, waivers=waivers, today=date.today())
+    settings = [_profile_settings(left), _profile_settings(right)]
+    ignore = sorted({glob for s in settings for glob in s.ignore})
+    scope = SchemaScope.of([s.schemas for s in settings], options.schemas, options.exclude_schemas)
+    result = diff_snapshots(
+        left, right, ignore=ignore, waivers=waivers, today=date.today(), schemas=scope
+    )
     if options.fix_script:
+        from repro.diff.fixscript import render_fix_script
+
         sys.stdout.write(render_fix_script(result))
         return exit_code(result, fail_on=options.fail_on)
-    fmt = options.output_format or ("table" if sys.stdout.isatty() else "json")
+    # The format never depends on where stdout goes (README: "Output"): only colour does.
+    fmt = options.output_format or "table"
+    width = 120
+    if fmt == "table":  # rich measures the terminal; other formats need no rich at all
+        from repro.console import stdout_console
+
+        width = stdout_console().width
     sys.stdout.write(
         render(
             result,
@@ -97,7 +116,7 @@ def run_diff(left_ref: str, right_ref: str, options: DiffOptions, redactors: lis
             options.min_severity,
             options.show_ignored,
             fail_on=options.fail_on,
-            width=stdout_console().width,
+            width=width,
             color=sys.stdout.isatty(),
         )
     )

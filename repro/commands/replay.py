@@ -166,9 +166,8 @@ def _render(outcome: ReplayOutcome, output_format: str | None, redactor: Redacto
         sys.stdout.write(redactor.scrub(render_json(outcome)))
     elif output_format == "markdown":
         sys.stdout.write(redactor.scrub(render_markdown(outcome)))
-    elif sys.stdout.isatty():
-        _render_rich(outcome, stdout_console(), redactor)
     else:
-        # Piped without a format: the Markdown report is plain text that reads well anywhere.
-        sys.stdout.write(redactor.scrub(render_markdown(outcome)))
+        # The same report on a terminal and in a pipe (README: "Output"), colour only on a
+        # terminal; --json and --markdown are asked for.
+        _render_rich(outcome, stdout_console(), redactor)
     log(f"{outcome.decision.verdict.name}: {redactor.scrub(outcome.decision.reason)}")

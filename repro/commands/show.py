@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from repro.errors import UsageError
 from repro.snapshot.file import FacetResult, Snapshot
+from repro.text import plural
 
 STATUS_STYLE = {"ok": "green", "partial": "yellow", "error": "red", "skipped": "dim"}
 
@@ -27,22 +29,22 @@ def facet_highlights(name: str, facet: FacetResult) -> str:
     """One line of what matters most in each facet."""
     data = facet.data
     if name == "env":
-        return f"{_count(data, 'vars')} variables from {data.get('source', '?')}"
+        return f"{plural(_count(data, 'vars'), 'variable')} from {data.get('source', '?')}"
     if name == "packages":
         parts = []
         if "python" in data:
-            parts.append(f"{_count(data, 'python', 'distributions')} Python distributions")
+            parts.append(plural(_count(data, "python", "distributions"), "Python distribution"))
         if "os" in data:
             manager = data["os"].get("manager") if isinstance(data["os"], dict) else None
-            parts.append(f"{_count(data, 'os', 'packages')} {manager or 'OS'} packages")
+            parts.append(plural(_count(data, "os", "packages"), f"{manager or 'OS'} package"))
         return ", ".join(parts)
     if name == "database":
         server = data.get("server", {}) if isinstance(data.get("server"), dict) else {}
-        version = server.get("version", "?")
         return (
-            f"PostgreSQL {str(version).split(' ')[0]}: {_count(data, 'tables')} tables, "
-            f"{_count(data, 'settings')} non-default settings, "
-            f"{_count(data, 'extensions')} extensions"
+            f"PostgreSQL {_pg_version(server)}: {plural(_count(data, 'tables'), 'table')}, "
+            f"{plural(_count(data, 'settings'), 'non-default setting')}, "
+            f"{plural(_count(data, 'extensions'), 'extension')}, "
+            f"{plural(_count(data, 'roles'), 'role')}"
         )
     if name == "files":
         paths = data.get("paths", {}) if isinstance(data.get("paths"), dict) else {}
@@ -53,11 +55,11 @@ def facet_highlights(name: str, facet: FacetResult) -> str:
             and isinstance(entry.get("access"), dict)
             and entry["access"].get("read") is False
         )
-        return f"{len(paths)} paths, {unreadable} not readable by the app user"
+        return f"{plural(len(paths), 'path')}, {unreadable} not readable by the app user"
     if name == "config":
         files = data.get("files", {}) if isinstance(data.get("files"), dict) else {}
         keys = sum(len(f.get("keys", {})) for f in files.values() if isinstance(f, dict))
-        return f"{len(files)} files, {keys} keys"
+        return f"{plural(len(files), 'file')}, {plural(keys, 'key')}"
     if name == "runtime":
         os_info = data.get("os", {}) if isinstance(data.get("os"), dict) else {}
         return " · ".join(
@@ -71,8 +73,16 @@ def facet_highlights(name: str, facet: FacetResult) -> str:
             if v
         )
     if name == "schedules":
-        return f"{_count(data, 'jobs')} scheduled jobs"
-    return f"{len(data)} entries"
+        return plural(_count(data, "jobs"), "scheduled job")
+    return plural(len(data), "entry", "entries")
+
+
+def _pg_version(server: dict[str, Any]) -> str:
+    """``13.16`` from ``PostgreSQL 13.16 (Debian ...) on x86_64...`` (or the major)."""
+    words = str(server.get("version") or "").split()
+    if len(words) >= 2 and words[0] == "PostgreSQL":
+        return words[1]
+    return str(server.get("major") or "?")
 
 
 def render_show(snapshot: Snapshot, console: Console) -> None:
@@ -90,9 +100,10 @@ def render_show(snapshot: Snapshot, console: Console) -> None:
     table.add_column("summary")
     for name, facet in sorted(snapshot.facets.items()):
         style = STATUS_STYLE.get(facet.status, "")
-        summary = facet.message or facet_highlights(name, facet)
+        summary = escape(facet.message or facet_highlights(name, facet))
         if facet.problems:
-            summary += f" [yellow]({len(facet.problems)} problems: {facet.problems[0]})[/yellow]"
+            first = escape(facet.problems[0])
+            summary += f" [yellow]({plural(len(facet.problems), 'problem')}: {first})[/yellow]"
         table.add_row(name, f"[{style}]{facet.status}[/{style}]", str(facet.duration_ms), summary)
     console.print(table)
 

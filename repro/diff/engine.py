@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from repro.diff.fold import fold_database
 from repro.diff.model import (
     MISSING,
     Change,
@@ -41,8 +42,9 @@ from repro.diff.noise import BUILTIN_IGNORES, IgnoreRule, Noise, Waiver
 from repro.diff.paths import PatternIndex
 from repro.diff.rules import DEFAULT_RULES
 from repro.diff.rules.base import Assessment, Rule, SideName
+from repro.diff.scope import SchemaScope
 from repro.diff.shapes import EMPTY, SHAPES, Shape
-from repro.redaction import fingerprint_key_id, is_redacted
+from repro.redacted import fingerprint_key_id, is_redacted
 from repro.snapshot.file import FacetResult, Snapshot
 
 DEFAULT_LEFT_LABEL = "prod"
@@ -54,6 +56,7 @@ KEY_MISMATCH = (
 MAX_PROBLEMS_SHOWN = 3
 # Builtin noise is not judged by rules (see diff_snapshots); its reason says why it is hidden.
 _NOISE = Assessment("info", "not judged: noise by nature (see why it is ignored)")
+_FOLDED = Assessment("info", "not judged: a knock-on of another difference (see which)")
 # Stands in for a plain value whose counterpart was fingerprinted (see compare_secret).
 WITHHELD: dict[str, Any] = {"withheld": True}
 
@@ -79,11 +82,13 @@ def diff_snapshots(
     builtin_ignores: Sequence[IgnoreRule] = BUILTIN_IGNORES,
     left_label: str | None = None,
     right_label: str | None = None,
+    schemas: SchemaScope | None = None,
 ) -> DiffResult:
     """Compare ``left`` (the reference, "prod") with ``right`` ("staging").
 
     ``ignore`` are path globs (the profile's ``ignore``); ``waivers`` hide matching
-    discrepancies until they expire (``today`` decides, so the result is reproducible).
+    discrepancies until they expire (``today`` decides, so the result is reproducible);
+    ``schemas`` limits the database facet to those schemas.
     """
     default_left, default_right = labels_for(left, right)
     labels = (left_label or default_left, right_label or default_right)
@@ -93,10 +98,12 @@ def diff_snapshots(
     hidden: list[Ignored] = []
     states: dict[str, FacetState] = {}
     for name in sorted(set(left.facets) | set(right.facets)):
-        changes, state, context = _compare_facet(
-            name, left.facets.get(name), right.facets.get(name), labels
+        changes, state, context, folded = _compare_facet(
+            name, left.facets.get(name), right.facets.get(name), labels, schemas
         )
         states[name] = state
+        for change, why in folded:
+            hidden.append(Ignored(_discrepancy(change, _FOLDED, "fold"), "folded", why))
         for change in changes:
             noise_reason = noise.builtin(change)
             if noise_reason is not None:
@@ -174,12 +181,15 @@ def _compare_facet(
     left: FacetResult | None,
     right: FacetResult | None,
     labels: tuple[str, str],
-) -> tuple[list[Change], FacetState, _FacetContext]:
+    schemas: SchemaScope | None = None,
+) -> tuple[list[Change], FacetState, _FacetContext, list[tuple[Change, str]]]:
     left_status = left.status if left is not None else None
     right_status = right.status if right is not None else None
-    context = _FacetContext(
-        labels, left.data if left is not None else {}, right.data if right is not None else {}
-    )
+    left_data = left.data if left is not None else {}
+    right_data = right.data if right is not None else {}
+    if name == "database" and schemas is not None and not schemas.everything:
+        left_data, right_data = schemas.apply(left_data), schemas.apply(right_data)
+    context = _FacetContext(labels, left_data, right_data)
 
     def state(outcome: Any) -> FacetState:
         return FacetState(name, left_status, right_status, outcome)
@@ -187,7 +197,7 @@ def _compare_facet(
     captured = [s for s in (left_status, right_status) if s not in (None, "skipped")]
     if not captured:
         # Skipped (or absent) on both sides: the profiles chose not to capture it.
-        return [], state("not_captured"), context
+        return [], state("not_captured"), context, []
     if left is None or right is None:
         missing = labels[0] if left is None else labels[1]
         reason = f"not captured in {missing} (facet absent from its snapshot)"
@@ -195,6 +205,7 @@ def _compare_facet(
             [Change(name, (), "incomparable", MISSING, MISSING, reason)],
             state("incomparable"),
             context,
+            [],
         )
 
     reasons = [
@@ -208,15 +219,19 @@ def _compare_facet(
             Change(name, (), "incomparable", left.status, right.status, "; ".join(reasons))
         )
     if left.status in ("error", "skipped") or right.status in ("error", "skipped"):
-        return changes, state("incomparable"), context
+        return changes, state("incomparable"), context, []
 
     walker = _Walker(name, SHAPES.get(name, EMPTY), labels)
-    walker.walk((), left.data, right.data)
+    walker.walk((), left_data, right_data)
     partial = {labels[0]: left.status == "partial", labels[1]: right.status == "partial"}
     context.partial = partial
-    changes.extend(walker.changes)
+    found, folded = walker.changes, []
+    if name == "database" and found:
+        fold = fold_database(found, left_data, right_data, labels)
+        found, folded = fold.changes, fold.folded
+    changes.extend(found)
     outcome = "incomparable" if reasons else ("different" if walker.changes else "equal")
-    return changes, state(outcome), context
+    return changes, state(outcome), context, folded
 
 
 # --- the walk ------------------------------------------------------------------------------
@@ -418,6 +433,8 @@ def _discrepancy(
     change: Change, assessment: Assessment, rule: str, context: _FacetContext | None = None
 ) -> Discrepancy:
     hint = assessment.hint + (_partial_note(change, context) if context is not None else "")
+    if change.folded:
+        hint += _includes(change)
     return Discrepancy(
         facet=change.facet,
         keys=change.keys,
@@ -428,7 +445,20 @@ def _discrepancy(
         rule=rule,
         hint=hint,
         detail=assessment.detail,
+        folded=change.folded,
     )
+
+
+def _includes(change: Change) -> str:
+    """ "(includes statistics, sequence public.t_id_seq and 3 more)": what was folded in."""
+    prefix = change.path + "."
+    shown = []
+    for path in change.folded:
+        relative = path.removeprefix(f"{change.facet}.")
+        shown.append(relative.removeprefix(prefix.removeprefix(f"{change.facet}.")))
+    head = ", ".join(shown[:3])
+    more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+    return f" (includes {head}{more})"
 
 
 def _partial_note(change: Change, context: _FacetContext) -> str:

@@ -23,7 +23,7 @@ from repro.diff.model import MISSING, DiffResult, Discrepancy
 from repro.diff.rules.db_server import setting_category
 from repro.diff.sqlquote import sql_identifier, sql_literal, sql_setting_name
 from repro.diff.versions import compare
-from repro.redaction import is_redacted
+from repro.redacted import is_redacted
 from repro.shellsafe import comment_text, shell_sensitive, shell_word, valid
 
 # Settings that take effect only after a restart (postmaster context), or never (initdb).
@@ -61,6 +61,19 @@ READ_ONLY_SETTINGS = frozenset(
         "integer_datetimes",
     }
 )
+# Settings whose value in prod can be *less* safe than staging's: copying prod's would weaken
+# staging, so the script says to fix production instead. Values in order, weakest first.
+SECURITY_ORDER: dict[str, tuple[str, ...]] = {
+    "password_encryption": ("off", "on", "md5", "scram-sha-256"),
+    "ssl": ("off", "on"),
+    "ssl_prefer_server_ciphers": ("off", "on"),
+    "row_security": ("off", "on"),
+    "ssl_min_protocol_version": ("", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"),
+    "allow_system_table_mods": ("on", "off"),
+    "lo_compat_privileges": ("on", "off"),
+}
+
+
 def comment(text: str, prefix: str = "#") -> str:
     """A one-line comment: captured text can neither end it early nor hide what follows."""
     return f"{prefix} {comment_text(text)}"
@@ -238,6 +251,12 @@ def _setting(script: _Script, item: Discrepancy) -> bool:
         )
         return True
     sql_name = sql_setting_name(name)
+    weaker = _weakens(
+        name, _setting_value(item.left, item.keys), _setting_value(item.right, item.keys)
+    )
+    if weaker is not None:
+        script.note(item, weaker)
+        return True
     if item.kind == "only_in_staging":
         script.sql_comment(
             f"{name} is at its default in {script.L}; RESET removes "
@@ -279,6 +298,40 @@ def _setting(script: _Script, item: Discrepancy) -> bool:
     script.statement(statement)
     script.reload_conf = True
     return True
+
+
+def _setting_value(side: Any, keys: tuple[str, ...]) -> Any:
+    entry = side if len(keys) == 2 else {"value": side}
+    return entry.get("value") if isinstance(entry, dict) else None
+
+
+def _weakens(name: str, prod: Any, staging: Any) -> str | None:
+    """Why copying prod's value of a security setting would weaken staging (the advice is
+    then to fix production), or None."""
+    order = SECURITY_ORDER.get(name)
+    if order is None:
+        return None
+    # A setting at its default is not captured on that side: the default is the safe end
+    # for these, except ssl, which is off unless configured.
+    defaults = {"password_encryption": "scram-sha-256", "ssl": "off", "row_security": "on"}
+    prod_text = str(prod) if isinstance(prod, str | bool) else defaults.get(name)
+    staging_text = str(staging) if isinstance(staging, str | bool) else defaults.get(name)
+    if prod_text is None or staging_text is None:
+        return None
+    prod_rank = _rank(order, prod_text)
+    staging_rank = _rank(order, staging_text)
+    if prod_rank is None or staging_rank is None or prod_rank >= staging_rank:
+        return None
+    return (
+        f"not proposed: prod's {name} = {prod_text} is weaker than staging's ({staging_text}); "
+        f"fix production instead (ALTER SYSTEM SET {name} = {sql_literal(staging_text)} there)"
+    )
+
+
+def _rank(order: tuple[str, ...], value: str) -> int | None:
+    lowered = [v.lower() for v in order]
+    text = {"true": "on", "false": "off"}.get(value.lower(), value.lower())
+    return lowered.index(text) if text in lowered else None
 
 
 def _extension(script: _Script, item: Discrepancy) -> bool:

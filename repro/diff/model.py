@@ -32,7 +32,7 @@ SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITI
 Kind = Literal["only_in_prod", "only_in_staging", "changed", "incomparable"]
 KINDS: tuple[Kind, ...] = ("only_in_prod", "changed", "only_in_staging", "incomparable")
 
-IgnoredBy = Literal["builtin", "profile", "waiver", "rule"]
+IgnoredBy = Literal["builtin", "profile", "waiver", "rule", "folded"]
 
 
 class Missing:
@@ -73,6 +73,7 @@ class Change:
     left: Any  # MISSING for only_in_staging
     right: Any  # MISSING for only_in_prod
     reason: str = ""  # for incomparable: why
+    folded: tuple[str, ...] = ()  # paths of knock-on changes this one causes (repro.diff.fold)
 
     @property
     def path(self) -> str:
@@ -96,6 +97,7 @@ class Discrepancy:
     hint: str
     note: str | None = None  # e.g. "waiver expired on 2025-01-31: <reason>"
     detail: str | None = None  # lines under the hint: a unified diff of two definitions
+    folded: tuple[str, ...] = ()  # paths of the knock-on changes it includes
 
     @property
     def path(self) -> str:
@@ -124,6 +126,8 @@ class Discrepancy:
             out["note"] = self.note
         if self.detail:
             out["detail"] = self.detail
+        if self.folded:
+            out["includes"] = list(self.folded)
         return out
 
 

@@ -142,6 +142,11 @@ BUILTIN_IGNORES: tuple[IgnoreRule, ...] = (
     ),
     *_ignores("database names differ per environment by design", "database.database.name"),
     *_ignores(
+        "why a role counts as used (which profile named it, who logs in) is judged through "
+        "its privileges, not compared",
+        "database.roles.*.used_by",
+    ),
+    *_ignores(
         "table and view sizes move with the data; the statistics rules judge the data shape",
         "database.tables.*.rows_estimate",
         "database.tables.*.size_bytes",

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from repro.diff.model import MISSING
-from repro.redaction import is_redacted
+from repro.redacted import is_redacted
 from repro.text import one_line
 
 ABSENT = "(absent)"

@@ -79,7 +79,10 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 
 def parse_facets(where: str, raw: Any, catalog: FacetCatalog) -> dict[str, dict[str, Any]]:
-    """The section's facets with their checked options (a list of names takes defaults)."""
+    """The section's facets with their checked options. A facet named without options (a
+    list of names, ``name: {}``) gets ``{}``: its defaults are filled in when it is captured
+    (:func:`validate_options` on an empty mapping cannot fail), so naming a facet does not
+    load it."""
     if isinstance(raw, list):
         raw = {name: {} for name in string_list(where, "facets", raw)}
     expect(where, "facets", raw, dict, "a list of facet names or a mapping")
@@ -94,5 +97,7 @@ def parse_facets(where: str, raw: Any, catalog: FacetCatalog) -> dict[str, dict[
         if options is False:
             continue
         expect(where, f"facets.{name}", options, dict, "a mapping of options")
-        facets[name] = validate_options(catalog[name], options, f"{where}: facets.{name}")
+        facets[name] = (
+            validate_options(catalog[name], options, f"{where}: facets.{name}") if options else {}
+        )
     return facets

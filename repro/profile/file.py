@@ -21,11 +21,11 @@ from repro.errors import ProfileError
 from repro.fields import expect, string_list, unknown_keys
 from repro.inputfile import read_text
 from repro.limits import load_yaml
-from repro.profile.facets import FacetCatalog, parse_facets, validate_options
+from repro.profile.facets import FacetCatalog, parse_facets
+from repro.profile.paths import find_profile_path, profile_dirs
 from repro.profile.sandbox import SandboxSpec, parse_sandbox
 from repro.targets.registry import validate_target_options
 
-PROFILE_DIR_ENV = "REPRO_PROFILES_DIR"
 TARGET_KINDS = ("local", "docker", "ssh", "kubectl")
 TOP_LEVEL_KEYS = {
     "name",
@@ -113,16 +113,13 @@ class Profile:
 
 def builtin_local_profile(catalog: FacetCatalog) -> Profile:
     """What ``repro snapshot local`` captures on a machine with no configuration at all:
-    every facet of the catalog, with its defaults."""
+    every facet of the catalog, with its defaults (filled in when each is captured)."""
     return Profile(
         name="local",
         path=None,
         target_kind="local",
         database=DatabaseSpec(dsn_env="DATABASE_URL", optional=True),
-        facets={
-            name: validate_options(facet, {}, f"built-in profile: facets.{name}")
-            for name, facet in catalog.items()
-        },
+        facets={name: {} for name in catalog},
     )
 
 
@@ -217,23 +214,6 @@ def load_profile_file(path: Path, catalog: FacetCatalog) -> Profile:
         at = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise ProfileError(f"{where}: malformed YAML{at}: {problem}") from None
     return parse_profile(raw, where=where, default_name=path.stem, catalog=catalog)
-
-
-def profile_dirs() -> list[Path]:
-    dirs = []
-    if os.environ.get(PROFILE_DIR_ENV):
-        dirs.append(Path(os.environ[PROFILE_DIR_ENV]))
-    dirs += [Path("profiles"), Path(".repro") / "profiles"]
-    return dirs
-
-
-def find_profile_path(name: str) -> Path | None:
-    for directory in profile_dirs():
-        for suffix in (".yaml", ".yml"):
-            candidate = directory / f"{name}{suffix}"
-            if candidate.is_file():
-                return candidate
-    return None
 
 
 def resolve_profile(name_or_path: str, catalog: FacetCatalog) -> Profile:

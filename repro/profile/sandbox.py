@@ -16,8 +16,12 @@ uid. The profile only says what a snapshot cannot know::
           /etc/shop/settings.yaml: deploy/settings.yaml
         env:                                           # non-secret overrides
           LOG_LEVEL: debug
+        sentry: SENTRY_DSN                             # the variable for repro's Sentry sink;
+                                                       # false: the app has no Sentry SDK
       database:
-        env: DATABASE_URL                              # the variable that carries the DSN
+        env: DATABASE_URL                              # the variable that carries the DSN, or
+        # env: {host: DB_HOST, port: DB_PORT, user: DB_USER, password: DB_PASSWORD, name: DB_NAME}
+        #                                              # default: read from production's env
         image: "postgres:{major}"
         rows: 100000                                   # at most, scaled from production's counts
       stand_ins:                                       # test credentials for lost request parts
@@ -29,6 +33,7 @@ Paths are relative to where repro runs (the repo root), as ``database.dsn_file``
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +41,15 @@ from repro.errors import ProfileError
 from repro.fields import expect, type_name, unknown_keys
 
 SANDBOX_KEYS = {"app", "database", "stand_ins"}
-APP_KEYS = {"image", "command", "port", "health", "user", "files", "env", "ready_timeout_s"}
+APP_KEYS = {
+    "image", "command", "port", "health", "user", "files", "env", "ready_timeout_s", "sentry",
+}  # fmt: skip
 DATABASE_KEYS = {"env", "image", "rows"}
+DATABASE_PARTS = ("host", "port", "user", "password", "name", "sslmode")
 DEFAULT_ROWS = 100_000
+DEFAULT_DSN_ENV = "DATABASE_URL"
+DEFAULT_SENTRY_ENV = "SENTRY_DSN"
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass
@@ -51,11 +62,13 @@ class SandboxApp:
     ready_timeout_s: int = 60
     files: dict[str, str] = field(default_factory=dict)  # container path -> local file
     env: dict[str, str] = field(default_factory=dict)
+    sentry_env: str | None = DEFAULT_SENTRY_ENV  # None: the app has no Sentry SDK
 
 
 @dataclass
 class SandboxDatabaseSpec:
-    env: str = "DATABASE_URL"
+    env: str | None = None  # the DSN variable; None (and no parts): read from the snapshot
+    parts: dict[str, str] = field(default_factory=dict)  # "host" -> "DB_HOST" ...
     image: str = "postgres:{major}"
     rows: int = DEFAULT_ROWS
 
@@ -125,8 +138,10 @@ def parse_sandbox(where: str, raw: Any) -> SandboxSpec:
     if top.get("app") is not None:
         spec.app = _parse_app(where, top["app"])
     db = _mapping(where, "database", top.get("database"), DATABASE_KEYS)
-    if "env" in db:
-        spec.database.env = _str(where, "database.env", db["env"])
+    if isinstance(db.get("env"), dict):
+        spec.database.parts = _parts(where, db["env"])
+    elif db.get("env") is not None:
+        spec.database.env = _variable(where, "database.env", db["env"])
     if "image" in db:
         spec.database.image = _str(where, "database.image", db["image"])
         if "{major}" not in spec.database.image:
@@ -144,6 +159,24 @@ def parse_sandbox(where: str, raw: Any) -> SandboxSpec:
         else:
             raise _fail(where, key, "expected a string or {env: VARIABLE}")
     return spec
+
+
+def _variable(where: str, key: str, value: Any) -> str:
+    name = _str(where, key, value)
+    if not _VARIABLE.match(name):
+        raise _fail(where, key, f"{name[:40]!r} is not an environment variable name")
+    return name
+
+
+def _parts(where: str, raw: dict[str, Any]) -> dict[str, str]:
+    """``{host: DB_HOST, ...}``: which variable carries each part of the database address."""
+    unknown_keys(where, "sandbox.database.env.", raw, set(DATABASE_PARTS))
+    parts = {
+        str(part): _variable(where, f"database.env.{part}", name) for part, name in raw.items()
+    }
+    if "host" not in parts and "name" not in parts:
+        raise _fail(where, "database.env", "a map of parts needs at least host or name")
+    return parts
 
 
 def _parse_app(where: str, raw: Any) -> SandboxApp:
@@ -177,4 +210,12 @@ def _parse_app(where: str, raw: Any) -> SandboxApp:
         if not path.startswith("/"):
             raise _fail(where, f"app.files.{path}", "the container path must be absolute")
     spec.env = _str_map(where, "app.env", app.get("env"))
+    if "sentry" in app:
+        sentry = app["sentry"]
+        if sentry is False:
+            spec.sentry_env = None
+        elif sentry is True:
+            spec.sentry_env = DEFAULT_SENTRY_ENV
+        else:
+            spec.sentry_env = _variable(where, "app.sentry", sentry)
     return spec

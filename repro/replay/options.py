@@ -34,6 +34,7 @@ class ReplayOptions:
     seed: int = 0  # --seed
     timeout_s: float = 30.0  # --timeout
     parity: bool = True  # false with --no-parity
+    require_signature: bool = False  # --require-signature: a status-only match is UNCONFIRMED
     output_format: str | None = None  # "json" | "markdown" | None (rich on a terminal)
 
 

@@ -29,6 +29,9 @@ class Evidence:
     attempt: Attempt
     source: str | None  # "sentry" (the sink), "log" (container log traceback) or None
     exited: str | None = None  # "exited with code 1" when the app died during the attempt
+    # The app's log lines written during the attempt (not scrubbed: never rendered as such;
+    # the report shows a scrubbed tail when they name what broke the sandbox).
+    log: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -67,6 +70,8 @@ class SandboxFacts:
     app_user: str = ""  # "10001:10001"
     memory_limit: str | None = None
     env: list[EnvSource] = field(default_factory=list)
+    database_wiring: str = ""  # "DB_HOST, DB_PORT, ... (inferred from production's environment)"
+    app_role: str = ""  # "app (the user production's app uses), with production's grants"
     files: list[FileMount] = field(default_factory=list)
     # Where the sandbox knowingly differs from production because the snapshot lacked something.
     warnings: list[str] = field(default_factory=list)

@@ -25,26 +25,43 @@ from repro.snapshot.file import Snapshot
 from repro.targets.registry import validate_target_options
 
 TOP_ITEMS = 10
+MAX_SUMMARY = 1000  # characters of a discrepancy's hint kept in a report
 # The sandbox's loading role (a superuser that owns the generated tables) is sandbox machinery,
 # not a difference from production worth reporting.
 SANDBOX_MACHINERY = (
     f"database.roles.{USER}",
-    f"database.grants.*.{USER}",
-    f"database.schemas.*.privileges.{USER}",
+    f"database.grants.*.{USER}",  # snapshots from before per-object privileges
+    f"database.*.*.privileges.{USER}",
+    f"database.*.privileges.{USER}",
+    f"database.default_privileges.{USER}",
     f"env.vars.{SENTRY_ENV}",  # points at repro's sink by design
 )
 
 
 def sandbox_snapshot(
-    profile: Profile, redactor: Redactor, container: str, dsn: str, facets: list[str]
+    profile: Profile,
+    redactor: Redactor,
+    container: str,
+    dsn: str,
+    facets: list[str],
+    capture_user: str = "0",
 ) -> Snapshot:
-    """The production profile's facets, captured from the sandbox."""
-    # As root, like production's capture: the app's uid could not read what the facets judge.
-    options = validate_target_options("docker", {"container": container, "user": "0"}, "sandbox")
+    """The production profile's facets, captured from the sandbox as ``capture_user``."""
+    options = validate_target_options(
+        "docker", {"container": container, "user": capture_user}, "sandbox"
+    )
     sandbox_profile = replace(
         with_dsn(profile, dsn), name="sandbox", target_kind="docker", target_options=options
     )
     return capture_snapshot(sandbox_profile, redactor, facets=facets)
+
+
+def capture_user(production: Snapshot) -> str:
+    """Who captures the sandbox: whoever captured production from inside its container (the
+    same image has the same users), so both see the same (an app's uid reads its own process's
+    environment where root without CAP_SYS_PTRACE may not); root for any other target."""
+    user = production.target.get("user") if production.target.get("kind") == "docker" else None
+    return user if isinstance(user, str) and user else "0"
 
 
 def summarize(result: DiffResult) -> Parity:
@@ -63,7 +80,12 @@ def summarize(result: DiffResult) -> Parity:
 
 def _item(discrepancy: Discrepancy) -> ParityItem:
     path = ".".join((discrepancy.facet, *discrepancy.keys))
-    return ParityItem(str(discrepancy.severity), path, discrepancy.hint.split("\n")[0][:160])
+    return ParityItem(str(discrepancy.severity), path, _bounded(discrepancy.hint.split("\n")[0]))
+
+
+def _bounded(text: str, limit: int = MAX_SUMMARY) -> str:
+    """The whole hint (renderers wrap it); only a runaway one is shortened, visibly."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def measure_parity(
@@ -73,7 +95,9 @@ def measure_parity(
     as such (``error``), and the verdict stands."""
     facets = sorted(production.facets)
     try:
-        sandbox = sandbox_snapshot(profile, redactor, container, dsn, facets)
+        sandbox = sandbox_snapshot(
+            profile, redactor, container, dsn, facets, capture_user(production)
+        )
     except ReproError as exc:
         return Parity(error=redactor.scrub(exc.one_line()))
     result = diff_snapshots(

@@ -37,16 +37,19 @@ from repro.errors import DockerUnavailableError, ReproError
 from repro.profile.sandbox import SandboxApp
 from repro.progress import Progress
 from repro.redaction import Redactor
+from repro.replay.db_wiring import app_role, wiring_env, wiring_for
 from repro.replay.options import ReplayInputs, ReplayOptions
 from repro.replay.outcome import SandboxFacts, Stage
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_db import SandboxDatabase, sandbox_database
-from repro.replay.sandbox_env import app_env, app_user, capture_gaps, file_archive
+from repro.replay.sandbox_env import app_env, app_user, capture_gaps, facet_data, file_archive
+from repro.replay.sandbox_faults import Fault, find_fault, placeholder
 from repro.replay.sentry_sink import SentrySink
 from repro.targets.docker import engine_client
 
 SANDBOX_LABEL = "repro.sandbox.id"
 POLL_SECONDS = 0.1  # readiness polling interval (a wait strategy polls; it never sleeps blind)
+FAULT_LOOK_S = 1.0  # how often the app's log is read for a broken sandbox while waiting
 
 
 class SandboxError(ReproError):
@@ -56,6 +59,7 @@ class SandboxError(ReproError):
         super().__init__(message)
         self.log_tail = log_tail or []
         self.stages: list[Stage] = []  # what was timed before it failed
+        self.placeholders: dict[str, str] = {}  # placeholder value -> variable, to name one
 
 
 @dataclass
@@ -70,6 +74,7 @@ class Sandbox:
     port: int
     facts: SandboxFacts
     stages: list[Stage]
+    sentry: bool = True  # the app was given repro's sink as its Sentry DSN
 
     def app_state(self) -> str | None:
         """None while the app runs; otherwise "exited with code N" (or the engine's state)."""
@@ -92,11 +97,16 @@ class Sandbox:
         raw = self.app.logs(**kwargs)
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
-    def log_tail(self, lines: int = 20) -> list[str]:
+    def log_tail(self, lines: int = 200) -> list[str]:
         try:
             return self.app_logs().splitlines()[-lines:]
         except Exception:
             return []
+
+
+def placeholders_of(facts: SandboxFacts) -> dict[str, str]:
+    """Each placeholder value the app was given -> its variable (to name it in a fault)."""
+    return {placeholder(env.name): env.name for env in facts.env if env.source == "placeholder"}
 
 
 def _timed(stages: list[Stage], name: str, detail: str = "") -> Callable[[], None]:
@@ -140,6 +150,7 @@ def open_sandbox(
             yield builder.build(stack)
     except SandboxError as exc:
         exc.stages = list(builder.stages)
+        exc.placeholders = placeholders_of(builder.facts)
         raise
 
 
@@ -163,10 +174,12 @@ class _Builder:
         self.closed = True  # an internal network (decided when the network is made)
         self.labels = {MANAGED_LABEL: "true", SANDBOX_LABEL: self.id}
         self.stages: list[Stage] = []
+        self.wiring = wiring_for(self.snapshot, inputs.sandbox.database)
         self.facts = SandboxFacts(
             app_image=app_spec.image,
             files=self.files.mounts,
-            warnings=capture_gaps(self.snapshot, app_spec),
+            warnings=[*capture_gaps(self.snapshot, app_spec), *self.wiring.notes],
+            database_wiring=f"{', '.join(self.wiring.variables)} ({self.wiring.origin})",
         )
 
     def build(self, stack: ExitStack) -> Sandbox:
@@ -182,10 +195,17 @@ class _Builder:
         done()
         sandbox = Sandbox(
             self.id, self.client, network, sink, database, app, host, port, self.facts,
-            self.stages,
+            self.stages, sentry=self.app_spec.sentry_env is not None,
         )  # fmt: skip
         done = _timed(self.stages, "health", self.app_spec.health or f"TCP {self.app_spec.port}")
-        _wait_ready(sandbox, self.app_spec.health, self.app_spec.ready_timeout_s)
+        _wait_ready(
+            sandbox,
+            self.app_spec.health,
+            self.app_spec.ready_timeout_s,
+            broken=lambda log: find_fault(
+                None, log, placeholders_of(self.facts), self.inputs.incident.signature
+            ),
+        )
         done()
         return sandbox
 
@@ -222,6 +242,7 @@ class _Builder:
 
     def _database(self, stack: ExitStack, network: str) -> SandboxDatabase:
         inputs, options, spec = self.inputs, self.options, self.inputs.sandbox.database
+        role = app_role(facet_data(self.snapshot, "database") or {}, inputs.app_role, self.wiring)
         try:
             database = stack.enter_context(
                 sandbox_database(
@@ -234,7 +255,7 @@ class _Builder:
                     network=network,
                     closed=self.closed,
                     progress=self.progress,
-                    app_role=inputs.app_role,
+                    app_role=role,
                     data_dump=inputs.data_dump,
                 )
             )
@@ -255,9 +276,17 @@ class _Builder:
         facts.settings_applied = dict(database.settings)
         facts.settings_skipped = list(database.skipped_settings)
         facts.rows, facts.data_source = rows, how
-        if inputs.app_role and database.app_role is None:
+        if role and database.app_role is None:
             facts.warnings.append(
-                f"production's database role {inputs.app_role} is not in the snapshot: "
+                f"production's database role {role} is not in the snapshot: "
+                "the app connects as the sandbox's superuser"
+            )
+        elif database.app_role is not None:
+            how = "profile database.role" if inputs.app_role else "the user production's app uses"
+            facts.app_role = f"{database.app_role} ({how}), with production's grants"
+        elif self.wiring.user:
+            facts.warnings.append(
+                f"the app's database user {self.wiring.user} is not in the snapshot's roles: "
                 "the app connects as the sandbox's superuser"
             )
         return database
@@ -273,12 +302,11 @@ class _Builder:
         """The app container and where this process reaches it: its address on the internal
         network (nothing published), or 127.0.0.1 and a published port (an engine in a VM)."""
         spec = self.app_spec
-        assert database.network_dsn is not None
+        assert database.network_login is not None
         env, self.facts.env = app_env(
             self.snapshot,
             spec,
-            database_env=self.inputs.sandbox.database.env,
-            database_dsn=database.network_dsn,
+            database=wiring_env(self.wiring, database.network_login),
             sentry_dsn=sentry_dsn,
             secrets=self.inputs.secrets,
         )
@@ -316,10 +344,17 @@ class _Builder:
         return app, "127.0.0.1", int(bindings[0]["HostPort"])
 
 
-def _wait_ready(sandbox: Sandbox, health: str | None, timeout_s: int) -> None:
+def _wait_ready(
+    sandbox: Sandbox,
+    health: str | None,
+    timeout_s: int,
+    broken: Callable[[list[str]], Fault | None] = lambda log: None,
+) -> None:
     """Poll until the app answers (2xx on the health path, or any HTTP answer without one);
-    give up at once when the container exits, or after ``timeout_s``."""
+    give up at once when the container exits or its log shows the sandbox broken (``broken``:
+    no retry mends a placeholder DSN or a refused login), or after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
+    next_look = time.monotonic() + FAULT_LOOK_S
     url = f"http://{sandbox.host}:{sandbox.port}{health or '/'}"
     last = "no answer yet"
     opener = urllib.request.build_opener(_NoRedirects())
@@ -341,6 +376,12 @@ def _wait_ready(sandbox: Sandbox, health: str | None, timeout_s: int) -> None:
             )
         except (urllib.error.URLError, OSError) as exc:
             last = type(getattr(exc, "reason", exc)).__name__
+        if time.monotonic() >= next_look:
+            next_look = time.monotonic() + FAULT_LOOK_S
+            tail = sandbox.log_tail()
+            fault = broken(tail)
+            if fault is not None:
+                raise SandboxError(f"the app is not ready ({url}: {last})", log_tail=tail)
         if time.monotonic() >= deadline:
             raise SandboxError(
                 f"the app did not become ready within {timeout_s} s ({url}: {last})",

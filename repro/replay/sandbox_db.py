@@ -17,16 +17,17 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from repro.errors import DockerUnavailableError, ReproError
 from repro.pg.code_ddl import policy_statements
-from repro.pg.ddl import Statement, qualified, quote_ident, quote_literal
+from repro.pg.ddl import Statement, qualified
 from repro.pg.target_db import connect_target, execute_script
 from repro.progress import Progress
 from repro.redaction import Redactor
+from repro.replay.db_wiring import Login, dsn_for
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_dump import load_dump
+from repro.replay.sandbox_roles import role_statements
 from repro.shellsafe import comment_text, valid
 from repro.snapshot.file import Snapshot
 from repro.synth.generate import LoadOptions, Report, database_of, generate
@@ -82,81 +83,7 @@ PUBLISH_ADDRESS = "127.0.0.1"
 def database_url(user: str, password: str, host: str, port: int, dbname: str) -> str:
     """A libpq URL with every part percent-encoded: a captured database name such as
     ``shop?host=elsewhere`` stays a name and cannot add connection parameters."""
-    return (
-        f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
-        f"{quote(dbname, safe='')}"
-    )
-
-
-def role_statements(database: Mapping[str, Any], role: str, password: str) -> list[str]:
-    """SQL making production's app role in the sandbox: its attributes, memberships and the
-    table/sequence grants the snapshot recorded, so the app meets production's permissions
-    (a missing GRANT is a classic production-only failure). Never SUPERUSER."""
-    roles = database.get("roles") or {}
-    entry = roles.get(role)
-    if not isinstance(entry, Mapping):
-        return []
-    flags = [
-        "LOGIN" if entry.get("login", True) else "NOLOGIN",
-        "CREATEDB" if entry.get("createdb") else "NOCREATEDB",
-        "CREATEROLE" if entry.get("createrole") else "NOCREATEROLE",
-        "INHERIT" if entry.get("inherit", True) else "NOINHERIT",
-        "BYPASSRLS" if entry.get("bypassrls") else "NOBYPASSRLS",
-    ]
-    limit = entry.get("connection_limit")
-    if isinstance(limit, int):
-        flags.append(f"CONNECTION LIMIT {limit}")
-    statements = [
-        f"CREATE ROLE {quote_ident(role)} {' '.join(flags)} PASSWORD {quote_literal(password)}"
-    ]
-    for parent in entry.get("member_of") or []:
-        if isinstance(parent, str):
-            statements.append(
-                f"DO $$BEGIN CREATE ROLE {quote_ident(parent)} NOLOGIN; "
-                "EXCEPTION WHEN duplicate_object THEN NULL; END$$"
-            )
-            statements.append(f"GRANT {quote_ident(parent)} TO {quote_ident(role)}")
-    tables = database.get("tables") or {}
-    sequences = database.get("sequences") or {}
-    for key, grantees in sorted((database.get("grants") or {}).items()):
-        privileges = grantees.get(role) if isinstance(grantees, Mapping) else None
-        if not privileges or not isinstance(privileges, list):
-            continue
-        kind = "TABLE" if key in tables else "SEQUENCE" if key in sequences else None
-        if kind is None or "." not in key:
-            continue
-        schema, name = key.split(".", 1)
-        allowed = [p for p in privileges if isinstance(p, str) and p.replace(" ", "").isalpha()]
-        if allowed:
-            statements.append(
-                f"GRANT {', '.join(allowed)} ON {kind} {quote_ident(schema)}.{quote_ident(name)}"
-                f" TO {quote_ident(role)}"
-            )
-    role_sql = quote_ident(role)
-    for name, schema in sorted((database.get("schemas") or {}).items()):
-        if not isinstance(schema, Mapping):
-            continue
-        if schema.get("owner") == role:
-            statements.append(f"ALTER SCHEMA {quote_ident(name)} OWNER TO {role_sql}")
-        granted = (schema.get("privileges") or {}).get(role)
-        if isinstance(granted, list) and granted:
-            allowed = [p for p in granted if p in ("CREATE", "USAGE")]
-            if allowed:
-                statements.append(
-                    f"GRANT {', '.join(allowed)} ON SCHEMA {quote_ident(name)} TO {role_sql}"
-                )
-    # Objects production's app role owns: ownership carries privileges no GRANT lists (ALTER,
-    # DROP, TRUNCATE) and a table's owned sequences follow it.
-    for key, table in sorted(tables.items()):
-        if isinstance(table, Mapping) and table.get("owner") == role and "." in key:
-            schema, name = key.split(".", 1)
-            what = {"view": "VIEW", "materialized_view": "MATERIALIZED VIEW"}.get(
-                str(table.get("kind")), "TABLE"
-            )
-            statements.append(
-                f"ALTER {what} {quote_ident(schema)}.{quote_ident(name)} OWNER TO {role_sql}"
-            )
-    return statements
+    return dsn_for("postgresql", Login(host, port, user, password, dbname))
 
 
 @dataclass
@@ -169,6 +96,7 @@ class SandboxDatabase:
     skipped_settings: list[str] = field(default_factory=list)
     data: Report | None = None
     network_dsn: str | None = None  # from containers on ``network`` (host = the alias)
+    network_login: Login | None = None  # the same, in parts
     app_role: str | None = None  # production's app role, made with its grants; None: superuser
     dump_rows: dict[str, int] | None = None  # rows per table loaded from a dump file
 
@@ -398,7 +326,8 @@ def sandbox_database(
                 docker.from_env().networks.get(network).connect(
                     container.get_wrapped_container().id, aliases=[alias]
                 )
-            sandbox.network_dsn = database_url(USER, password, alias, 5432, dbname)
+            sandbox.network_login = Login(alias, 5432, USER, password, dbname)
+            sandbox.network_dsn = dsn_for("postgresql", sandbox.network_login)
         loading = time.perf_counter()
         if data_dump is not None:
             load_dump(container.get_wrapped_container(), data_dump, USER, dbname)
@@ -421,9 +350,8 @@ def sandbox_database(
                     _policies_naming(conn, database, app_role, sandbox)
                 sandbox.app_role = app_role
                 if sandbox.network_dsn is not None:
-                    sandbox.network_dsn = database_url(
-                        app_role, role_password, alias, 5432, dbname
-                    )
+                    sandbox.network_login = Login(alias, 5432, app_role, role_password, dbname)
+                    sandbox.network_dsn = dsn_for("postgresql", sandbox.network_login)
         sandbox.load_seconds = time.perf_counter() - loading
         yield sandbox
     finally:

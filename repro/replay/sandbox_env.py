@@ -23,17 +23,13 @@ from repro.errors import ReproError, UsageError
 from repro.inputfile import read_bytes, read_text
 from repro.profile.sandbox import SandboxApp
 from repro.replay.outcome import EnvSource, FileMount
+from repro.replay.sandbox_faults import placeholder
 from repro.snapshot.file import Snapshot
 
 SENTRY_ENV = "SENTRY_DSN"
 # Describe the machine or the container, not the app: Docker sets them itself.
 MACHINE_VARS = frozenset({"HOSTNAME", "TERM", "SHLVL", "PWD", "OLDPWD", "_"})
 MTIME = 1735689600  # fixed: two sandboxes get byte-identical files
-
-
-def placeholder(name: str) -> str:
-    """A value that says what it is wherever it shows up (a log line, an error page)."""
-    return f"repro-placeholder-{name.lower().replace('_', '-')}"
 
 
 def facet_data(snapshot: Snapshot, facet: str) -> dict[str, Any] | None:
@@ -52,12 +48,13 @@ def app_env(
     snapshot: Snapshot,
     spec: SandboxApp,
     *,
-    database_env: str,
-    database_dsn: str,
-    sentry_dsn: str,
+    database: Mapping[str, str],
+    sentry_dsn: str | None,
     secrets: Mapping[str, str],
 ) -> tuple[dict[str, str], list[EnvSource]]:
-    """The sandbox app's environment and where each variable came from."""
+    """The sandbox app's environment and where each variable came from. ``database``: the
+    variables that reach the sandbox database (:func:`repro.replay.db_wiring.wiring_env`);
+    ``sentry_dsn``: repro's sink, given in ``spec.sentry_env`` (None: the app has no SDK)."""
     env: dict[str, str] = {}
     sources: dict[str, str] = {}
     data = facet_data(snapshot, "env") or {}
@@ -75,9 +72,15 @@ def app_env(
             env[name], sources[name] = value, "secrets file"
     for name, value in spec.env.items():
         env[name], sources[name] = value, "profile sandbox.app.env"
-    # Last: these two are what makes it a sandbox, whatever production or a file said.
-    env[database_env], sources[database_env] = database_dsn, "sandbox database"
-    env[SENTRY_ENV], sources[SENTRY_ENV] = sentry_dsn, "sentry sink"
+    # Last: these are what makes it a sandbox, whatever production or a file said.
+    for name, value in database.items():
+        env[name], sources[name] = value, "sandbox database"
+    if spec.sentry_env is not None and sentry_dsn is not None:
+        env[spec.sentry_env], sources[spec.sentry_env] = sentry_dsn, "sentry sink"
+    elif sources.get(SENTRY_ENV) == "placeholder":
+        # No SDK to point at the sink: a placeholder DSN would only make one fail to start.
+        env.pop(SENTRY_ENV, None)
+        sources.pop(SENTRY_ENV, None)
     return env, [EnvSource(name, sources[name]) for name in sorted(env)]
 
 

@@ -50,6 +50,7 @@ _LOG_RECORD_RE = re.compile(
 _PSEUDO_FILE_RE = re.compile(r"^<(?:string|stdin|console|input)>$")
 
 Chain = tuple[ExceptionInfo, ...]
+Located = tuple[int, Chain]  # a chain and the index of the log line it starts on
 # The "exception type" of a Sentry event that failed without one: a message event with a stack
 # trace, or a crashed thread. The importer and the sandbox's sink name them alike.
 SENTRY_MESSAGE_TYPE = "(message)"
@@ -118,8 +119,13 @@ def module_from_filename(filename: str, roots: Sequence[str] = DEFAULT_ROOTS) ->
 def parse_tracebacks(log: str, roots: Sequence[str] = DEFAULT_ROOTS) -> list[Chain]:
     """Every exception chain printed in ``log``, in order of appearance; each chain is
     outermost LAST, frames caller -> callee."""
-    lines = log.splitlines()
-    chains: list[Chain] = []
+    return [chain for _line, chain in python_chains(log.splitlines(), roots)]
+
+
+def python_chains(lines: Sequence[str], roots: Sequence[str] = DEFAULT_ROOTS) -> list[Located]:
+    """:func:`parse_tracebacks` over lines, each chain with the index of its first line (so
+    chains of several languages in one log can be put in order)."""
+    chains: list[Located] = []
     i = floor = 0  # floor: lines before it belong to a chain already parsed
     while i < len(lines):
         col = lines[i].find(TRACEBACK_HEADER)
@@ -129,13 +135,13 @@ def parse_tracebacks(log: str, roots: Sequence[str] = DEFAULT_ROOTS) -> list[Cha
         parser = _ChainParser(lines, i + 1, lines[i][:col], roots)
         chain = parser.leading(start=i, floor=floor) + parser.parse()
         if chain:
-            chains.append(chain)
+            chains.append((i, chain))
         i = floor = max(parser.pos, i + 1)
     return chains
 
 
 class _ChainParser:
-    def __init__(self, lines: list[str], pos: int, prefix: str, roots: Sequence[str]) -> None:
+    def __init__(self, lines: Sequence[str], pos: int, prefix: str, roots: Sequence[str]) -> None:
         self.lines = lines
         self.pos = pos
         self.roots = roots

@@ -7,7 +7,10 @@ Matching rule (:func:`compare`), in order; the first difference is the reason:
    the same chain of types (outermost last). A qualified and an unqualified name match when
    the last parts agree (``psycopg.errors.UndefinedFunction`` ~ ``UndefinedFunction``), since
    importers do not all know the module. Messages never matter: they carry ids and timings.
-   When production recorded no exception (HAR, curl, access-log imports), the status decides.
+   When production recorded no exception (HAR, curl, access-log imports without
+   ``--traceback``), the status decides: a *weak* match ("status only"), reported as such in
+   every format with the sandbox's exception beside it; ``--require-signature`` refuses it
+   (UNCONFIRMED).
 3. **Frames** — for each exception, the LAST (the "main" one Sentry shows) first: production's
    in-app frames, by (module, function, context line) and never by line number, must be reached
    in the sandbox in the same order. Tolerated:
@@ -19,12 +22,16 @@ Matching rule (:func:`compare`), in order; the first difference is the reason:
    * modules that are ``__main__`` on one side (a script's module name depends on how it was
      started), unknown, or a dotted suffix of the other (a path under an unknown root);
    * a missing context line on one side (no source readable there).
+
+Before any of that, :func:`decide` gives ENV_ERROR when an attempt's evidence shows the sandbox
+itself broken (:mod:`repro.replay.sandbox_faults`: the database unreachable, a placeholder in a
+connection, failed migrations, a module missing): never a verdict on the bug.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -37,9 +44,15 @@ _SHOWN_CONTEXT = 60
 
 class Verdict(StrEnum):
     REPRODUCED = "reproduced"
+    # The sandbox failed with production's status, but production recorded no exception to
+    # compare with, and --require-signature asked for one.
+    UNCONFIRMED = "unconfirmed"
     DIFFERENT_FAILURE = "different-failure"
     NOT_REPRODUCED = "not-reproduced"
     ENV_ERROR = "env-error"
+
+
+STATUS_ONLY = "status only: production recorded no exception"
 
 
 @dataclass
@@ -50,6 +63,7 @@ class Attempt:
     signature: Signature | None  # None: no exception evidence (no Sentry event, no traceback)
     error: str | None = None  # transport/sandbox error: connection refused, timeout...
     seconds: float = 0.0
+    fault: str | None = None  # the evidence shows the sandbox broken (sandbox_faults), why
 
 
 @dataclass
@@ -59,6 +73,8 @@ class Decision:
     matched: int
     attempts: int
     rate: float  # matched / attempts
+    # A match on the status alone (production recorded no exception): weak evidence.
+    weak: bool = False
 
 
 def compare(expected: Signature, got: Signature) -> tuple[bool, str]:
@@ -101,17 +117,31 @@ def compare(expected: Signature, got: Signature) -> tuple[bool, str]:
     )
 
 
-def decide(expected: Signature, attempts: Sequence[Attempt], *, sandbox_ok: bool) -> Decision:
+def decide(
+    expected: Signature,
+    attempts: Sequence[Attempt],
+    *,
+    sandbox_ok: bool,
+    require_signature: bool = False,
+) -> Decision:
     """The verdict over all attempts. Environment trouble is never a verdict about the bug:
-    a failed sandbox, or attempts that all failed at transport level, give ENV_ERROR.
-    One matching attempt is enough for REPRODUCED (flaky bugs are bugs); the rate says how
-    often. Otherwise any failing attempt (5xx or an exception) makes DIFFERENT_FAILURE, and
-    attempts that all succeeded make NOT_REPRODUCED."""
+    a failed sandbox, an attempt whose evidence shows the sandbox broken, or attempts that
+    all failed at transport level give ENV_ERROR. One matching attempt is enough for
+    REPRODUCED (flaky bugs are bugs); the rate says how often; a match on the status alone is
+    weak, and UNCONFIRMED with ``require_signature``. Otherwise any failing attempt (5xx or an
+    exception) makes DIFFERENT_FAILURE, and attempts that all succeeded make NOT_REPRODUCED."""
     total = len(attempts)
     if not sandbox_ok:
         return _env_error("the sandbox failed: no verdict on the bug", total)
     if total == 0:
         return _env_error("no attempt was made", 0)
+    broken = [a for a in attempts if a.fault]
+    if broken:
+        return _env_error(
+            f"the sandbox is broken, no verdict on the bug: {broken[0].fault} "
+            f"({len(broken)}/{total} attempts)",
+            total,
+        )
     answered = [a for a in attempts if a.error is None]
     if not answered:
         first = _short(attempts[0].error or "")
@@ -120,6 +150,28 @@ def decide(expected: Signature, attempts: Sequence[Attempt], *, sandbox_ok: bool
     matches = [reason for _a, ok, reason in results if ok]
     errored = total - len(answered)
     note = f"; {errored} failed at transport level" if errored else ""
+    if matches and not expected.exceptions:
+        raised = _sandbox_exception(a for a, ok, _reason in results if ok)
+        if require_signature:
+            return Decision(
+                Verdict.UNCONFIRMED,
+                f"{matches[0]} in {len(matches)}/{total} attempts, but {STATUS_ONLY}{raised} "
+                "(--require-signature: give the incident production's stack trace with "
+                "repro import ... --traceback FILE)",
+                0,
+                total,
+                0.0,
+                weak=True,
+            )
+        return Decision(
+            Verdict.REPRODUCED,
+            f"reproduced in {len(matches)}/{total} attempts: {matches[0]} "
+            f"(weak: {STATUS_ONLY}{raised}){note}",
+            len(matches),
+            total,
+            len(matches) / total,
+            weak=True,
+        )
     if matches:
         return Decision(
             Verdict.REPRODUCED,
@@ -146,6 +198,15 @@ def decide(expected: Signature, attempts: Sequence[Attempt], *, sandbox_ok: bool
     )
 
 
+def _sandbox_exception(matched: Iterable[Attempt]) -> str:
+    """``; the sandbox raised KeyError`` for the first matching attempt with an exception."""
+    for attempt in matched:
+        main = attempt.signature.main_exception if attempt.signature is not None else None
+        if main is not None:
+            return f"; the sandbox raised {main.type}"
+    return "; the sandbox showed no exception"
+
+
 def _env_error(reason: str, total: int) -> Decision:
     return Decision(Verdict.ENV_ERROR, reason, matched=0, attempts=total, rate=0.0)
 
@@ -161,6 +222,9 @@ def _failed(status: int | None, signature: Signature | None) -> bool:
 
 
 def _same_type(expected: str, got: str) -> bool:
+    if expected == got:
+        return True
+    expected, got = _dotted(expected), _dotted(got)  # Ruby's Admin::Error, Java's a.b.Error
     if expected == got:
         return True
     if "." in expected and "." in got:
@@ -211,8 +275,10 @@ def _same_line(expected: str, seen: str) -> bool:
 
 
 def _same_function(a: str | None, b: str | None) -> bool:
-    if a is None or b is None or a == b:
+    # "?": an anonymous function as Sentry's JavaScript SDKs name it
+    if a in (None, "?") or b in (None, "?") or a == b:
         return True
+    assert a is not None and b is not None
     # A qualified name ("Cart.total") against the code name ("total").
     return a.endswith("." + b) or b.endswith("." + a)
 
@@ -220,7 +286,13 @@ def _same_function(a: str | None, b: str | None) -> bool:
 def _same_module(a: str | None, b: str | None) -> bool:
     if a is None or b is None or a == b or "__main__" in (a, b):
         return True
-    return a.endswith("." + b) or b.endswith("." + a)
+    # Separators differ by SDK: "routes:users" (@sentry/node), "Admin::Users" (Ruby).
+    a, b = _dotted(a), _dotted(b)
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
+def _dotted(module: str) -> str:
+    return module.replace("::", ".").replace(":", ".").replace("/", ".")
 
 
 def _describe(frame: Frame) -> str:

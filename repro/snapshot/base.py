@@ -36,6 +36,9 @@ class CaptureContext:
 
 
 class Facet(Protocol):
+    """``redacts_own_data = True`` (optional) says the facet fingerprints its secrets itself,
+    where it knows they can be: the capture layer then skips its generic walk."""
+
     name: str
     summary: str
     options: dict[str, Option]

@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
-from repro.crashlog import write_crash_log
 from repro.errors import ReproError, UsageError
 from repro.profile.facets import validate_options
 from repro.profile.file import DatabaseSpec, Profile
 from repro.redaction import Redactor
-from repro.snapshot.base import CaptureContext, sorted_tree
+from repro.snapshot.base import CaptureContext, Facet, sorted_tree
 from repro.snapshot.file import FacetResult, Snapshot
 from repro.snapshot.registry import FACETS
 from repro.targets.base import Target
@@ -42,12 +42,24 @@ def with_dsn(profile: Profile, dsn: str | None) -> Profile:
     schemas = profile.database.schemas if profile.database else None
     role = profile.database.role if profile.database else None
     facets = dict(profile.facets)
-    facets.setdefault("database", validate_options(FACETS["database"], {}, "--dsn"))
+    facets.setdefault("database", {})  # its defaults, filled in when captured
     return replace(
         profile,
         database=DatabaseSpec(dsn=dsn, statement_timeout_ms=timeout, schemas=schemas, role=role),
         facets=facets,
     )
+
+
+def kept_data(facet: Facet, data: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """A facet's data as a snapshot keeps it: secrets fingerprinted. A facet that knows
+    which of its fields can hold one judges them itself, in place (the database facet: its
+    data can be megabytes); the others get the generic walk over every value. Keys are
+    sorted when the snapshot is written (once, by the JSON encoder); small facets are also
+    sorted here, so that they read the same in memory."""
+    if getattr(facet, "redacts_own_data", False):
+        return data
+    tree: dict[str, Any] = sorted_tree(redactor.redact_tree(data))
+    return tree
 
 
 def capture_facet(name: str, ctx: CaptureContext) -> FacetResult:
@@ -58,13 +70,15 @@ def capture_facet(name: str, ctx: CaptureContext) -> FacetResult:
     except ReproError as exc:
         result = FacetResult(status="error", message=exc.one_line())
     except Exception as exc:
+        from repro.crashlog import write_crash_log  # only a crash pays for it
+
         log = write_crash_log(exc, ctx.redactor.scrub)
         result = FacetResult(
             status="error",
             message=f"internal error in facet {name} ({type(exc).__name__}); traceback in {log}",
         )
     result.duration_ms = int((time.perf_counter() - started) * 1000)
-    result.data = sorted_tree(ctx.redactor.redact_tree(result.data))
+    result.data = kept_data(facet, result.data, ctx.redactor)
     if result.message:
         result.message = ctx.redactor.scrub(result.message)
     result.problems = sorted({ctx.redactor.scrub(p) for p in result.problems})
@@ -87,9 +101,10 @@ def capture_snapshot(
     try:
         for name in names:
             on_facet(name, None)
-            options = profile.facets.get(name)
-            if options is None:
-                options = validate_options(FACETS[name], {}, f"{profile.where}: facets.{name}")
+            # Defaults of what the profile named without options (checked when read).
+            options = validate_options(
+                FACETS[name], profile.facets.get(name) or {}, f"{profile.where}: facets.{name}"
+            )
             ctx = CaptureContext(
                 target=target, profile=profile, options=options, redactor=redactor, log=log
             )

@@ -12,8 +12,10 @@ How it reads (PostgreSQL 12 and later), harmless to production:
 - values are rendered the same way everywhere: empty search_path (every name in SQL text is
   schema-qualified), TimeZone UTC, ISO dates; settings are read before those are set.
 
-Passwords never appear, in the data or in error messages. A part that cannot be read
-(permission denied, timeout) makes the status ``partial`` and is listed in ``problems``.
+Passwords never appear, in the data or in error messages; secrets in options, connection
+strings and free text are fingerprinted by the facet itself (:mod:`repro.snapshot.db.redact`).
+A part that cannot be read (permission denied, timeout) makes the status ``partial`` and is
+listed in ``problems``.
 
 Data shape (maps keyed by name; lists only where order means something — enum labels, key
 columns, ``inherits``, ``member_of``). Relation, type and sequence keys are ``"schema.name"``
@@ -67,9 +69,20 @@ statements::
                  parallel, owner, config: {name: value}, body_sha256,
                  definition}}   # CREATE text; secrets in it masked (repro.snapshot.db.code)
     roles:  {name: {exists, superuser, inherit, createrole, createdb, login, replication,
-                    bypassrls, connection_limit, valid_until, member_of: [...]}}
-    grants: {"s.t": {role: [privileges, sorted]}}  # effective privileges of the connected
-                                                   # user and the profile's app role
+                    bypassrls, connection_limit, valid_until, member_of: [...],
+                    used_by: [app, login, replication, job, member]}}  # every role
+    privileges (in tables, views, columns, sequences, functions, schemas, types, languages,
+                wrappers, servers and the database): {grantee | PUBLIC: [PRIVILEGE, ...]}
+    default_privileges: {role: {schema | "*": {tables | sequences | ...: {grantee: [...]}}}}
+    rules, replica_identity, access_method, tablespace (tables); collations, base_types,
+    casts, operators, operator_families/classes, conversions, access_methods, transforms,
+    extended_statistics, text_search_*, languages, event_triggers, publications,
+    subscriptions, foreign_data_wrappers, foreign_servers, user_mappings, security_labels:
+    see repro.snapshot.db (privileges, schema_objects, text_search, server_objects,
+    table_details)
+    migration_tables: {"s.t": {tool, columns: [...], rows: [[text|null, ...]] | null,
+                       truncated}}   # alembic_version, django_migrations...: rows verbatim
+                                     # (see .db.migrations), loaded as they are by a sandbox
     statistics: {"s.t": {rows_estimate, size_bytes, columns: {name: {
         analyzed: true|false (no pg_stats row yet) | null (hidden: then readable: false),
         personal: bool, personal_reason (only when personal), null_frac, avg_width,
@@ -107,17 +120,26 @@ from repro.profile.file import DatabaseSpec
 from repro.snapshot.base import CaptureContext
 from repro.snapshot.db.code import CodeReader
 from repro.snapshot.db.constraints import ConstraintReader
+from repro.snapshot.db.migrations import MigrationReader
 from repro.snapshot.db.objects import ObjectReader
+from repro.snapshot.db.privileges import PrivilegeReader
+from repro.snapshot.db.redact import redact_database, redact_statistics
 from repro.snapshot.db.relations import Catalog, RelationReader
+from repro.snapshot.db.schema_objects import SchemaObjectReader
 from repro.snapshot.db.server import ServerReader
+from repro.snapshot.db.server_objects import ServerObjectReader
 from repro.snapshot.db.stats import StatsReader
+from repro.snapshot.db.table_details import TableDetailReader
+from repro.snapshot.db.text_search import TextSearchReader
 from repro.snapshot.file import FacetResult
-from repro.text import one_line
+from repro.text import one_line, plural
 
 
 @dataclass
 class DatabaseFacet:
     name: str = "database"
+    # Its secrets are judged by the facet, which knows its fields (repro.snapshot.db.redact).
+    redacts_own_data: bool = True
     summary: str = (
         "PostgreSQL version, settings, extensions, schema, roles, grants and planner "
         "statistics (personal values fingerprinted)"
@@ -144,6 +166,13 @@ class DatabaseFacet:
                 "read statistics on a second connection sharing the same snapshot "
                 "(as pg_dump --jobs does); false: a single connection",
             ),
+            "migration_tables": Option(
+                list,
+                [],
+                "more tables (schema.table or table) whose rows are captured verbatim, as the "
+                "known migration tables' are (alembic_version, django_migrations, ...)",
+                item_kind=str,
+            ),
         }
     )
 
@@ -166,7 +195,7 @@ class DatabaseFacet:
                 status="partial",
                 data=data,
                 problems=session.problems,
-                message=f"{len(session.problems)} problem(s) while reading the database",
+                message=f"{plural(len(session.problems), 'problem')} while reading the database",
             )
         return FacetResult(status="ok", data=data)
 
@@ -197,6 +226,8 @@ class _Capture:
         catalog = Catalog(only_schemas=self.spec.schemas)
         server = ServerReader(session, self.data, self.spec.role)
         relations = RelationReader(session, catalog, self.data)
+        privileges = PrivilegeReader(session, catalog, self.data, server.app_roles)
+        server_objects = ServerObjectReader(session, self.data)
         stats: StatsReader | None = None
         if options.get("statistics", True):
             stats = StatsReader(
@@ -227,6 +258,8 @@ class _Capture:
             relations.locks(),
             server.file_settings_check(),
             server.role_names(),
+            *privileges.first(),
+            server_objects.first(),
         ]
         session.run(first)
 
@@ -259,12 +292,18 @@ class _Capture:
                 objects.functions(),
                 *CodeReader(session, catalog, self.data).parts(),
                 server.custom_settings(),
-                server.roles_part(),
-                *server.grants(catalog.namespace_oids),
+                *SchemaObjectReader(catalog, self.data).parts(),
+                *TextSearchReader(catalog, self.data).parts(),
+                *server_objects.parts(),
+                *TableDetailReader(session, catalog, self.data).parts(),
+                *privileges.parts(),
             ]
             if stats is not None and parallel is None:
                 parts += [stats.meta_from_catalog(), stats.query()]
             session.run(parts)
+            # While the other thread still reads statistics: complete and judge the rest.
+            privileges.finish()
+            redact_database(self.data, self.ctx.redactor)
             if stats is not None and parallel is not None:
                 try:
                     session.problems += parallel.result()
@@ -277,9 +316,13 @@ class _Capture:
                         )
                     )
                     session.run([stats.meta_from_catalog(), stats.query()])
+        # After the tables and columns are known, in the same transaction.
+        migrations = MigrationReader(session, self.data, options.get("migration_tables") or [])
+        session.run(migrations.parts())
         if stats is not None:
             self.data["statistics"] = stats.build()
             stats.finish()
+            redact_statistics(self.data["statistics"], self.ctx.redactor)
         return self.data
 
 

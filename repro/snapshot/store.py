@@ -21,7 +21,10 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "unnamed"
 
 
-def save_to_store(snapshot: Snapshot) -> Path:
+def save_to_store(snapshot: Snapshot, *, latest: bool = True) -> Path:
+    """Write the snapshot into the store; with ``latest`` it also becomes what the profile's
+    name stands for (``repro diff prod staging``). A snapshot that lost a facet is stored
+    without moving ``latest`` (the caller decides: ``--allow-partial``)."""
     directory = store_root() / _safe(snapshot.profile)
     stamp = snapshot.captured_at.replace(":", "").replace("-", "")
     path = directory / f"{stamp}.json"
@@ -30,6 +33,8 @@ def save_to_store(snapshot: Snapshot) -> Path:
         counter += 1
         path = directory / f"{stamp}-{counter}.json"
     write_snapshot(snapshot, path)
+    if not latest:
+        return path
     pointer = directory / LATEST
     tmp = directory / f".{LATEST}.tmp"
     tmp.write_text(path.name + "\n", encoding="utf-8")
@@ -55,9 +60,19 @@ def snapshot_path(ref: str) -> Path:
         return path
     stored = latest_path(ref)
     if stored is None:
+        directory = store_root() / _safe(ref)
+        kept = sorted(directory.glob("*.json")) if directory.is_dir() else []
+        if kept:
+            raise SnapshotFormatError(
+                f"profile {ref!r} has {len(kept)} stored snapshot(s) but no latest: none had "
+                "every facet captured",
+                hint=f"name one by its path ({kept[-1]}), or run: repro snapshot {ref} "
+                "--allow-partial",
+            )
         raise SnapshotFormatError(
             f"no snapshot file {ref!r} and no stored snapshot of profile {ref!r} "
-            f"(run: repro snapshot {ref})"
+            f"(run: repro snapshot {ref}; a snapshot written with -o FILE is not in the store: "
+            "name the file)"
         )
     return stored
 

@@ -39,6 +39,7 @@ from repro.synth.fidelity import TableFidelity, measure
 from repro.synth.judge import judge_tables
 from repro.synth.plan import Existing, Options, Planner, TablePlan
 from repro.synth.row_counts import row_counts
+from repro.synth.verbatim import VerbatimTable, copy_rows, verbatim_tables
 from repro.text import one_line
 
 CHUNK_ROWS = 50_000
@@ -144,6 +145,9 @@ def generate(
                 "--append adds to existing tables: not with --truncate or --create-schema"
             )
         options = replace(options, existing=_existing(dsn, model, options, redactor))
+    verbatim, verbatim_problems = _verbatim(database, model, options, load)
+    # Production's own rows go there: none generated.
+    options = replace(options, rows={**options.rows, **dict.fromkeys(verbatim, 0)})
     planner = Planner(model, options)
     plans = planner.plan()  # every problem is found here, before any write (judging aside)
     script = (
@@ -153,7 +157,7 @@ def generate(
     report.timings["plan"] = time.perf_counter() - started
     with all_or_nothing(connect_target(dsn, redactor), "loading", redactor) as conn:
         with conn.transaction():
-            plans = _run(conn, planner, plans, script, load, report, progress, database)
+            plans = _run(conn, planner, plans, script, load, report, progress, database, verbatim)
         progress.stage("analyze")
         mark = time.perf_counter()
         conn.autocommit = True
@@ -170,8 +174,8 @@ def generate(
             {
                 p.table.key: (
                     p.table,
-                    expected[p.table.key] + _already(options, p),
-                    p.n + _already(options, p),
+                    expected[p.table.key] + _already(options, p) + _copied(verbatim, p),
+                    p.n + _already(options, p) + _copied(verbatim, p),
                 )
                 for p in plans
             },
@@ -181,7 +185,29 @@ def generate(
         )
         report.timings["fidelity"] = time.perf_counter() - mark
     report.timings["total"] = time.perf_counter() - started
+    report.skipped += verbatim_problems
     return report
+
+
+def _verbatim(
+    database: Mapping[str, Any], model: DataModel, options: Options, load: LoadOptions
+) -> tuple[dict[str, VerbatimTable], list[str]]:
+    """The selected tables loaded with production's captured rows (not when appending:
+    their rows are already there)."""
+    tables, problems = verbatim_tables(database)
+    selected = set(options.tables) if options.tables is not None else None
+    if load.append:
+        return {}, problems
+    return {
+        key: table
+        for key, table in tables.items()
+        if key in model.tables and (selected is None or key in selected)
+    }, problems
+
+
+def _copied(verbatim: Mapping[str, VerbatimTable], plan: TablePlan) -> int:
+    table = verbatim.get(plan.table.key)
+    return len(table.rows) if table is not None else 0
 
 
 def _existing(
@@ -289,9 +315,10 @@ def _run(
     report: Report,
     progress: Progress,
     database: Mapping[str, Any],
+    verbatim: Mapping[str, VerbatimTable],
 ) -> list[TablePlan]:
-    """Schema, judged tables, COPY, constraints, sequences; returns the plans as loaded
-    (a judged table's plan is its final one)."""
+    """Schema, judged tables, COPY, production's verbatim rows, constraints, sequences;
+    returns the plans as loaded (a judged table's plan is its final one)."""
     model = planner.model
     tables = {p.table.key: (p.table.schema, p.table.name, p.columns) for p in plans}
     # Generated timestamps are UTC, written without a zone suffix.
@@ -333,6 +360,11 @@ def _run(
                 f"{_already(report.options, plan):,} rows already held: the statistics "
                 "compared are the whole table's"
             )
+    for load_entry in report.tables:
+        table = verbatim.get(load_entry.key)
+        if table is not None:
+            load_entry.rows = load_entry.expected = copy_rows(conn, table)
+            load_entry.notes.append(table.note)
     report.timings["load"] = time.perf_counter() - mark
     mark = time.perf_counter()
     if script is not None:
@@ -341,7 +373,8 @@ def _run(
     report.timings["constraints"] = time.perf_counter() - mark
     mark = time.perf_counter()
     progress.stage("sequences")
-    set_sequences(conn, model, [(p.table, p.columns) for p in plans])
+    written = {key: list(table.columns) for key, table in verbatim.items()}
+    set_sequences(conn, model, [(p.table, written.get(p.table.key, p.columns)) for p in plans])
     report.timings["sequences"] = time.perf_counter() - mark
     return plans
 

@@ -15,6 +15,7 @@ from repro.targets.base import COMMAND_NOT_FOUND, DEFAULT_TIMEOUT, CommandResult
 
 class LocalTarget:
     kind = "local"
+    OPTIONS: dict[str, type] = {"user": str}
 
     def __init__(self, user: str | None = None) -> None:
         self.user = user

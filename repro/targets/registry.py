@@ -1,24 +1,27 @@
-"""Every target kind, in one place. Adding a target: one module, one line here."""
+"""Every target kind, in one place. Adding a target: one module, one line here (its class
+has ``from_options`` and ``OPTIONS``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from typing import Any
 
 from repro.errors import ProfileError
 from repro.targets.base import Target
-from repro.targets.docker import DockerTarget
-from repro.targets.kubectl import KubectlTarget
-from repro.targets.local import LocalTarget
-from repro.targets.ssh import SshTarget
 
-# kind -> (factory, allowed options)
-TARGETS: dict[str, tuple[Callable[[dict[str, Any]], Target], dict[str, type]]] = {
-    "local": (LocalTarget.from_options, {"user": str}),
-    "docker": (DockerTarget.from_options, DockerTarget.OPTIONS),
-    "ssh": (SshTarget.from_options, SshTarget.OPTIONS),
-    "kubectl": (KubectlTarget.from_options, KubectlTarget.OPTIONS),
+# kind -> (module, class): a target's module is imported when that kind is used, so a local
+# capture does not load the docker, ssh and kubectl machinery.
+TARGETS: dict[str, tuple[str, str]] = {
+    "local": ("repro.targets.local", "LocalTarget"),
+    "docker": ("repro.targets.docker", "DockerTarget"),
+    "ssh": ("repro.targets.ssh", "SshTarget"),
+    "kubectl": ("repro.targets.kubectl", "KubectlTarget"),
 }
+
+
+def _target_class(kind: str) -> Any:
+    module, name = TARGETS[kind]
+    return getattr(importlib.import_module(module), name)
 
 
 # Options without which a target cannot be reached at all.
@@ -30,7 +33,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 
 def validate_target_options(kind: str, options: dict[str, Any], where: str) -> dict[str, Any]:
-    allowed = TARGETS[kind][1]
+    allowed: dict[str, type] = _target_class(kind).OPTIONS
     for key in REQUIRED.get(kind, ()):
         if not options.get(key):
             raise ProfileError(f"{where}.{key}: required for a {kind} target")
@@ -49,4 +52,5 @@ def validate_target_options(kind: str, options: dict[str, Any], where: str) -> d
 
 
 def open_target(kind: str, options: dict[str, Any]) -> Target:
-    return TARGETS[kind][0](options)
+    target: Target = _target_class(kind).from_options(options)
+    return target

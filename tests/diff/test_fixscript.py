@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,8 +160,14 @@ def test_settings_and_reload(tmp_path: Path) -> None:
     assert "# prod value (65536 × kB)" not in text  # unit is on the parent entry
     assert "lc_collate is fixed when the cluster/database is created" in text
     assert "# prod value (16384 × 8kB); needs a server restart" in text
-    # Operations settings are only suggested: md5 would weaken staging.
-    assert "optional (operations setting): ALTER SYSTEM SET password_encryption = 'md5';" in text
+    # A weaker security setting in prod is never proposed for staging, not even as a comment:
+    # the script says to fix production.
+    assert "password_encryption = 'md5'" not in text
+    assert (
+        "not proposed: prod's password_encryption = md5 is weaker than staging's "
+        "(scram-sha-256); fix production instead (ALTER SYSTEM SET password_encryption = "
+        "'scram-sha-256' there)"
+    ) in text
     assert "<<" not in text  # no heredoc a value could close
 
 
@@ -305,3 +312,30 @@ def test_sql_runs_on_a_real_postgresql_as_written(postgres_17: PgServer, tmp_pat
         with server.connect(autocommit=True) as conn:
             conn.execute(f"ALTER SYSTEM RESET {name}")
             conn.execute("SELECT pg_reload_conf()")
+
+
+@pytest.mark.parametrize(
+    ("name", "prod", "staging", "weaker"),
+    [
+        ("ssl", "off", "on", True),
+        ("ssl", "on", "off", False),
+        ("ssl_min_protocol_version", "TLSv1", "TLSv1.2", True),
+        ("ssl_min_protocol_version", "TLSv1.3", "TLSv1.2", False),
+        ("row_security", "off", None, True),  # staging at its default (on)
+        ("password_encryption", "scram-sha-256", "md5", False),  # prod is the safer: copy it
+        ("allow_system_table_mods", "on", None, False),  # default unknown on staging's side
+    ],
+)
+def test_security_settings_never_weaken_staging(
+    name: str, prod: str, staging: str | None, weaker: bool
+) -> None:
+    def edit(p: Any, s: Any) -> None:
+        entry = {"unit": None, "source": "configuration file"}
+        p.put("database", "settings", name, {"value": prod, **entry})
+        if staging is not None:  # None: at its default there, so not captured
+            s.put("database", "settings", name, {"value": staging, **entry})
+
+    text = script_for(edit)
+    assert ("fix production instead" in text) is weaker, text
+    # Statements are ANSI-C quoted shell words ($'... = \'on\';') or comments.
+    assert (f"SET {name} = '{prod}'" in text.replace("\\'", "'")) is not weaker

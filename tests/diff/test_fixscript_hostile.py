@@ -215,7 +215,10 @@ class Expected:
 
     def _env(self, plant: Plant, result: DiffResult) -> None:
         planted = dict(plant.env)
-        if plant.env_secret:
+        withheld = plant.env_secret is not None and (
+            plant.env_secret[0] in plant.env_staging_only and plant.env_secret[0] not in plant.env
+        )  # a secret in prod, plain in staging: the diff withholds both values
+        if plant.env_secret and not withheld:
             name, masked = plant.env_secret
             fingerprint = secret(name)["fingerprint"]
             shape = f" like {masked}" if masked else ""
@@ -228,6 +231,8 @@ class Expected:
                 self.exported[name] = value
         for name in plant.env_staging_only:
             ok = valid("environment variable name", name) and not shell_sensitive(name)
+            if withheld and plant.env_secret and name == plant.env_secret[0]:
+                continue
             if name not in planted and _shown(result, "env", "vars", name) and ok:
                 self.unset.append(name)
 

@@ -56,7 +56,7 @@ def test_table_is_rendered_by_rich_at_120_columns_without_color() -> None:
 def test_table_summary_line() -> None:
     last = render(demo_result(), "table").rstrip().splitlines()[-1]
     assert last == (
-        "17 discrepancies: 2 critical, 5 high, 10 medium "
+        "17 discrepancies: 2 critical, 6 high, 9 medium "
         "(1 incomparable facet, 5 ignored, 2 below min severity)"
     )
 

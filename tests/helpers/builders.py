@@ -16,6 +16,7 @@ from typing import Any
 from repro.diff.engine import diff_snapshots
 from repro.diff.model import DiffResult, Discrepancy
 from repro.diff.noise import load_waivers
+from repro.snapshot.db.sections import SINCE_PRIVILEGES
 from repro.snapshot.file import FacetResult, Snapshot
 
 TEAM_KEY = "0123456789ab"
@@ -46,6 +47,23 @@ def _column(
     }
 
 
+def _role(*, login: bool = False, used_by: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "bypassrls": False,
+        "connection_limit": -1,
+        "createdb": False,
+        "createrole": False,
+        "exists": True,
+        "inherit": True,
+        "login": login,
+        "member_of": [],
+        "replication": False,
+        "superuser": False,
+        "used_by": used_by or [],
+        "valid_until": None,
+    }
+
+
 def _stats_column(null_frac: float, n_distinct: float, personal: bool = False) -> dict[str, Any]:
     return {
         "analyzed": True,
@@ -57,6 +75,10 @@ def _stats_column(null_frac: float, n_distinct: float, personal: bool = False) -
         "null_frac": null_frac,
         "personal": personal,
     }
+
+
+# Sections a capture always writes, empty in this shop.
+EMPTY_SECTIONS = tuple(sorted(SINCE_PRIVILEGES - {"default_privileges"}))
 
 
 def baseline() -> dict[str, dict[str, Any]]:
@@ -134,10 +156,8 @@ def baseline() -> dict[str, dict[str, Any]]:
                     "volatility": "volatile",
                 }
             },
-            "grants": {
-                "public.customers": {"app": ["DELETE", "INSERT", "SELECT", "UPDATE"]},
-                "public.orders": {"app": ["INSERT", "SELECT", "UPDATE"]},
-            },
+            "default_privileges": {"app": {"public": {"tables": {"reporting": ["SELECT"]}}}},
+            **{section: {} for section in EMPTY_SECTIONS},
             "roles": {
                 "app": {
                     "bypassrls": False,
@@ -150,8 +170,13 @@ def baseline() -> dict[str, dict[str, Any]]:
                     "member_of": ["readers"],
                     "replication": False,
                     "superuser": False,
+                    "used_by": ["app", "login"],
                     "valid_until": None,
-                }
+                },
+                # a login role of a reporting job, its group, and a role nobody uses
+                "reporting": _role(login=True, used_by=["login"]),
+                "readers": _role(used_by=["member"]),
+                "legacy": _role(),
             },
             "schemas": {
                 "public": {
@@ -243,6 +268,7 @@ def baseline() -> dict[str, dict[str, Any]]:
                     "name": "customers",
                     "owner": "app",
                     "policies": {},
+                    "privileges": {"legacy": ["SELECT"], "readers": ["SELECT"]},
                     "rows_estimate": 20000,
                     "schema": "public",
                     "size_bytes": 2_000_000,

@@ -11,8 +11,8 @@ from repro.errors import ReproError
 from repro.profile.facets import validate_options
 from repro.profile.file import DatabaseSpec, Profile, parse_profile
 from repro.redaction import RedactionKey, Redactor
-from repro.snapshot.base import CaptureContext, sorted_tree
-from repro.snapshot.capture import capture_facet
+from repro.snapshot.base import CaptureContext
+from repro.snapshot.capture import capture_facet, kept_data
 from repro.snapshot.database import FACET
 from repro.snapshot.file import FacetResult
 from repro.snapshot.registry import FACETS
@@ -51,7 +51,7 @@ def capture(
     red: Redactor | None = None,
 ) -> FacetResult:
     """Run the database facet as repro.snapshot.capture.capture_facet does: expected errors
-    become an "error" result, then the data is redacted and sorted and messages scrubbed. An
+    become an "error" result, then the data is kept as a snapshot keeps it and messages scrubbed. An
     unexpected exception fails the test instead of going to a crash log."""
     red = red or redactor()
     ctx = context(dsn, red=red, role=role, timeout_ms=timeout_ms, schemas=schemas, options=options)
@@ -59,7 +59,7 @@ def capture(
         result = FACET.capture(ctx)
     except ReproError as exc:
         result = FacetResult(status="error", message=exc.one_line())
-    result.data = sorted_tree(red.redact_tree(result.data))
+    result.data = kept_data(FACET, result.data, red)
     if result.message:
         result.message = red.scrub(result.message)
     result.problems = sorted({red.scrub(p) for p in result.problems})

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.helpers.procs import default_signals
 
@@ -54,3 +58,13 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], expected: st
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("repro: error: ")
     assert expected in lines[0]
+
+
+def json_report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The ``--json`` report of a finished command, which must not have crashed."""
+    assert "Traceback" not in done.stderr, done.stderr
+    try:
+        report: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        pytest.fail(f"no JSON report (exit {done.returncode}): {done.stderr[-2000:]}")
+    return report

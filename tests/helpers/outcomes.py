@@ -164,7 +164,42 @@ def parity_error() -> ReplayOutcome:
     )
 
 
+def _status_only(**decide_options: Any) -> ReplayOutcome:
+    """An access-log incident (no exception recorded) and a sandbox that raised one."""
+    incident = make_incident()
+    incident.signature = Signature(500, ())
+    incident.provenance = Provenance("log")
+    attempts = [Evidence(attempt(500, PROD), "log")]
+    decision = decide(
+        incident.signature, [e.attempt for e in attempts], sandbox_ok=True, **decide_options
+    )
+    return outcome_for(attempts, incident=incident, decision=decision)
+
+
+def weak() -> ReplayOutcome:
+    return _status_only()
+
+
+def unconfirmed() -> ReplayOutcome:
+    return _status_only(require_signature=True)
+
+
+def broken_sandbox() -> ReplayOutcome:
+    """The status matched, but the app could not log in to the sandbox database."""
+    fault = 'the app cannot use the sandbox database: password authentication failed for "app"'
+    failed = Attempt(500, None, None, 0.1, fault=fault)
+    outcome = _status_only()
+    outcome.evidence = [Evidence(failed, None)]
+    outcome.decision = decide(outcome.incident.signature, [failed], sandbox_ok=True)
+    outcome.env_error = fault
+    outcome.app_log_tail = ['FATAL:  password authentication failed for user "app"']
+    return outcome
+
+
 OUTCOMES = {
+    "weak": weak,
+    "unconfirmed": unconfirmed,
+    "broken-sandbox": broken_sandbox,
     "reproduced": reproduced,
     "not-reproduced": not_reproduced,
     "different-failure": different_failure,

@@ -12,21 +12,24 @@ import pytest
 from rich.console import Console
 
 from repro.replay.incident import STANDIN, Lost
-from repro.replay.outcome import REPORT_SCHEMA, ReplayOutcome
+from repro.replay.outcome import REPORT_SCHEMA, ParityItem, ReplayOutcome
 from repro.replay.renderers.json_format import render_json, to_json
 from repro.replay.renderers.markdown import render_markdown
 from repro.replay.renderers.terminal import render_rich
-from repro.replay.renderers.views import MAX_VALUE, unfilled_warning
+from repro.replay.renderers.views import MAX_VALUE, unfilled_warning, verdict_label
 from tests.helpers.outcomes import (
     AUTH,
     FAKE_SECRET,
     OUTCOMES,
+    broken_sandbox,
     different_failure,
     env_error,
     not_reproduced,
     parity_error,
     reproduced,
+    unconfirmed,
     unfilled,
+    weak,
 )
 
 
@@ -57,7 +60,7 @@ def test_every_format_renders(name: str) -> None:
     assert data["exit_code"] == outcome.exit_code
     assert data["verdict"] == outcome.decision.verdict.value
     markdown = render_markdown(outcome)
-    label = outcome.decision.verdict.name
+    label = verdict_label(outcome.decision)
     assert markdown.startswith(f"## repro replay: {label}\n")
     for width in (80, 200):
         text = rich_text(outcome, width)
@@ -284,3 +287,53 @@ def test_different_failure() -> None:
     md = render_markdown(outcome)
     assert "| Exception | `KeyError` | `ValueError` |" in md
     assert "Sentry event via repro's sink; the app exited with code 1" in md
+
+
+def test_a_status_only_match_says_weak_in_every_format() -> None:
+    outcome = weak()
+    data = to_json(outcome)
+    assert (data["verdict"], data["weak"], data["match"], data["exit_code"]) == (
+        "reproduced",
+        True,
+        "status-only",
+        0,
+    )
+    assert "weak: status only: production recorded no exception" in data["reason"]
+    # the sandbox's exception is shown beside production's (none recorded)
+    assert data["evidence"]["sandbox"]["signature"]["exceptions"][-1]["type"] == "KeyError"
+    markdown = render_markdown(outcome)
+    assert markdown.startswith("## repro replay: REPRODUCED (weak: status only)\n")
+    assert "the sandbox raised KeyError" in markdown
+    assert "none recorded (a log import)" in markdown
+    text = rich_text(outcome, 120)
+    assert "REPRODUCED (weak: status only)" in text and "the sandbox raised KeyError" in text
+    full = to_json(reproduced())
+    assert (full["weak"], full["match"]) == (False, "signature")
+
+
+def test_unconfirmed_and_broken_sandbox() -> None:
+    data = to_json(unconfirmed())
+    assert (data["verdict"], data["exit_code"], data["match"]) == ("unconfirmed", 1, "status-only")
+    assert "UNCONFIRMED" in render_markdown(unconfirmed())
+    broken = to_json(broken_sandbox())
+    assert (broken["verdict"], broken["exit_code"]) == ("env-error", 2)
+    assert broken["reason"].startswith("the sandbox is broken, no verdict on the bug: the app")
+    markdown = render_markdown(broken_sandbox())
+    assert "### Environment error" in markdown and "password authentication failed" in markdown
+
+
+def test_markdown_cells_wrap_and_keep_every_word() -> None:
+    long = (
+        "database.statistics.public.customers.columns.email.null_frac: 5.0% NULL in prod vs "
+        "none in staging: NULLs only in prod, and the rest of a long hint that used to be cut"
+    )
+    outcome = reproduced()
+    assert outcome.parity is not None
+    outcome.parity.top[0] = ParityItem("high", "database." + "x" * 150, long)
+    markdown = render_markdown(outcome)
+    row = next(line for line in markdown.splitlines() if line.startswith("| high |"))
+    assert "<br>" in row
+    assert long.split()[-1] in row and "used to be cut" in row.replace("<br>", " ")
+    # a code span never holds a line break: one span per wrapped line
+    assert "`<br>`" in row
+    assert all(len(part) <= 80 for part in re.split(r"<br>|\| ", row))

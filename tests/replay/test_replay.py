@@ -11,7 +11,6 @@ after a failed sandbox (ENV_ERROR) and after SIGINT mid-replay.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -24,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers.cli import run_repro
+from tests.helpers.cli import json_report, run_repro
 from tests.helpers.dockerutil import require_image
 from tests.helpers.pg import fresh_database
 from tests.helpers.procs import popen
@@ -107,21 +106,12 @@ def incidents(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> d
     return made
 
 
-def _report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    assert "Traceback" not in done.stderr, done.stderr
-    try:
-        report: dict[str, Any] = json.loads(done.stdout)
-    except ValueError:
-        pytest.fail(f"no JSON report (exit {done.returncode}): {done.stderr[-2000:]}")
-    return report
-
-
 @pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.name)
 def test_production_sandbox_reproduces(
     bug: Bug, incidents: dict[str, Path], docker_client: Any
 ) -> None:
     done = repro("replay", str(incidents[bug.name]), "--snapshot", PROD, "--json", "--no-parity")
-    report = _report(done)
+    report = json_report(done)
     assert (done.returncode, report["verdict"]) == (0, "reproduced"), report["reason"]
     sandbox = report["evidence"]["sandbox"]
     assert sandbox["source"] == "sentry"  # the app's own event, through repro's sink
@@ -139,7 +129,7 @@ def test_staging_sandbox_does_not_reproduce(
     bug: Bug, incidents: dict[str, Path], docker_client: Any
 ) -> None:
     done = repro("replay", str(incidents[bug.name]), "--snapshot", STAGING, "--json", "--no-parity")
-    report = _report(done)
+    report = json_report(done)
     assert (done.returncode, report["verdict"]) == (1, "not-reproduced"), report["reason"]
     # The request was served, not refused: staging-shaped data holds what it names.
     assert report["attempts"][0]["status"] == 200
@@ -158,10 +148,85 @@ def test_har_capture_reproduces_by_status_and_repeat_gives_a_rate(
     done = repro(
         "replay", str(incident), "--snapshot", PROD, "--json", "--no-parity", "--repeat", "3"
     )
-    report = _report(done)
+    report = json_report(done)
     assert (done.returncode, report["verdict"]) == (0, "reproduced"), report["reason"]
     assert report["rate"]["matched"] == report["rate"]["attempts"] == 3
     assert [a["status"] for a in report["attempts"]] == [500, 500, 500]
+    # a HAR records no exception: the match is on the status alone, and says so
+    assert (report["weak"], report["match"]) == (True, "status-only")
+    assert (
+        "weak: status only: production recorded no exception; the sandbox raised "
+        in (report["reason"])
+    )
+    assert leftovers(docker_client) == []
+
+
+def test_status_only_match_is_weak_in_markdown_and_unconfirmed_on_request(
+    docker_client: Any, tmp_path: Path
+) -> None:
+    incident = tmp_path / "har.yaml"
+    made = repro(
+        "import", "har", str(INCIDENTS / "pg-version" / "request.har"), "-o", str(incident)
+    )
+    assert made.returncode == 0, made.stderr
+    args = ["replay", str(incident), "--snapshot", PROD, "--no-parity"]
+    markdown = repro(*args, "--markdown")
+    assert markdown.returncode == 0, markdown.stderr
+    assert markdown.stdout.startswith("## repro replay: REPRODUCED (weak: status only)\n")
+    assert "UndefinedFunction" in markdown.stdout  # the sandbox's exception, shown
+    strict = repro(*args, "--json", "--require-signature")
+    report = json_report(strict)
+    assert (strict.returncode, report["verdict"]) == (1, "unconfirmed"), report["reason"]
+    assert "--traceback FILE" in report["reason"]
+    assert leftovers(docker_client) == []
+
+
+def _wired_wrong(tmp_path: Path, *, health: bool) -> Path:
+    """prod.yaml whose sandbox wires a variable the app does not read: the app's own
+    DATABASE_URL keeps production's fingerprinted value, i.e. a placeholder."""
+    profile = yaml.safe_load((ROOT / "profiles" / "prod.yaml").read_text())
+    profile["sandbox"]["database"]["env"] = "SHOP_DATABASE_URL"
+    if not health:
+        del profile["sandbox"]["app"]["health"]  # ready on any answer, even a 503
+    path = tmp_path / f"wired-wrong-{health}.yaml"
+    path.write_text(yaml.safe_dump(profile))
+    return path
+
+
+@pytest.mark.parametrize("health", [False, True], ids=["at-the-request", "at-start"])
+def test_a_sandbox_that_cannot_use_its_database_is_env_error_not_reproduced(
+    health: bool, docker_client: Any, tmp_path: Path
+) -> None:
+    """Issue 16's false REPRODUCED: a status-only incident (a HAR) and an app that cannot use
+    the sandbox database fail with production's status 500, for the sandbox's own reason."""
+    incident = tmp_path / "har.yaml"
+    made = repro(
+        "import", "har", str(INCIDENTS / "null-email" / "request.har"), "-o", str(incident)
+    )
+    assert made.returncode == 0, made.stderr
+    done = repro(
+        "replay",
+        str(incident),
+        "--snapshot",
+        STAGING,
+        "--profile",
+        str(_wired_wrong(tmp_path, health=health)),
+        "--json",
+        "--no-parity",
+    )
+    report = json_report(done)
+    assert (done.returncode, report["verdict"]) == (2, "env-error"), report["reason"]
+    assert (
+        "the app failed on a placeholder: DATABASE_URL held production's secret"
+        in (report["env_error"])
+    )
+    assert "repro-placeholder" in "\n".join(report["app_log_tail"])
+    if health:  # found while waiting for /health, not after its 60 s timeout
+        assert "did not become ready within" not in report["env_error"]
+        assert report["attempts"] == []
+    else:
+        assert report["attempts"][0]["status"] == 500
+        assert report["reason"].startswith("the sandbox is broken, no verdict on the bug")
     assert leftovers(docker_client) == []
 
 
@@ -183,7 +248,7 @@ def test_parity_secrets_and_stand_ins_never_leak(
         f"Bearer {canary_token}",
     ]
     done = repro(*args, "--json")
-    report = _report(done)
+    report = json_report(done)
     assert done.returncode == 0, report["reason"]
     sources = {e["name"]: e["source"] for e in report["sandbox"]["env"]}
     assert sources["SECRET_KEY"] == "secrets file"
@@ -237,7 +302,7 @@ def test_masked_copy_brings_productions_data_to_a_staging_sandbox(
         )
         assert copied.returncode == 0, copied.stderr
     args = ["replay", str(incidents["null-email"]), "--snapshot", STAGING, "--json", "--no-parity"]
-    report = _report(repro(*args, "--data", str(dump)))
+    report = json_report(repro(*args, "--data", str(dump)))
     assert report["verdict"] == "reproduced", report["reason"]
     assert report["sandbox"]["database"]["major"] == 15
     assert report["sandbox"]["rows"]["source"] == "from prod-copy.sql.gz"
@@ -263,7 +328,7 @@ def test_failing_app_is_env_error_and_cleaned_up(
         "--rows",
         "0",
     )
-    report = _report(done)
+    report = json_report(done)
     assert (done.returncode, report["verdict"]) == (2, "env-error")
     assert "exited with code 3" in report["env_error"]
     assert report["attempts"] == []
@@ -282,7 +347,7 @@ def test_missing_image_and_bad_input_are_one_line_errors(
     done = repro(
         "replay", str(incidents["null-email"]), "--snapshot", PROD, "--profile", str(path), "--json"
     )
-    report = _report(done)
+    report = json_report(done)
     assert done.returncode == 2 and "no image repro/no-such-image:1" in report["env_error"]
     garbage = tmp_path / "garbage.yaml"
     garbage.write_text("schema: repro.incident/v1\nrequest: 3\n")

@@ -1,12 +1,11 @@
-"""`repro replay` of the Node.js demo service's incident (fixtures/incidents/null-profile) from its
-real @sentry/node event, end to end on the real engine: with the production snapshot
-(fixtures/snapshots/accounts-prod.json: ~6% of users without a profile) the sandboxed service
-sends its own Node SDK event to repro's sink and the failure is REPRODUCED through the same
-in-app frames (auth.js `toPrincipal`); with staging's snapshot it is NOT_REPRODUCED (200).
-
-The other new incidents need what issues 16 and 18 add to the sandbox (separate database
-variables and verbatim migration tables for the ledger; memory limits, stub services, jobs and
-concurrency for the shop's bugs of conditions), so they are not replayed here yet.
+"""`repro replay` of the Node.js demo service's incident (fixtures/incidents/null-profile),
+end to end on the real engine, twice: from its real @sentry/node event, and from nginx's access
+line with the Node.js stack trace the service logged (``repro import log ACCESS --traceback
+app.log``). With the production snapshot (fixtures/snapshots/accounts-prod.json: ~6% of users
+without a profile) the sandboxed service sends its own Node SDK event to repro's sink and the
+failure is REPRODUCED through the same in-app frames (auth.js `toPrincipal`) — a signature
+parsed from a Node.js log matches one from the Node SDK; with staging's snapshot it is
+NOT_REPRODUCED (200).
 """
 
 from __future__ import annotations
@@ -24,7 +23,8 @@ from tests.helpers.dockerutil import require_image
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-INCIDENT = ROOT / "fixtures" / "incidents" / "null-profile" / "sentry-event.json"
+INCIDENTS = ROOT / "fixtures" / "incidents" / "null-profile"
+INCIDENT = INCIDENTS / "sentry-event.json"
 SNAPSHOTS = ROOT / "fixtures" / "snapshots"
 
 
@@ -75,5 +75,33 @@ def test_production_snapshot_reproduces_from_the_node_event(incident: Path) -> N
 
 def test_staging_snapshot_does_not_reproduce(incident: Path) -> None:
     code, report = replay(incident, "accounts-staging.json")
+    assert (code, report["verdict"]) == (1, "not-reproduced"), report["reason"]
+    assert report["attempts"][0]["status"] == 200
+
+
+@pytest.fixture(scope="module")
+def from_log(incident: Path) -> Path:
+    path = incident.parent / "null-profile-log.yaml"
+    access = (INCIDENTS / "access.log").read_text()
+    made = repro(
+        "import", "log", access, "--traceback", str(INCIDENTS / "app.log"), "-o", str(path)
+    )
+    assert made.returncode == 0, made.stderr
+    return path
+
+
+def test_production_snapshot_reproduces_from_the_node_log(from_log: Path) -> None:
+    code, report = replay(from_log, "accounts-prod.json")
+    assert (code, report["verdict"], report["match"]) == (0, "reproduced", "signature")
+    production = report["evidence"]["production"]["signature"]["exceptions"][-1]
+    assert production["type"] == "TypeError"
+    assert [f["function"] for f in production["frames"] if f["in_app"]] == [None, "toPrincipal"]
+    main = report["evidence"]["sandbox"]["signature"]["exceptions"][-1]
+    assert main["type"] == "TypeError"
+    assert report["attempts"][0]["status"] == 500
+
+
+def test_staging_snapshot_does_not_reproduce_from_the_node_log(from_log: Path) -> None:
+    code, report = replay(from_log, "accounts-staging.json")
     assert (code, report["verdict"]) == (1, "not-reproduced"), report["reason"]
     assert report["attempts"][0]["status"] == 200

@@ -17,8 +17,8 @@ from repro.replay.sandbox_env import (
     app_user,
     file_archive,
     load_secrets_file,
-    placeholder,
 )
+from repro.replay.sandbox_faults import placeholder
 from repro.snapshot.registry import FACETS
 from repro.snapshot.store import load_snapshot
 
@@ -36,8 +36,7 @@ def _env(snapshot=PROD, secrets=None, spec=None):  # type: ignore[no-untyped-def
     return app_env(
         snapshot,
         spec or _app(),
-        database_env="DATABASE_URL",
-        database_dsn="postgresql://repro:pw@db:5432/sandbox",
+        database={"DATABASE_URL": "postgresql://repro:pw@db:5432/sandbox"},
         sentry_dsn="http://repro@172.18.0.1:4000/1",
         secrets=secrets or {},
     )

@@ -318,3 +318,57 @@ def test_decide_reasons() -> None:
         decide(PROD, [ok()], sandbox_ok=False).reason == "the sandbox failed: no verdict on the bug"
     )
     assert isinstance(Verdict.REPRODUCED, str) and Verdict("reproduced") is Verdict.REPRODUCED
+
+
+def test_a_status_only_match_is_weak_and_names_the_sandboxs_exception() -> None:
+    attempt = Attempt(500, sig(500, exc("psycopg.OperationalError", VIEW)), None, 0.1)
+    decision = decide(sig(500), [attempt], sandbox_ok=True)
+    assert (decision.verdict, decision.weak) == (Verdict.REPRODUCED, True)
+    assert decision.reason == (
+        "reproduced in 1/1 attempts: status 500 as in production (weak: status only: "
+        "production recorded no exception; the sandbox raised psycopg.OperationalError)"
+    )
+    full = decide(PROD, [ok()], sandbox_ok=True)
+    assert full.weak is False
+
+
+def test_require_signature_makes_a_status_only_match_unconfirmed() -> None:
+    decision = decide(sig(500), [Attempt(500, None, None, 0.1)], sandbox_ok=True,
+                      require_signature=True)  # fmt: skip
+    assert (decision.verdict, decision.matched, decision.weak) == (Verdict.UNCONFIRMED, 0, True)
+    assert "--require-signature" in decision.reason and "--traceback FILE" in decision.reason
+    assert "the sandbox showed no exception" in decision.reason
+    # a real signature is unaffected
+    assert decide(PROD, [ok()], sandbox_ok=True, require_signature=True).verdict is (
+        Verdict.REPRODUCED
+    )
+
+
+def test_a_broken_sandbox_is_env_error_even_when_the_status_matches() -> None:
+    broken = Attempt(500, None, None, 0.1, fault="the app cannot use the sandbox database: x")
+    decision = decide(sig(500), [broken, Attempt(500, None, None, 0.1)], sandbox_ok=True)
+    assert decision.verdict is Verdict.ENV_ERROR
+    assert decision.reason == (
+        "the sandbox is broken, no verdict on the bug: the app cannot use the sandbox "
+        "database: x (1/2 attempts)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentry", "log"),
+    [
+        ("routes:users", "srv.app.src.routes.users"),  # @sentry/node vs a path
+        ("Admin::UsersController", "Admin::UsersController"),
+        ("auth", "accounts.src.auth"),
+    ],
+)
+def test_module_separators_of_other_sdks(sentry: str, log: str) -> None:
+    prod = sig(500, exc("TypeError", Frame(sentry, "toPrincipal", None)))
+    got = sig(500, exc("TypeError", Frame(log, "toPrincipal", None)))
+    assert compare(prod, got)[0] and compare(got, prod)[0]
+
+
+def test_an_anonymous_javascript_function_matches_a_named_place() -> None:
+    prod = sig(500, exc("TypeError", Frame("users", "?", None), Frame("auth", "f", None)))
+    got = sig(500, exc("TypeError", Frame("src.users", None, None), Frame("src.auth", "f", None)))
+    assert compare(prod, got)[0]

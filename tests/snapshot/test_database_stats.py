@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from repro.snapshot.db.stats import distinct_count, typed_bound
+from repro.snapshot.db.stats import distinct_count, typed_bound, typed_bounds
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,14 @@ from repro.snapshot.db.stats import distinct_count, typed_bound
 def test_typed_bound(text: str, typed: object) -> None:
     assert typed_bound(text) == typed
     assert type(typed_bound(text)) is type(typed)
+    assert typed_bounds([text]) == [typed]
+
+
+def test_typed_bounds_of_hostile_numbers() -> None:
+    """Captured data is hostile: digits past what Python parses stay text, never a crash."""
+    huge = "9" * 5000
+    assert typed_bounds(["1", huge]) == [1, huge]
+    assert typed_bounds(["--5", "1"]) == ["--5", 1]
 
 
 def test_distinct_count() -> None:

@@ -1,8 +1,10 @@
 """``--format json``: the stable, versioned machine format (``repro.diff/v1``).
 
 Discrepancies are sorted by severity (critical first), then facet, then path. ``left`` and
-``right`` values are as captured: fingerprint maps for secrets, never anything else. The
-``ignored`` list is present with ``--show-ignored``; its count is always in ``summary``.
+``right`` values are as captured: fingerprint maps for secrets, never anything else. A
+discrepancy that other changes only followed from lists their paths in ``includes`` (those
+are in ``ignored``, ``ignored_by: folded``). The ``ignored`` list is present with
+``--show-ignored``; its count is always in ``summary``.
 """
 
 from __future__ import annotations

@@ -10,11 +10,13 @@ The policy, in short (the modules say why, rule by rule):
   version; a file missing in prod, or one the app user can read/write/execute/reach in
   staging but not in prod.
 - *high*: prime suspects — an env var, Python distribution, extension, table, column,
-  constraint, index, policy, enum label, schema or role only on one side; column type or
-  nullability; risky settings (TimeZone, DateStyle, isolation, timeouts, max_connections,
-  work_mem, search_path, encodings...); a privilege or role attribute prod lacks; a lower
+  constraint, index, policy, enum label, schema, collation, cast, operator or used role only
+  on one side; column type or nullability; risky settings (TimeZone, DateStyle, isolation,
+  timeouts, max_connections, work_mem, search_path, encodings...); a privilege one side lacks
+  for a role something uses (:mod:`.db_privileges`), a role attribute prod lacks; a lower
   memory/CPU/process/open-files limit or fewer CPUs in prod; time zone or locale; a package
-  major version; a sequence past half its range in prod.
+  major version; a sequence past half its range in prod; NULLs in a column of prod where
+  staging has none (code that never met a NULL there).
 - *medium*: plausible causes — other settings, values and secrets (by fingerprint) that
   differ, package minor versions, modes and owners, views/functions/triggers, cron jobs only in
   prod, data shape off by an order of magnitude (rows, distinct values, NULL fraction), and
@@ -33,6 +35,8 @@ from repro.diff.rules import (
     common,
     config,
     db_code,
+    db_objects,
+    db_privileges,
     db_schema,
     db_server,
     db_stats,
@@ -48,8 +52,10 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     *common.FIRST,
     *env.RULES,
     *packages.RULES,
+    *db_privileges.RULES,
     *db_server.RULES,
     *db_code.RULES,
+    *db_objects.RULES,
     *db_schema.RULES,
     *db_stats.RULES,
     *files.RULES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from repro.diff.model import Change
 from repro.diff.rules.base import Assessment, Context, Rule, fixed, kinds
 from repro.diff.values import show
-from repro.redaction import is_redacted
+from repro.redacted import is_redacted
 
 
 def _key(change: Change, ctx: Context) -> Assessment:

@@ -3,8 +3,10 @@ functions. Keys are ``"schema.name"`` (functions ``"schema.name(args)"``)."""
 
 from __future__ import annotations
 
-from repro.diff.model import Change, Severity
-from repro.diff.rules.base import AssessFn, Assessment, Context, Rule, kinds
+from collections.abc import Mapping
+
+from repro.diff.model import Change, Kind, Severity
+from repro.diff.rules.base import AssessFn, Assessment, Context, Rule, fixed, kinds
 from repro.diff.values import as_number, show
 
 # Sub-maps of a table whose keys name objects (a column, a constraint...).
@@ -19,16 +21,19 @@ def split(keys: tuple[str, ...]) -> tuple[str, str]:
     return owner, ".".join(rest)
 
 
-def obj(what: str, severity: Severity) -> AssessFn:
-    """An object present on one side only."""
+def obj(what: str, severity: Severity | Mapping[Kind, Severity]) -> AssessFn:
+    """An object present on one side only (a severity, or one per side)."""
 
     def assess(change: Change, ctx: Context) -> Assessment | None:
         owner, _ = split(change.keys)
+        level = severity if isinstance(severity, str) else severity.get(change.kind)
+        if level is None:
+            return None
         if change.kind == "only_in_prod":
-            return Assessment(severity, f"{what} {owner} only in {ctx.left_label}")
+            return Assessment(level, f"{what} {owner} only in {ctx.left_label}")
         if change.kind == "only_in_staging":
             return Assessment(
-                severity,
+                level,
                 f"{what} {owner} missing in {ctx.left_label} (exists in {ctx.right_label})",
             )
         return None
@@ -156,4 +161,18 @@ RULES: list[Rule] = [
     Rule("database.sequence", "database.sequences.*", obj("sequence", "medium")),
     Rule("database.sequence", "database.sequences.*.owned_by", attr("low", "owned by")),
     Rule("database.sequence", "database.sequences.*.**", attr("medium")),
+    # Migration history (alembic_version...): another version is another schema; the schema's
+    # own differences are listed beside it, this says which migration explains them.
+    Rule(
+        "database.migration-history",
+        "database.migration_tables.*.rows",
+        fixed("medium", "migration history of {parent}: {L} {left} vs {R} {right}"),
+        kinds("changed"),
+    ),
+    Rule(
+        "database.migration-history",
+        "database.migration_tables.*",
+        obj("migration table", "medium"),
+    ),
+    Rule("database.migration-history", "database.migration_tables.*.**", attr("low")),
 ]

@@ -1,4 +1,5 @@
-"""PostgreSQL server: version, database locale, settings, extensions, roles and grants."""
+"""PostgreSQL server: version, database locale, settings, extensions (roles and privileges:
+:mod:`.db_privileges`)."""
 
 from __future__ import annotations
 
@@ -175,8 +176,9 @@ def _extension(change: Change, ctx: Context) -> Assessment:
 
 
 def _privileges(change: Change, ctx: Context) -> Assessment:
-    """grants.OBJECT.ROLE and schemas.S.privileges.ROLE: lists of privilege names. Prod
-    lacking one that staging has is the "permission denied only in prod" bug."""
+    """grants.OBJECT.ROLE of snapshots from before privileges were captured per object
+    (:mod:`.db_privileges`): the effective privileges of the app's roles. Prod lacking one
+    that staging has is the "permission denied only in prod" bug."""
     if change.kind == "only_in_staging":
         return Assessment(
             "high",
@@ -208,47 +210,6 @@ def _privileges(change: Change, ctx: Context) -> Assessment:
 def _grants_object(change: Change, ctx: Context) -> Assessment:
     # grants.OBJECT present on one side only (its role entries come with it).
     return _privileges(change, ctx)
-
-
-_ROLE_POWERS = frozenset(
-    {"superuser", "createrole", "createdb", "login", "replication", "bypassrls", "inherit"}
-)
-
-
-def _role(change: Change, ctx: Context) -> Assessment:
-    role = change.keys[1]
-    L, R = ctx.left_label, ctx.right_label
-    if len(change.keys) == 2 or change.name == "exists":
-        if change.kind == "only_in_staging" or change.left is False:
-            return Assessment("high", f"role {role} does not exist in {L} (exists in {R})")
-        return Assessment("high", f"role {role} exists only in {L}")
-    attribute = change.name
-    if (
-        attribute in _ROLE_POWERS
-        and isinstance(change.left, bool)
-        and isinstance(change.right, bool)
-    ):
-        if change.right and not change.left:
-            return Assessment(
-                "high",
-                f"role {role} is {attribute} in {R} but not in {L}: "
-                f"what works in {R} may be denied in {L}",
-            )
-        return Assessment("medium", f"role {role} is {attribute} in {L} only")
-    if attribute == "member_of":
-        only_left, only_right = ctx.list_delta(change.left, change.right)
-        if only_right:
-            return Assessment(
-                "high",
-                f"role {role} is not a member of "
-                f"{', '.join(map(str, only_right))} in {L} (is in {R})",
-            )
-        return Assessment(
-            "medium", f"role {role} is a member of {', '.join(map(str, only_left))} only in {L}"
-        )
-    return Assessment(
-        "medium", f"role {role} {attribute}: {L} {show(change.left)} vs {R} {show(change.right)}"
-    )
 
 
 RULES: list[Rule] = [
@@ -286,8 +247,6 @@ RULES: list[Rule] = [
     Rule("database.extension", "database.extensions.*.**", _extension),
     Rule("database.grant", "database.grants.*.*", _privileges),
     Rule("database.grant", "database.grants.*", _grants_object),
-    Rule("database.grant", "database.schemas.*.privileges.*", _privileges),
-    Rule("database.role", "database.roles.*.**", _role),
     Rule(
         "database.schema",
         "database.schemas.*",

@@ -97,6 +97,9 @@ def _null_frac(change: Change, ctx: Context) -> Assessment:
         f"{_where(change)}: {_percent(left)} NULL in {ctx.left_label} vs "
         f"{_percent(right)} in {ctx.right_label}"
     )
+    if left > 0 and right == 0:
+        # The commonest production-only crash: code that never met a NULL in staging.
+        return Assessment("high", f"{text}: NULLs only in {ctx.left_label}")
     if abs(left - right) > NULL_FRAC_DELTA or (left == 0) != (right == 0):
         return Assessment("medium", text)
     return Assessment("info", f"{text} (within {NULL_FRAC_DELTA:g})", hide=True)
@@ -150,8 +153,24 @@ def _times(factor: float) -> str:
     return "by orders of magnitude" if math.isinf(factor) else f"{factor:,.0f}×"
 
 
+def _not_analyzed(change: Change, ctx: Context) -> Assessment:
+    """One side never analyzed the table (repro.diff.fold made this one change of all its
+    statistics): the planner guesses there, and the data shape cannot be compared."""
+    where = [
+        label
+        for label, state in ((ctx.left_label, change.left), (ctx.right_label, change.right))
+        if state == "not analyzed"
+    ]
+    return Assessment(
+        "low",
+        f"statistics of {change.keys[1]}: not analyzed in {' and '.join(where)} (ANALYZE never "
+        "ran there: the planner guesses, and the data shape cannot be compared)",
+    )
+
+
 S = "database.statistics.*"
 RULES: list[Rule] = [
+    Rule("database.statistics", S, _not_analyzed, kinds("changed")),
     Rule(
         "database.statistics",
         S,

@@ -7,7 +7,7 @@ import re
 from repro.diff.model import Change
 from repro.diff.rules.base import Assessment, Context, Rule, fixed, kinds
 from repro.diff.values import show
-from repro.redaction import is_redacted
+from repro.redacted import is_redacted
 
 # Time and language of the process: the classic "dates are off by a day only in prod".
 _LOCALE = re.compile(r"^(TZ|LANG|LANGUAGE|LC_[A-Z_]+)$")

@@ -20,6 +20,7 @@ from repro.limits import load_json as limited_json
 from repro.redaction import Redactor, load_key
 from repro.replay.credentials import FILTER_MARKERS, Protector, clean_url
 from repro.replay.incident import (
+    ExceptionInfo,
     Incident,
     Lost,
     Provenance,
@@ -55,6 +56,8 @@ class ImportOptions:
     entry: int | None = None  # har: 0-based entry index
     match: str | None = None  # har: regex on the entry's URL
     status: int | None = None  # the status production returned (curl, log, sentry without one)
+    # --traceback: production's exception chain as its log printed it (outermost last)
+    exceptions: tuple[ExceptionInfo, ...] = ()
     # What the importer skipped or assumed, for the summary line (never values).
     notes: list[str] = field(default_factory=list)
 
@@ -307,6 +310,14 @@ def finish(
         request.method = request.method.upper()
     if not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", request.method):
         raise IncidentError(f"{provenance.source}: {request.method[:20]!r} is not an HTTP method")
+
+    if options.exceptions:
+        if signature.exceptions:
+            raise IncidentError(
+                f"{provenance.source}: the capture has its own exception; --traceback is for "
+                "a capture without one"
+            )
+        signature = type(signature)(status=signature.status, exceptions=options.exceptions)
 
     protector = Protector(options.redactor, filtered_why)
     credential_lost = protector.protect(request)

@@ -16,6 +16,7 @@ from repro.replay.renderers.views import (
     attempt_rows,
     cut,
     env_groups,
+    match_kind,
     observed,
     parity_counts,
     production_side,
@@ -69,6 +70,8 @@ def _sandbox_json(sandbox: SandboxFacts) -> dict[str, Any]:
             "user": sandbox.app_user,
             "memory_limit": sandbox.memory_limit,
         },
+        "database_wiring": sandbox.database_wiring,
+        "app_role": sandbox.app_role,
         "env": [{"name": e.name, "source": e.source} for e in sandbox.env],
         "env_by_source": dict(env_groups(sandbox)),
         "files": [
@@ -99,6 +102,8 @@ def to_json(outcome: ReplayOutcome) -> dict[str, Any]:
     return {
         "schema": REPORT_SCHEMA,
         "verdict": decision.verdict.value,
+        "weak": decision.weak,
+        "match": match_kind(decision),
         "reason": decision.reason,
         "exit_code": outcome.exit_code,
         "rate": {

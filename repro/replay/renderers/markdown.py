@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 
 from repro.replay.incident import describe
@@ -29,6 +30,7 @@ from repro.replay.renderers.views import (
     shown_attempt,
     unfilled_warning,
     verdict_label,
+    wiring_text,
 )
 from repro.text import one_line
 
@@ -38,17 +40,37 @@ def md_text(text: str) -> str:
     return one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+CELL_WIDTH = 72  # characters per line of a table cell: longer text wraps, never cut
+
+
+def _wrapped(text: str) -> list[str]:
+    """A cell's text in lines of at most :data:`CELL_WIDTH` (words kept whole where they fit;
+    a long path or token is broken), so a table stays readable and shows everything."""
+    text = one_line(text)
+    if len(text) <= CELL_WIDTH:
+        return [text]
+    return textwrap.wrap(
+        text, CELL_WIDTH, break_long_words=True, break_on_hyphens=False, drop_whitespace=True
+    ) or [text]
+
+
 def md_cell(text: str) -> str:
-    """Table-safe plain text: pipes escaped (GitHub splits cells on them, even in code)."""
-    return md_text(text).replace("|", "\\|")
+    """Table-safe plain text: pipes escaped (GitHub splits cells on them, even in code), long
+    text wrapped onto several lines of the cell."""
+    return "<br>".join(md_text(part).replace("|", "\\|") for part in _wrapped(text))
 
 
 def md_code(text: str, *, in_table: bool = True) -> str:
     text = one_line(text)
-    if in_table:
-        text = text.replace("|", "\\|")
     if not text:
         return ""
+    if in_table:
+        # A code span cannot hold a line break: one span per wrapped line.
+        return "<br>".join(_code_span(part.replace("|", "\\|")) for part in _wrapped(text))
+    return _code_span(text)
+
+
+def _code_span(text: str) -> str:
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -120,6 +142,7 @@ def _md_sandbox(sandbox: SandboxFacts) -> list[str]:
         f"- Database: {md_text(database_text(sandbox))}",
         f"- Settings applied: {md_text(settings_text(sandbox))}",
         f"- Rows loaded: {md_text(rows_text(sandbox))}",
+        f"- Database wired by: {md_text(wiring_text(sandbox))}",
         f"- App: {md_text(app_text(sandbox))}",
     ]
     groups = env_groups(sandbox)

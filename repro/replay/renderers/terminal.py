@@ -34,11 +34,13 @@ from repro.replay.renderers.views import (
     shown_attempt,
     unfilled_warning,
     verdict_label,
+    wiring_text,
 )
 from repro.replay.verdict import Verdict
 
 VERDICT_STYLE = {
     Verdict.REPRODUCED: "bold green",
+    Verdict.UNCONFIRMED: "bold yellow",
     Verdict.DIFFERENT_FAILURE: "bold yellow",
     Verdict.NOT_REPRODUCED: "bold yellow",
     Verdict.ENV_ERROR: "bold red",
@@ -142,6 +144,7 @@ def _rich_sandbox(sandbox: SandboxFacts) -> Table:
     table.add_row(Text("database"), Text(database_text(sandbox)))
     table.add_row(Text("settings"), Text(settings_text(sandbox)))
     table.add_row(Text("rows loaded"), Text(rows_text(sandbox)))
+    table.add_row(Text("wired by"), Text(wiring_text(sandbox)))
     table.add_row(Text("app"), Text(app_text(sandbox)))
     for source, names in env_groups(sandbox):
         table.add_row(Text("env"), Text(f"{source}: {', '.join(names)}"))

@@ -41,8 +41,25 @@ PRODUCTION_SOURCES = {
 
 
 def verdict_label(decision: Decision) -> str:
-    """``REPRODUCED``, ``DIFFERENT_FAILURE``...: the word a reader scans for."""
+    """``REPRODUCED``, ``DIFFERENT_FAILURE``...: the word a reader scans for; a match on the
+    status alone says so right there (``REPRODUCED (weak: status only)``)."""
+    if decision.weak and decision.verdict is Verdict.REPRODUCED:
+        return f"{decision.verdict.name} (weak: status only)"
     return decision.verdict.name
+
+
+def match_kind(decision: Decision) -> str | None:
+    """``signature`` or ``status-only`` for a match; None when nothing matched."""
+    if decision.verdict not in (Verdict.REPRODUCED, Verdict.UNCONFIRMED):
+        return None
+    return "status-only" if decision.weak else "signature"
+
+
+def wiring_text(sandbox: SandboxFacts) -> str:
+    text = sandbox.database_wiring or "unknown"
+    if sandbox.app_role:
+        text += f"; role {sandbox.app_role}"
+    return text
 
 
 def rate_text(decision: Decision) -> str:
@@ -179,7 +196,10 @@ def production_side(outcome: ReplayOutcome) -> Side:
     source = outcome.incident.provenance.source
     status = str(signature.status) if signature.status is not None else "unknown"
     none_text = "none recorded" + ("" if source == "sentry" else f" (a {source} import)")
-    return _side("production", status, signature, PRODUCTION_SOURCES.get(source, source), none_text)
+    label = PRODUCTION_SOURCES.get(source, source)
+    if source != "sentry" and signature.exceptions:
+        label += " + the app's logged stack trace"
+    return _side("production", status, signature, label, none_text)
 
 
 def sandbox_side(outcome: ReplayOutcome, n: int | None) -> Side:

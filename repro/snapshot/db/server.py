@@ -1,8 +1,10 @@
-"""The server and database as a whole: version, settings, extensions, roles and grants."""
+"""The server and database as a whole: version, settings, extensions, the app's roles.
+
+Every role's attributes and privileges are read by :mod:`.privileges`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from repro.pg.session import Part, Rows, Session
@@ -94,7 +96,6 @@ class ServerReader:
     data: dict[str, Any]
     app_role: str | None
     file_settings_readable: bool = False
-    roles: list[str] = field(default_factory=list)  # the existing ones among those wanted
 
     @property
     def redactor(self) -> Redactor:
@@ -270,13 +271,17 @@ class ServerReader:
             handle=handle,
         )
 
+    @property
+    def app_roles(self) -> list[str]:
+        """The connected user and the profile's app role: what the app logs in as."""
+        return [self.session.conn.info.user] + ([self.app_role] if self.app_role else [])
+
     def role_names(self) -> Part:
-        """Which of the connected user and the profile's app role exist."""
-        wanted = [self.session.conn.info.user] + ([self.app_role] if self.app_role else [])
+        """Which of the app roles exist."""
+        wanted = self.app_roles
 
         def handle(rows: Rows) -> None:
             found = {r.rolname for r in rows}
-            self.roles = list(dict.fromkeys(n for n in wanted if n in found))
             roles = self.data.setdefault("roles", {})
             for name in wanted:
                 if name not in found:
@@ -284,99 +289,8 @@ class ServerReader:
                     self.session.problems.append(f"role {name!r} (database.role) does not exist")
 
         return Part(
-            "roles",
+            "app roles",
             "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY(%(names)s)",
             {"names": wanted},
             handle=handle,
         )
-
-    def roles_part(self) -> Part:
-        """Role attributes and memberships; pg_roles masks passwords, and we do not read
-        them anyway."""
-
-        def handle(rows: Rows) -> None:
-            roles = self.data.setdefault("roles", {})
-            for r in rows:
-                roles[r.rolname] = {
-                    "exists": True,
-                    "superuser": r.rolsuper,
-                    "inherit": r.rolinherit,
-                    "createrole": r.rolcreaterole,
-                    "createdb": r.rolcreatedb,
-                    "login": r.rolcanlogin,
-                    "replication": r.rolreplication,
-                    "bypassrls": r.rolbypassrls,
-                    "connection_limit": r.rolconnlimit,
-                    "valid_until": r.valid_until,
-                    "member_of": list(r.member_of),
-                }
-
-        return Part(
-            "role attributes",
-            """
-            SELECT r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb,
-                   r.rolcanlogin, r.rolreplication, r.rolbypassrls, r.rolconnlimit,
-                   pg_catalog.to_char(r.rolvaliduntil AT TIME ZONE 'UTC',
-                                      'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS valid_until,
-                   ARRAY(SELECT DISTINCT g.rolname FROM pg_catalog.pg_auth_members m
-                         JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
-                         WHERE m.member = r.oid ORDER BY 1) AS member_of
-            FROM pg_catalog.pg_roles r WHERE r.rolname = ANY(%(names)s)
-            """,
-            {"names": self.roles},
-            handle=handle,
-        )
-
-    def grants(self, namespaces: list[int]) -> list[Part]:
-        """Effective privileges (through memberships, ownership and PUBLIC) of the roles:
-        what "permission denied only in prod" depends on, rather than raw ACL entries."""
-        params = {"names": self.roles, "nsp": namespaces}
-
-        def relations(rows: Rows) -> None:
-            grants = self.data.setdefault("grants", {})
-            for row in rows:
-                grants.setdefault(row.key, {})[row.rolname] = list(row.privileges)
-
-        def schemas(rows: Rows) -> None:
-            for row in rows:
-                schema = self.data.get("schemas", {}).get(row.nspname)
-                if schema is not None:
-                    schema.setdefault("privileges", {})[row.rolname] = list(row.privileges)
-
-        return [
-            Part(
-                "grants",
-                """
-                SELECT n.nspname || '.' || c.relname AS key, r.rolname,
-                       ARRAY(SELECT p FROM pg_catalog.unnest(CASE WHEN c.relkind = 'S'
-                                 THEN ARRAY['SELECT', 'UPDATE', 'USAGE']
-                                 ELSE ARRAY['DELETE', 'INSERT', 'REFERENCES', 'SELECT',
-                                            'TRIGGER', 'TRUNCATE', 'UPDATE'] END) p
-                             WHERE CASE WHEN c.relkind = 'S'
-                                 THEN pg_catalog.has_sequence_privilege(r.oid, c.oid, p)
-                                 ELSE pg_catalog.has_table_privilege(r.oid, c.oid, p) END)
-                           AS privileges
-                FROM pg_catalog.pg_class c
-                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                CROSS JOIN pg_catalog.pg_roles r
-                WHERE c.relnamespace = ANY(%(nsp)s)
-                  AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')
-                  AND r.rolname = ANY(%(names)s)
-                """,
-                params,
-                handle=relations,
-            ),
-            Part(
-                "schema grants",
-                """
-                SELECT n.nspname, r.rolname,
-                       ARRAY(SELECT p FROM pg_catalog.unnest(ARRAY['CREATE', 'USAGE']) p
-                             WHERE pg_catalog.has_schema_privilege(r.oid, n.oid, p))
-                           AS privileges
-                FROM pg_catalog.pg_namespace n CROSS JOIN pg_catalog.pg_roles r
-                WHERE n.oid = ANY(%(nsp)s) AND r.rolname = ANY(%(names)s)
-                """,
-                params,
-                handle=schemas,
-            ),
-        ]

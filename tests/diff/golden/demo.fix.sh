@@ -36,8 +36,8 @@ export SECRET_KEY='<secret: set from your vault; prod fingerprint hmac-sha256:01
 # Not fixed automatically (review by hand):
 # [critical] database.server.major: PostgreSQL versions cannot be changed by a script; run staging on prod's version (PostgreSQL 13 in prod vs 15 in staging: major versions differ (planner, defaults, features))
 # [critical] files.paths./etc/demo-app/settings.yaml.access.read: app cannot read /etc/demo-app/settings.yaml in prod (can in staging) — follows from mode, owner and group (the chmod/chown lines above) and the parent directories
+# [high] database.statistics.public.customers.columns.email.null_frac: not fixable by a command: public.customers.email: 5.0% NULL in prod vs none in staging: NULLs only in prod
 # [high] runtime.cgroup.memory_limit_bytes: not fixable by a command: memory limit: 256 MiB in prod vs 512 MiB in staging (less in prod)
 # [medium] config: incomparable, nothing generated: partial in staging: /etc/demo-app/local.yaml: permission denied
-# [medium] database.statistics.public.customers.columns.email.null_frac: not fixable by a command: public.customers.email: 5.0% NULL in prod vs none in staging
 # [medium] database.statistics.public.customers.rows_estimate: not fixable by a command: public.customers: 20,000 rows in prod vs 3 in staging: data volume differs 6,667×
 # [medium] schedules.jobs.cron:/etc/cron.d/demo-nightly-backup:/usr/local/bin/demo-backup: not fixable by a command: runs 0 3 * * * as root in prod only: pg_dump postgresql://backup:***@db/shop > /backup/shop.sql

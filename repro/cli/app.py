@@ -1,7 +1,9 @@
 """The command line: a thin Typer layer over :mod:`repro.commands`.
 
 Options are parsed here and nothing else happens here; every command is a plain function that
-tests can call directly.
+tests can call directly. ``repro diff`` and ``repro snapshot`` are parsed by
+:mod:`repro.cli.diff_args` and :mod:`repro.cli.snapshot_args` (see :mod:`repro.cli`); they are
+listed here so ``repro --help`` shows them.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from typing import Annotated
 import typer
 
 from repro import __version__
+from repro.cli.diff_args import SUMMARY
+from repro.cli.redactors import ACTIVE_REDACTORS
+from repro.cli.redactors import scrub as _scrub
+from repro.cli.snapshot_args import SUMMARY as SNAPSHOT_SUMMARY
 from repro.console import stdout_console
 from repro.errorhandler import handle_errors
-from repro.redaction import Redactor, scrub_all
 
 app = typer.Typer(
     name="repro",
@@ -25,13 +30,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-# Every redactor made during this run: the error handler scrubs messages with all of them.
-ACTIVE_REDACTORS: list[Redactor] = []
-
-
-def _scrub(text: str) -> str:
-    return scrub_all(text, ACTIVE_REDACTORS)
 
 
 def _version(value: bool) -> None:
@@ -49,49 +47,17 @@ def root(
     """repro: snapshot, diff and replay environments."""
 
 
-@app.command()
-def snapshot(
-    profile: Annotated[
-        str, typer.Argument(help="Profile name (profiles/NAME.yaml; 'local' is built in) or path.")
-    ],
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output", "-o", help="Write here ('-' = stdout) instead of .repro/snapshots/."
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace the -o file.")] = False,
-    facets: Annotated[
-        list[str] | None,
-        typer.Option("--facets", "-f", help="Only these facets (comma-separated or repeated)."),
-    ] = None,
-    dsn: Annotated[
-        str | None,
-        typer.Option("--dsn", help="Capture this PostgreSQL database (adds or overrides)."),
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a machine-readable result on stdout.")
-    ] = False,
-) -> None:
-    """Capture an environment into a redacted, versioned snapshot.
+@app.command(
+    help=SNAPSHOT_SUMMARY + " Run 'repro snapshot --help' for its options.",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def snapshot(ctx: typer.Context) -> None:
+    """``repro snapshot`` reaches here only when the app is called directly: the arguments
+    go to the one parser of the command (:mod:`repro.cli.snapshot_args`)."""
+    from repro.cli.snapshot_args import run
 
-    Exit codes: 0 every facet ok, 3 written but some facet is partial or failed, 2 error.
-    """
-    from repro.commands.snapshot import print_outcome, run_snapshot
-
-    with handle_errors(_scrub):
-        outcome = run_snapshot(
-            profile,
-            output=output,
-            facets=facets,
-            dsn=dsn,
-            quiet=as_json or output == "-",
-            redactors=ACTIVE_REDACTORS,
-            force=force,
-        )
-        if output != "-":
-            print_outcome(outcome, as_json=as_json)
-    raise typer.Exit(outcome.exit_code)
+    raise typer.Exit(run(ctx.args))
 
 
 @app.command()
@@ -118,66 +84,17 @@ def show(
             render_show(loaded, stdout_console())
 
 
-@app.command()
-def diff(
-    left: Annotated[str, typer.Argument(help="Reference side ('prod'): snapshot file or profile.")],
-    right: Annotated[str, typer.Argument(help="Other side ('staging'): snapshot file or profile.")],
-    output_format: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="table (default on a terminal), json (default when piped), markdown, junit.",
-        ),
-    ] = None,
-    min_severity: Annotated[
-        str | None,
-        typer.Option(
-            "--min-severity",
-            help="Hide discrepancies below this severity (default: low; info in json).",
-        ),
-    ] = None,
-    fail_on: Annotated[
-        str, typer.Option("--fail-on", help="Exit 1 when a discrepancy is at least this severe.")
-    ] = "low",
-    waivers: Annotated[
-        str | None, typer.Option("--waivers", help="YAML waivers file (path, reason, expires).")
-    ] = None,
-    show_ignored: Annotated[
-        bool, typer.Option("--show-ignored", help="Also list what noise rules hid, and why.")
-    ] = False,
-    live: Annotated[
-        bool, typer.Option("--live", help="Capture profile sides now instead of the latest.")
-    ] = False,
-    fix_script: Annotated[
-        bool,
-        typer.Option(
-            "--fix-script",
-            help="Print a script (for review; nothing is run) that brings RIGHT closer to LEFT.",
-        ),
-    ] = False,
-) -> None:
-    """Rank what LEFT (production) has that RIGHT (staging) lacks.
+@app.command(
+    help=SUMMARY + " Run 'repro diff --help' for its options.",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def diff(ctx: typer.Context) -> None:
+    """``repro diff`` reaches here only when the app is called directly (tests, embedding):
+    the arguments go to the one parser of the command."""
+    from repro.cli.diff_args import run
 
-    Exit codes: 0 nothing at or above --fail-on, 1 discrepancies, 2 error, 3 only incomparable.
-    """
-    from repro.commands.diff import DiffOptions, run_diff
-
-    with handle_errors(_scrub):
-        code = run_diff(
-            left,
-            right,
-            DiffOptions(
-                output_format=output_format,
-                min_severity=min_severity,
-                fail_on=fail_on,
-                waivers=waivers,
-                show_ignored=show_ignored,
-                live=live,
-                fix_script=fix_script,
-            ),
-            ACTIVE_REDACTORS,
-        )
-    raise typer.Exit(code)
+    raise typer.Exit(run(ctx.args))
 
 
 data_app = typer.Typer(
@@ -385,6 +302,12 @@ _IMPORT_OUTPUT = typer.Option(
     "--output", "-o", help="Write the incident YAML here instead of stdout."
 )
 _IMPORT_FORCE = typer.Option("--force", help="Replace the -o file.")
+_IMPORT_TRACEBACK = typer.Option(
+    "--traceback",
+    metavar="FILE",
+    help="The app's log with production's stack trace (Python, Node.js, Java, Ruby): the last "
+    "one becomes the failure signature.",
+)
 
 
 def _run_import(
@@ -395,11 +318,19 @@ def _run_import(
     entry: int | None = None,
     match: str | None = None,
     status: int | None = None,
+    traceback: str | None = None,
 ) -> None:
     from repro.commands.importer import ImportArgs, run_import
 
     with handle_errors(_scrub):
-        args = ImportArgs(output=output, force=force, entry=entry, match=match, status=status)
+        args = ImportArgs(
+            output=output,
+            force=force,
+            entry=entry,
+            match=match,
+            status=status,
+            traceback=traceback,
+        )
         code = run_import(kind, source, args, ACTIVE_REDACTORS)
     raise typer.Exit(code)
 
@@ -431,11 +362,14 @@ def import_har(
     match: Annotated[
         str | None, typer.Option("--match", help="Use the entry whose URL matches this regex.")
     ] = None,
+    traceback: Annotated[str | None, _IMPORT_TRACEBACK] = None,
     output: Annotated[str | None, _IMPORT_OUTPUT] = None,
     force: Annotated[bool, _IMPORT_FORCE] = False,
 ) -> None:
     """One HAR entry: by default the first with a 5xx status."""
-    _run_import("har", file, entry=entry, match=match, output=output, force=force)
+    _run_import(
+        "har", file, entry=entry, match=match, traceback=traceback, output=output, force=force
+    )
 
 
 @import_app.command("curl")
@@ -446,11 +380,12 @@ def import_curl(
     status: Annotated[
         int | None, typer.Option("--status", help="The status production returned.")
     ] = None,
+    traceback: Annotated[str | None, _IMPORT_TRACEBACK] = None,
     output: Annotated[str | None, _IMPORT_OUTPUT] = None,
     force: Annotated[bool, _IMPORT_FORCE] = False,
 ) -> None:
     """A curl command (browser 'Copy as cURL': bash, cmd or PowerShell). Parsed, never run."""
-    _run_import("curl", command, status=status, output=output, force=force)
+    _run_import("curl", command, status=status, traceback=traceback, output=output, force=force)
 
 
 @import_app.command("log")
@@ -461,12 +396,13 @@ def import_log(
             metavar="LINES", help="Access-log lines, quoted ('-' = stdin); the first 5xx is used."
         ),
     ],
+    traceback: Annotated[str | None, _IMPORT_TRACEBACK] = None,
     output: Annotated[str | None, _IMPORT_OUTPUT] = None,
     force: Annotated[bool, _IMPORT_FORCE] = False,
 ) -> None:
     """Access-log lines: nginx/Apache combined or common, AWS ALB, Heroku router, JSON lines
     (also as docker compose logs / kubectl logs --prefix print them)."""
-    _run_import("log", line, output=output, force=force)
+    _run_import("log", line, traceback=traceback, output=output, force=force)
 
 
 @app.command("replay")
@@ -530,6 +466,14 @@ def replay_command(
     no_parity: Annotated[
         bool, typer.Option("--no-parity", help="Skip snapshotting the sandbox for parity.")
     ] = False,
+    require_signature: Annotated[
+        bool,
+        typer.Option(
+            "--require-signature",
+            help="A match on the status alone (production recorded no exception) is "
+            "UNCONFIRMED, exit 1, not REPRODUCED.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="The report as Markdown (for the ticket).")
@@ -538,8 +482,11 @@ def replay_command(
     """Replay a failing request in a sandbox built from production's snapshot; say whether
     the same failure happened.
 
-    Verdicts: REPRODUCED, DIFFERENT_FAILURE, NOT_REPRODUCED, ENV_ERROR (the sandbox itself
-    failed). Exit codes: 0 reproduced, 1 not reproduced or a different failure, 2 error.
+    Verdicts: REPRODUCED (weak when only the status matched: production recorded no
+    exception), UNCONFIRMED (that, with --require-signature), DIFFERENT_FAILURE,
+    NOT_REPRODUCED, ENV_ERROR (the sandbox itself failed or its evidence shows it broken: the
+    database unreachable, a placeholder in a connection, failed migrations). Exit codes: 0
+    reproduced, 1 unconfirmed, not reproduced or a different failure, 2 error.
     Every container and network is labelled and removed afterwards, also on Ctrl-C.
     """
     from repro.commands.replay import run_replay
@@ -564,6 +511,7 @@ def replay_command(
                 seed=seed,
                 timeout_s=timeout,
                 parity=not no_parity,
+                require_signature=require_signature,
                 output_format="json" if as_json else "markdown" if markdown else None,
             ),
             ACTIVE_REDACTORS,
@@ -621,14 +569,14 @@ def _click_errors() -> tuple[type[Exception], type[Exception], type[Exception] |
 USAGE_EXIT = 2
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI. Click's own usage errors (an unknown command or option, a missing or
+def run_app(args: list[str]) -> None:
+    """Run the Typer app. Click's own usage errors (an unknown command or option, a missing or
     malformed argument) become the same one ``repro: error:`` line and exit 2 as every other
     error, instead of click's three-line usage block; ``--help`` and a bare group's help
     stay as they are."""
     usage_error, click_exception, no_args_is_help = _click_errors()
     try:
-        code = app(args=argv, prog_name="repro", standalone_mode=False)
+        code = app(args=args, prog_name="repro", standalone_mode=False)
     except typer.Abort:
         print("repro: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
@@ -656,6 +604,3 @@ def usage_error_line(exc: Exception) -> str:
     where = path.removeprefix("repro").strip()
     return f"{where + ': ' if where else ''}{message} (see {path} --help)"
 
-
-if __name__ == "__main__":
-    main()
