@@ -130,6 +130,10 @@ def split_rows(
     return Split(nulls, mcv_rows, rest, rest_distinct if rest else 0)
 
 
+# The most one column's table of formatted-once values may take as a byte matrix.
+REST_TABLE_BYTES = 8 << 20
+
+
 @dataclass
 class ColumnPlan:
     """Renders one column for any set of rows."""
@@ -146,6 +150,7 @@ class ColumnPlan:
     _rest_texts: Any = field(init=False, default=None, repr=False)
     _rest_cells: Cells | None = field(init=False, default=None, repr=False)
     _mcv_cells: Cells | None = field(init=False, default=None, repr=False)
+    _rest_wide: bool = field(init=False, default=False, repr=False)
 
     def __post_init__(self) -> None:
         self._thresholds = self.split.thresholds
@@ -211,14 +216,27 @@ class ColumnPlan:
         if len(rest):
             ks = self._rest_ks(positions[rest])
             if self._rest_texts is not None:
-                if self._rest_cells is None:
-                    self._rest_cells = Cells.of_texts(self._rest_texts.tolist())
-                pieces.append((rest, self._rest_cells.take(ks)))
+                pieces.append((rest, self._rest_table(ks)))
             else:
                 pieces.append((rest, cells_of(self.space, ks + self.rest_offset)))
         if len(pieces) == 1 and len(pieces[0][0]) == len(rows):
             return pieces[0][1]
         return merge(len(rows), pieces)
+
+    def _rest_table(self, ks: Ints) -> Cells:
+        """The formatted-once values ``ks`` as cells: from a matrix of them all when it is
+        small, else encoded per chunk (a 200,000-value table of long texts would cost more
+        memory than the whole load may use)."""
+        texts = self._rest_texts
+        if self._rest_cells is None and not self._rest_wide:
+            widest = max((len(t.encode()) for t in texts.tolist()), default=0)
+            if len(texts) * widest <= REST_TABLE_BYTES:
+                self._rest_cells = Cells.of_texts(texts.tolist())
+            else:
+                self._rest_wide = True
+        if self._rest_cells is not None:
+            return self._rest_cells.take(ks)
+        return Cells.of_texts(texts[ks].tolist())
 
     def numbers_cells(self, values: Floats, rows: Ints) -> Cells:
         """:meth:`render_numbers` as cells."""

@@ -422,10 +422,22 @@ def _copy_table(
     with (
         progress.table(table.key, plan.n) as advance,
         conn.cursor() as cur,
-        cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy,
+        cur.copy(statement, writer=BoundedQueuedWriter(cur)) as copy,
     ):
         _write_rows(copy, plan, chunk_rows, advance)
     return TableLoad(table.key, plan.n, plan.n, time.perf_counter() - started, plan.notes)
+
+
+class BoundedQueuedWriter(QueuedLibpqWriter):
+    """psycopg's queued writer (it sends on a thread of its own) holding at most
+    ``blocks`` blocks of 128 kB in flight: psycopg queues up to 1,024 (128 MB), which a
+    renderer faster than the server fills, and the load's memory grows past its budget."""
+
+    def __init__(self, cursor: Any, *, blocks: int = 64) -> None:
+        super().__init__(cursor)
+        # psycopg (pinned) makes its queue in __init__ and reads it only from write() and
+        # its worker, which starts on the first write: replacing it here is safe.
+        self._queue = type(self._queue)(maxsize=blocks)  # psycopg's interruptible queue
 
 
 def _write_rows(copy: Copy, plan: TablePlan, chunk_rows: int, advance: Any) -> None:

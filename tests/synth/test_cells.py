@@ -315,3 +315,17 @@ def test_copy_bytes_are_the_row_wise_copy_text(seed: int, rows: int, data: Any) 
         end = data.draw(st.integers(start + 1, plan.n))
         assert plan.copy_bytes(start, end) == plan.chunk(start, end).encode()
         assert plan.copy_bytes(0, plan.n) == plan.chunk(0, plan.n).encode()
+
+
+@pytest.mark.parametrize("budget", [0, 8 << 20])
+def test_formatted_once_values_same_bytes_with_or_without_their_matrix(
+    budget: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Columns with few distinct values format them once; a table too wide for memory is
+    encoded per chunk instead of held as one matrix: the bytes are the same either way."""
+    import repro.synth.columns as columns
+
+    monkeypatch.setattr(columns, "REST_TABLE_BYTES", budget)
+    for plan in build_plans(build_model(_database(2000)), Options(seed=3)):
+        assert plan.copy_bytes(0, plan.n) == plan.chunk(0, plan.n).encode()
+        assert plan.copy_bytes(17, 900) == plan.chunk(17, 900).encode()
