@@ -16,6 +16,7 @@ from repro.synth.cells import Cells, concat, copy_text, merge
 from repro.synth.plan import Options, build_plans
 from repro.synth.space_cells import cells_of
 from repro.synth.value_spaces import Code, Listed, Ordered, Text, Uuid
+from tests.synth.test_columns import column, fk, table, unique
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -25,6 +26,12 @@ keys = st.lists(st.integers(0, 2**40), min_size=0, max_size=60).map(
 small_keys = st.lists(st.integers(0, 5000), min_size=1, max_size=60).map(
     lambda ks: np.array(ks, dtype=np.int64)
 )
+
+
+def copy_texts(most: int) -> st.SearchStrategy[list[str]]:
+    """Any texts a COPY value can hold (no zero byte)."""
+    text = st.text(st.characters(blacklist_characters="\0", blacklist_categories=["Cs"]))
+    return st.lists(text, min_size=1, max_size=most)
 
 
 def same(space: Any, ks: np.ndarray[Any, Any]) -> None:
@@ -44,11 +51,7 @@ def test_integers_print_like_str_and_zfill(values: list[int], pad: int) -> None:
 
 @PROPERTY
 @given(
-    st.lists(
-        st.text(st.characters(blacklist_characters="\0", blacklist_categories=["Cs"])),
-        min_size=1,
-        max_size=30,
-    ),
+    copy_texts(30),
     st.integers(2, 20),
 )
 def test_texts_round_trip_join_merge_and_cut(texts: list[str], limit: int) -> None:
@@ -170,11 +173,7 @@ def test_uuid_spaces(salt: int, ks: Any) -> None:
 
 @PROPERTY
 @given(
-    st.lists(
-        st.text(st.characters(blacklist_characters="\0", blacklist_categories=["Cs"])),
-        min_size=1,
-        max_size=8,
-    ),
+    copy_texts(8),
     keys,
 )
 def test_listed_spaces(values: list[str], ks: Any) -> None:
@@ -184,20 +183,8 @@ def test_listed_spaces(values: list[str], ks: Any) -> None:
 # ---------------------------------------------------------------- whole tables
 
 
-def _column(position: int, type_: str, nullable: bool = True, **extra: Any) -> dict[str, Any]:
-    return {
-        "position": position,
-        "type": type_,
-        "nullable": nullable,
-        "default": None,
-        "generated": None,
-        "identity": None,
-        **extra,
-    }
-
-
-def _constraint(kind: str, columns: list[str], **extra: Any) -> dict[str, Any]:
-    return {"type": kind, "columns": columns, "definition": "", "inherited": False, **extra}
+def _check(expression: str) -> dict[str, str]:
+    return {"definition": f"CHECK (({expression}))"}
 
 
 def _stats(null_frac: float, mcvs: list[str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -214,54 +201,42 @@ def _stats(null_frac: float, mcvs: list[str] | None = None, **extra: Any) -> dic
 
 def _database(rows: int) -> dict[str, Any]:
     users = {
-        "id": _column(1, "bigint", False, identity="always"),
-        "email": _column(2, "character varying(255)", False),
-        "full_name": _column(3, "text"),
-        "phone": _column(4, "character varying(20)"),
-        "country": _column(5, "character(2)"),
-        "created_at": _column(6, "timestamp with time zone", False),
-        "birth_date": _column(7, "date"),
-        "balance": _column(8, "numeric(12,2)"),
-        "ratio": _column(9, "double precision"),
-        "token": _column(10, "uuid"),
-        "status": _column(11, "text"),
-        "opens_at": _column(12, "time without time zone"),
-        "grace": _column(13, "interval"),
-        "starts_on": _column(14, "date"),
-        "ends_on": _column(15, "date"),
-        "notes": _column(16, "text"),
-        "code": _column(17, "character varying(8)"),
+        "id": column(1, "bigint", nullable=False, identity="always"),
+        "email": column(2, "character varying(255)", nullable=False),
+        "full_name": column(3, "text"),
+        "phone": column(4, "character varying(20)"),
+        "country": column(5, "character(2)"),
+        "created_at": column(6, "timestamp with time zone", nullable=False),
+        "birth_date": column(7, "date"),
+        "balance": column(8, "numeric(12,2)"),
+        "ratio": column(9, "double precision"),
+        "token": column(10, "uuid"),
+        "status": column(11, "text"),
+        "opens_at": column(12, "time without time zone"),
+        "grace": column(13, "interval"),
+        "starts_on": column(14, "date"),
+        "ends_on": column(15, "date"),
+        "notes": column(16, "text"),
+        "code": column(17, "character varying(8)"),
     }
     orders = {
-        "id": _column(1, "bigint", False, identity="always"),
-        "user_id": _column(2, "bigint"),
-        "total": _column(3, "numeric(10,2)", False),
-        "tax": _column(4, "numeric(10,2)", False),
-        "gross": _column(5, "numeric(10,2)", False),
-        "sku": _column(6, "text", False),
+        "id": column(1, "bigint", nullable=False, identity="always"),
+        "user_id": column(2, "bigint"),
+        "total": column(3, "numeric(10,2)", nullable=False),
+        "tax": column(4, "numeric(10,2)", nullable=False),
+        "gross": column(5, "numeric(10,2)", nullable=False),
+        "sku": column(6, "text", nullable=False),
     }
     checks = {
-        "users_dates": _constraint(
-            "check", ["starts_on", "ends_on"], definition="CHECK ((starts_on < ends_on))"
-        ),
-        "orders_gross": _constraint(
-            "check", ["gross", "total", "tax"], definition="CHECK ((gross = (total + tax)))"
-        ),
+        "users_dates": {
+            **unique("starts_on", "ends_on", kind="check"),
+            **_check("starts_on < ends_on"),
+        },
+        "orders_gross": {
+            **unique("gross", "total", "tax", kind="check"),
+            **_check("gross = (total + tax)"),
+        },
     }
-
-    def table(name: str, columns: dict[str, Any], constraints: dict[str, Any], n: int) -> Any:
-        return {
-            "schema": "s",
-            "name": name,
-            "kind": "table",
-            "columns": columns,
-            "constraints": constraints,
-            "indexes": {},
-            "rows_estimate": n,
-            "partition_of": None,
-            "partition_by": None,
-            "partition_bound": None,
-        }
 
     return {
         "tables": {
@@ -269,8 +244,8 @@ def _database(rows: int) -> dict[str, Any]:
                 "users",
                 users,
                 {
-                    "users_pkey": _constraint("primary_key", ["id"]),
-                    "users_email_key": _constraint("unique", ["email"]),
+                    "users_pkey": unique("id", kind="primary_key"),
+                    "users_email_key": unique("email"),
                     "users_dates": checks["users_dates"],
                 },
                 rows,
@@ -279,14 +254,9 @@ def _database(rows: int) -> dict[str, Any]:
                 "orders",
                 orders,
                 {
-                    "orders_pkey": _constraint("primary_key", ["id"]),
+                    "orders_pkey": unique("id", kind="primary_key"),
                     "orders_gross": checks["orders_gross"],
-                    "orders_user_fkey": _constraint(
-                        "foreign_key",
-                        ["user_id"],
-                        references={"table": "s.users", "columns": ["id"]},
-                        deferrable=False,
-                    ),
+                    "orders_user_fkey": fk(["user_id"], "s.users", ["id"]),
                 },
                 rows * 3,
             ),
