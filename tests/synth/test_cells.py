@@ -16,7 +16,7 @@ from repro.synth.cells import Cells, concat, copy_text, merge
 from repro.synth.plan import Options, build_plans
 from repro.synth.space_cells import cells_of
 from repro.synth.value_spaces import Code, Listed, Ordered, Text, Uuid
-from tests.synth.test_columns import column, fk, table, unique
+from tests.helpers.facet_tables import column, fk, table, unique
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
