@@ -131,6 +131,8 @@ _POOL_PRODUCERS: dict[str, Callable[[Any], str]] = {
     "title": lambda f: f.catch_phrase(),
     "paragraph": lambda f: f.paragraph(nb_sentences=2),
 }
+# meanings whose values come from a pool Faker fills (see base_pool)
+POOL_MEANINGS = frozenset(_POOL_PRODUCERS)
 
 
 def _word(fake: Any) -> str:

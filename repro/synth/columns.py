@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from repro.pg.tables import ColumnStats
+from repro.synth.cells import Cells, merge
+from repro.synth.space_cells import cells_of, ordered_cells
 from repro.synth.value_spaces import NULL, Floats, Ints, Ordered, Space
 
 
@@ -128,6 +130,10 @@ def split_rows(
     return Split(nulls, mcv_rows, rest, rest_distinct if rest else 0)
 
 
+# The most one column's table of formatted-once values may take as a byte matrix.
+REST_TABLE_BYTES = 8 << 20
+
+
 @dataclass
 class ColumnPlan:
     """Renders one column for any set of rows."""
@@ -142,6 +148,9 @@ class ColumnPlan:
     rest_offset: int = 0  # the rest use space values [rest_offset, rest_offset + distinct)
     _thresholds: Ints = field(init=False, repr=False)
     _rest_texts: Any = field(init=False, default=None, repr=False)
+    _rest_cells: Cells | None = field(init=False, default=None, repr=False)
+    _mcv_cells: Cells | None = field(init=False, default=None, repr=False)
+    _rest_wide: bool = field(init=False, default=False, repr=False)
 
     def __post_init__(self) -> None:
         self._thresholds = self.split.thresholds
@@ -164,6 +173,9 @@ class ColumnPlan:
         start = int(self._thresholds[-2]) if len(self._thresholds) > 1 else 0
         return (positions - start) % max(self.split.rest_distinct, 1)
 
+    def __call__(self, rows: Ints) -> list[str]:
+        return self.texts(rows)
+
     def texts(self, rows: Ints) -> list[str]:
         positions, runs = self._runs(rows)
         out = np.empty(len(rows), dtype=object)
@@ -184,6 +196,62 @@ class ColumnPlan:
         # rows past every run (n smaller than asked): NULL-safe default, never happens in plans
         out[runs > rest_run] = NULL
         return list(out.tolist())
+
+    def cells(self, rows: Ints) -> Cells:
+        """:meth:`texts` as cells."""
+        positions, runs = self._runs(rows)
+        rest_run = len(self._thresholds) - 1
+        pieces: list[tuple[Ints, Cells]] = []
+        # rows past every run (n smaller than asked) are NULL too, as in texts()
+        unset = np.flatnonzero((runs == 0) | (runs > rest_run))
+        if len(unset):
+            pieces.append((unset, Cells.constant(NULL, len(unset))))
+        if self.mcv_texts:
+            mcv = np.flatnonzero((runs > 0) & (runs < rest_run))
+            if len(mcv):
+                if self._mcv_cells is None:
+                    self._mcv_cells = Cells.of_texts(self.mcv_texts)
+                pieces.append((mcv, self._mcv_cells.take(runs[mcv] - 1)))
+        rest = np.flatnonzero(runs == rest_run)
+        if len(rest):
+            ks = self._rest_ks(positions[rest])
+            if self._rest_texts is not None:
+                pieces.append((rest, self._rest_table(ks)))
+            else:
+                pieces.append((rest, cells_of(self.space, ks + self.rest_offset)))
+        if len(pieces) == 1 and len(pieces[0][0]) == len(rows):
+            return pieces[0][1]
+        return merge(len(rows), pieces)
+
+    def _rest_table(self, ks: Ints) -> Cells:
+        """The formatted-once values ``ks`` as cells: from a matrix of them all when it is
+        small, else encoded per chunk (a 200,000-value table of long texts would cost more
+        memory than the whole load may use)."""
+        texts = self._rest_texts
+        if self._rest_cells is None and not self._rest_wide:
+            widest = max((len(t.encode()) for t in texts.tolist()), default=0)
+            if len(texts) * widest <= REST_TABLE_BYTES:
+                self._rest_cells = Cells.of_texts(texts.tolist())
+            else:
+                self._rest_wide = True
+        if self._rest_cells is not None:
+            return self._rest_cells.take(ks)
+        return Cells.of_texts(texts[ks].tolist())
+
+    def numbers_cells(self, values: Floats, rows: Ints) -> Cells:
+        """:meth:`render_numbers` as cells."""
+        assert isinstance(self.space, Ordered)
+        finite = np.flatnonzero(~np.isnan(values))
+        if len(finite) == len(rows):
+            return ordered_cells(self.space, values)
+        unset = np.flatnonzero(np.isnan(values))
+        return merge(
+            len(rows),
+            [
+                (unset, self.cells(rows[unset])),
+                (finite, ordered_cells(self.space, values[finite])),
+            ],
+        )
 
     def numbers(self, rows: Ints) -> Floats:
         """Ordered columns only: values as numbers, NaN for NULL (and unparsable MCVs)."""

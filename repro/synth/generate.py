@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import psycopg
 from psycopg import sql
-from psycopg.copy import QueuedLibpqWriter
+from psycopg.copy import Copy, QueuedLibpqWriter
 
 from repro.errors import DataGenerationError, SnapshotFormatError, UsageError
 from repro.pg.ddl import SchemaScript, Statement, schema_script
@@ -419,18 +419,34 @@ def _copy_table(
         qualified(table.schema, table.name),
         sql.SQL(", ").join(sql.Identifier(c) for c in plan.columns),
     )
-    # The queued writer sends on its own thread: the next chunk is rendered while
-    # PostgreSQL parses this one.
     with (
         progress.table(table.key, plan.n) as advance,
         conn.cursor() as cur,
-        cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy,
+        cur.copy(statement, writer=BoundedQueuedWriter(cur)) as copy,
     ):
-        for start in range(0, plan.n, chunk_rows):
-            end = min(start + chunk_rows, plan.n)
-            copy.write(plan.chunk(start, end).encode())
-            advance(end - start)
+        _write_rows(copy, plan, chunk_rows, advance)
     return TableLoad(table.key, plan.n, plan.n, time.perf_counter() - started, plan.notes)
+
+
+class BoundedQueuedWriter(QueuedLibpqWriter):
+    """psycopg's queued writer (it sends on a thread of its own) holding at most
+    ``blocks`` blocks of 128 kB in flight: psycopg queues up to 1,024 (128 MB), which a
+    renderer faster than the server fills, and the load's memory grows past its budget."""
+
+    def __init__(self, cursor: Any, *, blocks: int = 64) -> None:
+        super().__init__(cursor)
+        # psycopg (pinned) makes its queue in __init__ and reads it only from write() and
+        # its worker, which starts on the first write: replacing it here is safe.
+        self._queue = type(self._queue)(maxsize=blocks)  # psycopg's interruptible queue
+
+
+def _write_rows(copy: Copy, plan: TablePlan, chunk_rows: int, advance: Any) -> None:
+    """The plan's rows as COPY text, a chunk at a time (a queued writer sends on a thread
+    of its own: the next chunk is rendered while PostgreSQL parses this one)."""
+    for start in range(0, plan.n, chunk_rows):
+        end = min(start + chunk_rows, plan.n)
+        copy.write(plan.copy_bytes(start, end))
+        advance(end - start)
 
 
 def _load_order(plans: list[TablePlan]) -> list[TablePlan]:

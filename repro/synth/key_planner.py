@@ -22,6 +22,7 @@ import numpy as np
 
 from repro.pg.meaning import seed_of
 from repro.pg.tables import ColumnStats, DataModel, ForeignKey, Table, UniqueIndex, UniqueKey
+from repro.synth.cells import Cells, merge
 from repro.synth.check_parser import ParsedCheck
 from repro.synth.columns import Shuffle, split_rows
 from repro.synth.keys import (
@@ -35,6 +36,7 @@ from repro.synth.keys import (
     spread,
     uniform,
 )
+from repro.synth.space_cells import cells_of
 from repro.synth.value_spaces import NULL, Ints, Ordered, Space
 
 if TYPE_CHECKING:
@@ -171,7 +173,7 @@ class KeyPlanner:
             else:
                 name = group.columns[0]
                 shift = 0 if isinstance(free_spaces[name], Ordered) else self._shift(table)
-                renderers[name] = _space_renderer(free_spaces[name], digits, shift)
+                renderers[name] = SpaceRenderer(free_spaces[name], digits, shift)
         return n
 
     def _identifies(self, fk: ForeignKey, inside: set[str]) -> bool:
@@ -250,22 +252,7 @@ class KeyPlanner:
         for child_column, parent_column in zip(fk.columns, fk.ref_columns, strict=False):
             if only is not None and child_column not in only:
                 continue
-
-            def render(rows: Ints, parent_column: str = parent_column) -> list[str]:
-                picks = parent_rows(rows)
-                parent = plans[fk.table]
-                valid = picks >= 0
-                if valid.all():
-                    return parent.renderers[parent_column](parent.rows_of(picks))
-                out = np.full(len(rows), NULL, dtype=object)
-                if valid.any():
-                    out[valid] = np.array(
-                        parent.renderers[parent_column](parent.rows_of(picks[valid])),
-                        dtype=object,
-                    )
-                return list(out.tolist())
-
-            renderers[child_column] = render
+            renderers[child_column] = ParentRenderer(plans, fk.table, parent_column, parent_rows)
 
     # -- foreign keys that are not part of a composite unique key
 
@@ -448,7 +435,7 @@ class KeyPlanner:
             if nullable or n == 0:
                 notes.append(f"{fk.name}: {fk.table} {reason}; the reference is left NULL")
                 for name in fk.columns:
-                    renderers.setdefault(name, lambda rows: [NULL] * len(rows))
+                    renderers.setdefault(name, NullRenderer())
             else:
                 self.problems.append(
                     f"{table.key}.{', '.join(fk.columns)} must reference {fk.table}, which "
@@ -558,8 +545,60 @@ def is_identity_like(column: Column) -> bool:
     return bool(column.identity) or (column.default or "").startswith("nextval(")
 
 
-def _space_renderer(space: Space, ks: Callable[[Ints], Ints], shift: int = 0) -> Renderer:
-    def render(rows: Ints) -> list[str]:
-        return space.texts(ks(rows) + shift)
+class SpaceRenderer:
+    """Values of ``space`` numbered by a function of the rows (a key's digit)."""
 
-    return render
+    def __init__(self, space: Space, ks: Callable[[Ints], Ints], shift: int = 0):
+        self.space, self.ks, self.shift = space, ks, shift
+
+    def __call__(self, rows: Ints) -> list[str]:
+        return self.space.texts(self.ks(rows) + self.shift)
+
+    def cells(self, rows: Ints) -> Cells:
+        return cells_of(self.space, self.ks(rows) + self.shift)
+
+
+class ParentRenderer:
+    """A foreign key's column: the parent's key column at the parent slots ``parent_rows``
+    picks (-1: NULL). Looked up when rendering, so the parent may be planned (or judged)
+    later."""
+
+    def __init__(
+        self,
+        plans: Mapping[str, TablePlan],
+        table: str,
+        column: str,
+        parent_rows: Callable[[Ints], Ints],
+    ):
+        self.plans, self.table, self.column, self.parent_rows = plans, table, column, parent_rows
+
+    def __call__(self, rows: Ints) -> list[str]:
+        picks = self.parent_rows(rows)
+        parent = self.plans[self.table]
+        valid = picks >= 0
+        if valid.all():
+            return parent.renderers[self.column](parent.rows_of(picks))
+        out = np.full(len(rows), NULL, dtype=object)
+        if valid.any():
+            out[valid] = np.array(
+                parent.renderers[self.column](parent.rows_of(picks[valid])), dtype=object
+            )
+        return list(out.tolist())
+
+    def cells(self, rows: Ints) -> Cells:
+        picks = self.parent_rows(rows)
+        parent = self.plans[self.table]
+        valid = np.flatnonzero(picks >= 0)
+        found = parent.renderers[self.column].cells(parent.rows_of(picks[valid]))
+        if len(valid) == len(rows):
+            return found
+        unset = np.flatnonzero(picks < 0)
+        return merge(len(rows), [(valid, found), (unset, Cells.constant(NULL, len(unset)))])
+
+
+class NullRenderer:
+    def __call__(self, rows: Ints) -> list[str]:
+        return [NULL] * len(rows)
+
+    def cells(self, rows: Ints) -> Cells:
+        return Cells.constant(NULL, len(rows))

@@ -207,7 +207,7 @@ class Planner(KeyPlanner):
             )
             if plan is not None:
                 column_plans[name] = plan
-                renderers[name] = plan.texts
+                renderers[name] = plan
                 limits[name] = plan.split.rest_distinct + sum(1 for r in plan.split.mcv_rows if r)
         pairs = []
         for pair in rules.pairs:

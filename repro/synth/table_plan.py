@@ -8,22 +8,31 @@ child's foreign key points at) is candidate ``row_map[i]``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from repro.pg.tables import Table, UniqueIndex
+from repro.synth.cells import MAX_WIDTH, Bools, Cells, copy_text, merge
 from repro.synth.check_forms import NonNullCount
 from repro.synth.check_parser import PairRule
 from repro.synth.columns import ColumnPlan
 from repro.synth.derived import Derived
 from repro.synth.keys import uniform
+from repro.synth.space_cells import ordered_cells
 from repro.synth.table_checks import Judged
-from repro.synth.value_spaces import NULL, Ints, Ordered
+from repro.synth.value_spaces import NULL, Floats, Ints, Ordered
 
-Renderer = Callable[[Ints], list[str]]
+
+class Renderer(Protocol):
+    """A column's values for any rows: as texts, one by one, or as cells, all at once."""
+
+    def __call__(self, rows: Ints) -> list[str]: ...
+
+    def cells(self, rows: Ints) -> Cells: ...
+
+
 _ORDER_OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
 
@@ -77,8 +86,21 @@ class TablePlan:
         return self.row_map[slots % len(self.row_map)]
 
     def chunk(self, start: int, end: int) -> str:
-        """COPY text of slots [start, end)."""
+        """COPY text of slots [start, end), value by value (the reference :meth:`copy_bytes`
+        is held to)."""
         return self.render(self.rows_of(np.arange(start, end, dtype=np.int64)))
+
+    def copy_bytes(self, start: int, end: int) -> bytes:
+        """COPY text of slots [start, end), the way a load writes it: a column at a time,
+        by numpy (the same bytes as ``chunk(start, end).encode()``)."""
+        rows = self.rows_of(np.arange(start, end, dtype=np.int64))
+        columns = self.rendered_cells(rows)
+        ordered = [columns[name] for name in self.columns]
+        if not ordered or any(c.width > MAX_WIDTH for c in ordered):
+            # a very wide column makes a matrix too large to be worth it: join strings
+            texts = [c.texts() for c in ordered]
+            return ("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n").encode()
+        return copy_text(ordered)
 
     def render(self, rows: Ints, *, numbered: bool = False) -> str:
         """COPY text of candidates ``rows``; ``numbered``: each line ends with its candidate
@@ -93,14 +115,72 @@ class TablePlan:
     def rendered(self, rows: Ints) -> dict[str, list[str]]:
         rendered: dict[str, list[str]] = {}
         for pair in self.pairs:
-            self._apply_pair(pair, rows, rendered)
+            a, b = self._pair_numbers(pair, rows)
+            rendered[pair.left] = self.column_plans[pair.left].render_numbers(a, rows)
+            rendered[pair.right] = self.column_plans[pair.right].render_numbers(b, rows)
         for rule in self.derived:
-            self._apply_derived(rule, rows, rendered)
+            target = self.column_plans[rule.target]
+            assert isinstance(target.space, Ordered)
+            values = self._derived_numbers(rule, rows)
+            finite = ~np.isnan(values)
+            out = np.full(len(rows), NULL, dtype=object)
+            out[finite] = np.array(target.space.render(values[finite]), dtype=object)
+            rendered[rule.target] = list(out.tolist())
         for name in self.columns:
             if name not in rendered:
                 rendered[name] = self.renderers[name](rows)
         for count in self.counts:
-            self._apply_count(count, rows, rendered)
+            names = [c for c in count.columns if c in rendered]
+            if len(names) != len(count.columns):
+                continue
+            keep = self._count_keep(count, names, rows)
+            for i, name in enumerate(names):
+                if not keep[:, i].all():
+                    column = np.array(rendered[name], dtype=object)
+                    column[~keep[:, i]] = NULL
+                    rendered[name] = list(column.tolist())
+        return rendered
+
+    def rendered_cells(self, rows: Ints) -> dict[str, Cells]:
+        """:meth:`rendered` as cells."""
+        rendered: dict[str, Cells] = {}
+        size = len(rows)
+        for pair in self.pairs:
+            a, b = self._pair_numbers(pair, rows)
+            rendered[pair.left] = self.column_plans[pair.left].numbers_cells(a, rows)
+            rendered[pair.right] = self.column_plans[pair.right].numbers_cells(b, rows)
+        for rule in self.derived:
+            target = self.column_plans[rule.target]
+            assert isinstance(target.space, Ordered)
+            values = self._derived_numbers(rule, rows)
+            finite = np.flatnonzero(~np.isnan(values))
+            unset = np.flatnonzero(np.isnan(values))
+            rendered[rule.target] = merge(
+                size,
+                [
+                    (finite, ordered_cells(target.space, values[finite])),
+                    (unset, Cells.constant(NULL, len(unset))),
+                ],
+            )
+        for name in self.columns:
+            if name not in rendered:
+                rendered[name] = self.renderers[name].cells(rows)
+        for count in self.counts:
+            names = [c for c in count.columns if c in rendered]
+            if len(names) != len(count.columns):
+                continue
+            keep = self._count_keep(count, names, rows)
+            for i, name in enumerate(names):
+                cleared = np.flatnonzero(~keep[:, i])
+                if len(cleared):
+                    kept = np.flatnonzero(keep[:, i])
+                    rendered[name] = merge(
+                        size,
+                        [
+                            (kept, rendered[name].take(kept)),
+                            (cleared, Cells.constant(NULL, len(cleared))),
+                        ],
+                    )
         return rendered
 
     def values(self, columns: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -113,12 +193,10 @@ class TablePlan:
         out: list[tuple[str, ...]] = self.cache[key]
         return out
 
-    def _apply_count(self, count: NonNullCount, rows: Ints, rendered: dict[str, list[str]]) -> None:
+    def _count_keep(self, count: NonNullCount, names: list[str], rows: Ints) -> Bools:
         """Between low and high of the columns stay set: exactly k of them picked by their
-        NULL shares in the snapshot; a range from each column's own NULLs, corrected."""
-        names = [c for c in count.columns if c in rendered]
-        if len(names) != len(count.columns):
-            return
+        NULL shares in the snapshot; a range from each column's own NULLs, corrected.
+        Which of ``names`` (columns) each row keeps set."""
         m, size = len(names), len(rows)
         fixed = np.array([not self.table.columns[c].nullable for c in names])
         weights = np.array([self._set_share(c) for c in names], dtype=np.float64)
@@ -141,29 +219,20 @@ class TablePlan:
             for i in reversed(range(m)):  # too many: clear the last ones
                 if not fixed[i]:
                     keep[(keep.sum(axis=1) > count.high) & keep[:, i], i] = False
-        for i, name in enumerate(names):
-            if not keep[:, i].all():
-                column = np.array(rendered[name], dtype=object)
-                column[~keep[:, i]] = NULL
-                rendered[name] = list(column.tolist())
+        return keep
 
     def _set_share(self, name: str) -> float:
         stats = self.table.columns[name].stats
         return 1.0 - stats.null_frac if stats is not None else 0.5
 
-    def _apply_derived(self, rule: Derived, rows: Ints, rendered: dict[str, list[str]]) -> None:
-        """``target = left op right``: the target is computed, NULL when a source is."""
+    def _derived_numbers(self, rule: Derived, rows: Ints) -> Floats:
+        """``target = left op right``: the target's numbers, NaN (NULL) when a source is."""
         plans = self.column_plans
         a, b = plans[rule.left].numbers(rows), plans[rule.right].numbers(rows)
-        values = {"+": np.add, "-": np.subtract, "*": np.multiply}[rule.op](a, b)
-        target = plans[rule.target]
-        assert isinstance(target.space, Ordered)
-        finite = ~np.isnan(values)
-        out = np.full(len(rows), NULL, dtype=object)
-        out[finite] = np.array(target.space.render(values[finite]), dtype=object)
-        rendered[rule.target] = list(out.tolist())
+        out: Floats = {"+": np.add, "-": np.subtract, "*": np.multiply}[rule.op](a, b)
+        return out
 
-    def _apply_pair(self, pair: PairRule, rows: Ints, rendered: dict[str, list[str]]) -> None:
+    def _pair_numbers(self, pair: PairRule, rows: Ints) -> tuple[Floats, Floats]:
         """``left op right`` on two ordered columns: where a row breaks it, the two values
         swap (both columns keep their distributions); equal values a strict rule forbids
         are moved a unit apart."""
@@ -183,8 +252,7 @@ class TablePlan:
         elif pair.op == "<>":
             same = a == b
             b[same] = b[same] + _unit(right)
-        rendered[pair.left] = left.render_numbers(a, rows)
-        rendered[pair.right] = right.render_numbers(b, rows)
+        return a, b
 
 
 def _unit(plan: ColumnPlan) -> float:

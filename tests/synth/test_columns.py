@@ -17,6 +17,7 @@ from repro.synth.columns import ColumnPlan, Shuffle, split_rows
 from repro.synth.derived import Derived, parse_derived, parse_with_derived, split_conjuncts
 from repro.synth.plan import Options, build_plans
 from repro.synth.value_spaces import NULL, Listed, Ordered, Structured, Text, Uuid, copy_escape
+from tests.helpers.facet_tables import column, fk, table, unique
 
 
 def stats(**values: Any) -> ColumnStats:
@@ -195,48 +196,6 @@ def test_derived_checks() -> None:
 
 
 # ---------------------------------------------------------------- whole plans, literal data
-
-
-def column(position: int, type_: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "position": position,
-        "type": type_,
-        "nullable": True,
-        "default": None,
-        "generated": None,
-        "identity": None,
-        **extra,
-    }
-
-
-def unique(*columns: str, kind: str = "unique") -> dict[str, Any]:
-    return {"type": kind, "columns": list(columns), "definition": "", "inherited": False}
-
-
-def fk(columns: list[str], table: str, ref: list[str]) -> dict[str, Any]:
-    return {
-        "type": "foreign_key",
-        "columns": columns,
-        "definition": "",
-        "inherited": False,
-        "references": {"table": table, "columns": ref},
-        "deferrable": False,
-    }
-
-
-def table(name: str, columns: dict[str, Any], constraints: dict[str, Any], rows: int) -> Any:
-    return {
-        "schema": "s",
-        "name": name,
-        "kind": "table",
-        "columns": columns,
-        "constraints": constraints,
-        "indexes": {},
-        "rows_estimate": rows,
-        "partition_of": None,
-        "partition_by": None,
-        "partition_bound": None,
-    }
 
 
 def shop_database() -> dict[str, Any]:
