@@ -36,6 +36,7 @@ class ReplayOptions:
     parity: bool = True  # false with --no-parity
     require_signature: bool = False  # --require-signature: a status-only match is UNCONFIRMED
     output_format: str | None = None  # "json" | "markdown" | None (rich on a terminal)
+    engine: str | None = None  # the Docker engine (a DOCKER_HOST value); None: DOCKER_HOST's
 
 
 @dataclass
