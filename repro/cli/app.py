@@ -405,11 +405,37 @@ def import_log(
     _run_import("log", line, traceback=traceback, output=output, force=force)
 
 
+# Options `repro replay` and `repro bisect` share, declared once.
+IncidentArg = Annotated[
+    str, typer.Argument(metavar="INCIDENT", help="The incident file (repro import ... -o).")
+]
+AuthOpt = Annotated[
+    str | None,
+    typer.Option("--auth", help="Stand-in Authorization header value (a test credential)."),
+]
+StandInOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--stand-in",
+        help="Stand-in for a lost part: WHERE=VALUE, e.g. cookie:session=abc or "
+        "path=/reset/real-token (repeatable).",
+    ),
+]
+SecretsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--secrets",
+        help="NAME=value file: sandbox values for production's secret variables.",
+    ),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the generated data.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds to wait for each answer.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="The report as JSON.")]
+
+
 @app.command("replay")
 def replay_command(
-    incident: Annotated[
-        str, typer.Argument(metavar="INCIDENT", help="The incident file (repro import ... -o).")
-    ],
+    incident: IncidentArg,
     snapshot: Annotated[
         str | None,
         typer.Option(
@@ -426,25 +452,9 @@ def replay_command(
     repeat: Annotated[
         int, typer.Option("--repeat", help="Send the request N times: a reproduction rate.")
     ] = 1,
-    auth: Annotated[
-        str | None,
-        typer.Option("--auth", help="Stand-in Authorization header value (a test credential)."),
-    ] = None,
-    stand_in: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--stand-in",
-            help="Stand-in for a lost part: WHERE=VALUE, e.g. cookie:session=abc or "
-            "path=/reset/real-token (repeatable).",
-        ),
-    ] = None,
-    secrets_file: Annotated[
-        str | None,
-        typer.Option(
-            "--secrets",
-            help="NAME=value file: sandbox values for production's secret variables.",
-        ),
-    ] = None,
+    auth: AuthOpt = None,
+    stand_in: StandInOpt = None,
+    secrets_file: SecretsOpt = None,
     rows: Annotated[
         int | None,
         typer.Option(
@@ -459,10 +469,8 @@ def replay_command(
             "generating rows.",
         ),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 0,
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait for each answer.")
-    ] = 30.0,
+    seed: SeedOpt = 0,
+    timeout: TimeoutOpt = 30.0,
     no_parity: Annotated[
         bool, typer.Option("--no-parity", help="Skip snapshotting the sandbox for parity.")
     ] = False,
@@ -474,7 +482,7 @@ def replay_command(
             "UNCONFIRMED, exit 1, not REPRODUCED.",
         ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    as_json: JsonOpt = False,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="The report as Markdown (for the ticket).")
     ] = False,
@@ -521,9 +529,7 @@ def replay_command(
 
 @app.command("bisect")
 def bisect_command(
-    incident: Annotated[
-        str, typer.Argument(metavar="INCIDENT", help="The incident file (repro import ... -o).")
-    ],
+    incident: IncidentArg,
     good: Annotated[
         str,
         typer.Option("--good", help="The snapshot where it does not fail (staging): a file "
@@ -551,33 +557,22 @@ def bisect_command(
         list[str] | None,
         typer.Option(
             "--engine",
-            help="A Docker engine for the sandboxes (unix://, tcp://, ssh://; repeatable: "
-            "steps are spread over them). Default: DOCKER_HOST's.",
+            help="A Docker engine on this machine for the sandboxes (unix:// or tcp://; "
+            "repeatable: steps are spread over them). Default: DOCKER_HOST's.",
         ),
     ] = None,
     repeat: Annotated[
         int, typer.Option("--repeat", help="Send the request N times per step.")
     ] = 1,
-    auth: Annotated[
-        str | None,
-        typer.Option("--auth", help="Stand-in Authorization header value (a test credential)."),
-    ] = None,
-    stand_in: Annotated[
-        list[str] | None,
-        typer.Option("--stand-in", help="Stand-in for a lost part: WHERE=VALUE (repeatable)."),
-    ] = None,
-    secrets_file: Annotated[
-        str | None,
-        typer.Option("--secrets", help="NAME=value file: sandbox values for secret variables."),
-    ] = None,
+    auth: AuthOpt = None,
+    stand_in: StandInOpt = None,
+    secrets_file: SecretsOpt = None,
     rows: Annotated[
         int | None, typer.Option("--rows", help="At most N generated rows per sandbox.")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 0,
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait for each answer.")
-    ] = 30.0,
-    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    seed: SeedOpt = 0,
+    timeout: TimeoutOpt = 30.0,
+    as_json: JsonOpt = False,
 ) -> None:
     """Find which differences between a good and a bad environment cause the incident:
     delta debugging (ddmin) over repro diff's discrepancies, each step a sandbox replay of

@@ -20,12 +20,13 @@ from repro.bisect.changes import NEEDS_ISSUE_18, Context, plan
 from repro.bisect.runner import Bisector, BisectResult, Step
 from repro.commands.replay import _sigterm_unwinds, load_inputs
 from repro.console import is_interactive, log, stderr_console
-from repro.diff import diff_snapshots
+from repro.diff import DiffResult, diff_snapshots
 from repro.errors import UsageError
 from repro.redaction import Redactor
 from repro.replay.options import ReplayOptions
 
-ENGINE_SCHEMES = ("unix://", "tcp://", "ssh://", "npipe://")
+# Engines on this machine: repro reaches each sandbox on its bridge (README "Bisect").
+ENGINE_SCHEMES = ("unix://", "tcp://")
 MIN_REPLAYS = 3  # the two endpoints and the good side with every change applied
 
 
@@ -67,7 +68,11 @@ def run_bisect(options: BisectOptions, redactors: list[Redactor]) -> int:
     interactive = is_interactive() and not options.as_json
     with _sigterm_unwinds():
         result = _with_progress(bisector, stderr_console()) if interactive else bisector.run()
-    text = json.dumps(result.to_json(), indent=2) + "\n" if options.as_json else _text(result)
+    fix = _fix_script(found, result) if result.cause else ""
+    if options.as_json:
+        text = json.dumps({**result.to_json(), "fix_script": fix or None}, indent=2) + "\n"
+    else:
+        text = _text(result, fix)
     for each in redactors:
         text = each.scrub(text)
     sys.stdout.write(text)  # plain text: long labels and paths are never wrapped or cut
@@ -98,7 +103,21 @@ def _with_progress(bisector: Bisector, console: Console) -> BisectResult:
         return bisector.run()
 
 
-def _text(result: BisectResult) -> str:
+def _fix_script(found: DiffResult, result: BisectResult) -> str:
+    """``repro diff --fix-script``'s lines for the cause's discrepancies only: what would add
+    the cause to the good side (to see the failure there), read backwards: what to remove from
+    the bad side."""
+    from repro.diff import render_fix_script
+
+    paths = {path for change in result.cause for path in change.paths}
+    return str(
+        render_fix_script(replace(found, discrepancies=[
+            d for d in found.discrepancies if d.path in paths
+        ]))
+    )  # fmt: skip
+
+
+def _text(result: BisectResult, fix: str = "") -> str:
     lines = [f"{result.status.upper()}: {result.message}", ""]
     if result.cause:
         lines.append("Minimal cause" + ("" if result.minimal else " (not proven minimal)") + ":")
@@ -106,6 +125,10 @@ def _text(result: BisectResult) -> str:
         if result.evidence:
             lines.append(f"  evidence: {result.evidence}")
         lines.append("")
+        if fix:
+            lines.append("Fix script for the cause (repro diff --fix-script, review it):")
+            lines += [f"  {line}" if line else "" for line in fix.rstrip("\n").splitlines()]
+            lines.append("")
     lines.append(f"Steps ({result.replays} replays, {result.cached} answered from the cache, "
                  f"{result.seconds:.1f} s):")  # fmt: skip
     engines = len({step.engine for step in result.steps})

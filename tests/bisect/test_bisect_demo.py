@@ -19,6 +19,7 @@ import pytest
 
 from tests.helpers.cli import json_report, run_repro
 from tests.helpers.dockerutil import require_image
+from tests.helpers.dockerutil import sandbox_leftovers as leftovers
 from tests.helpers.procs import popen
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -37,14 +38,6 @@ EXPECTED = {
     "null-email": ["database:data:public.customers"],
     "unreadable-config": ["files:/etc/demo-app/settings.yaml"],
 }
-
-
-def leftovers(client: Any) -> list[str]:
-    containers = client.api.containers(all=True, filters={"label": SANDBOX_LABEL})
-    networks = client.api.networks(filters={"label": SANDBOX_LABEL})
-    return [f"container {c['Names']}" for c in containers] + [
-        f"network {n['Name']}" for n in networks
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +84,10 @@ def test_bisect_names_the_planted_difference(
     # Production conditions the sandbox cannot apply are listed, not pretended.
     untested = {u["path"]: u["why"] for u in report["untested"]}
     assert "needs issue 18" in untested["runtime.cgroup.memory_limit_bytes"]
+    # The fix script covers the cause only.
+    if bug == "feature-flag":
+        assert "export FEATURE_NEW_CHECKOUT=1" in report["fix_script"]
+        assert "PAYMENTS_API_URL" not in report["fix_script"]
     assert "Traceback" not in done.stderr
     assert leftovers(docker_client) == []
 
@@ -129,13 +126,15 @@ def test_bad_arguments_are_one_line_errors(incidents: dict[str, Path]) -> None:
     assert len(missing.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"], ids=["jobs1", "jobs2"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
 def test_interrupt_mid_bisect_leaves_nothing(
-    signum: int, incidents: dict[str, Path], docker_client: Any
+    signum: int, jobs: str, incidents: dict[str, Path], docker_client: Any
 ) -> None:
+    # With --jobs 2 two sandboxes are up at once in worker threads: both are removed.
     proc = popen(
         [sys.executable, "-m", "repro.cli", "bisect", str(incidents["pg-version"]),
-         "--good", STAGING, "--bad", PROD, "--json"],
+         "--good", STAGING, "--bad", PROD, "--json", "--jobs", jobs],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ},
     )  # fmt: skip
