@@ -28,6 +28,7 @@ BENCHMARKS = [
     "replay_bench",
     "replay_evidence",
     "import_bench",
+    "bisect_bench",
 ]
 
 
