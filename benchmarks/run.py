@@ -29,6 +29,7 @@ BENCHMARKS = [
     "replay_evidence",
     "import_bench",
     "replay_load",
+    "bisect_bench",
 ]
 
 

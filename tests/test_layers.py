@@ -15,8 +15,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Lowest first; the packages of one line are siblings: replay may use diff, synth and mask,
 # but mask may not use synth. Modules at the top of repro/ (errors, console...) are the
-# foundation; cli.py and __main__.py are the top.
-LAYERS = ["targets", "profile", "pg", "snapshot", "diff synth mask", "replay", "commands", "cli"]
+# foundation; cli.py and __main__.py are the top. bisect drives replay over diff's findings.
+LAYERS = [
+    "targets", "profile", "pg", "snapshot", "diff synth mask", "replay", "bisect", "commands",
+    "cli",
+]  # fmt: skip
 RANK = {unit: rank for rank, line in enumerate(["foundation", *LAYERS]) for unit in line.split()}
 
 

@@ -405,11 +405,37 @@ def import_log(
     _run_import("log", line, traceback=traceback, output=output, force=force)
 
 
+# Options `repro replay` and `repro bisect` share, declared once.
+IncidentArg = Annotated[
+    str, typer.Argument(metavar="INCIDENT", help="The incident file (repro import ... -o).")
+]
+AuthOpt = Annotated[
+    str | None,
+    typer.Option("--auth", help="Stand-in Authorization header value (a test credential)."),
+]
+StandInOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--stand-in",
+        help="Stand-in for a lost part: WHERE=VALUE, e.g. cookie:session=abc or "
+        "path=/reset/real-token (repeatable).",
+    ),
+]
+SecretsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--secrets",
+        help="NAME=value file: sandbox values for production's secret variables.",
+    ),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the generated data.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds to wait for each answer.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="The report as JSON.")]
+
+
 @app.command("replay")
 def replay_command(
-    incident: Annotated[
-        str, typer.Argument(metavar="INCIDENT", help="The incident file (repro import ... -o).")
-    ],
+    incident: IncidentArg,
     snapshot: Annotated[
         str | None,
         typer.Option(
@@ -426,25 +452,9 @@ def replay_command(
     repeat: Annotated[
         int, typer.Option("--repeat", help="Send the request N times: a reproduction rate.")
     ] = 1,
-    auth: Annotated[
-        str | None,
-        typer.Option("--auth", help="Stand-in Authorization header value (a test credential)."),
-    ] = None,
-    stand_in: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--stand-in",
-            help="Stand-in for a lost part: WHERE=VALUE, e.g. cookie:session=abc or "
-            "path=/reset/real-token (repeatable).",
-        ),
-    ] = None,
-    secrets_file: Annotated[
-        str | None,
-        typer.Option(
-            "--secrets",
-            help="NAME=value file: sandbox values for production's secret variables.",
-        ),
-    ] = None,
+    auth: AuthOpt = None,
+    stand_in: StandInOpt = None,
+    secrets_file: SecretsOpt = None,
     rows: Annotated[
         int | None,
         typer.Option(
@@ -459,10 +469,8 @@ def replay_command(
             "generating rows.",
         ),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 0,
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait for each answer.")
-    ] = 30.0,
+    seed: SeedOpt = 0,
+    timeout: TimeoutOpt = 30.0,
     no_parity: Annotated[
         bool, typer.Option("--no-parity", help="Skip snapshotting the sandbox for parity.")
     ] = False,
@@ -544,7 +552,7 @@ def replay_command(
             "help?",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    as_json: JsonOpt = False,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="The report as Markdown (for the ticket).")
     ] = False,
@@ -604,6 +612,96 @@ def replay_command(
                 conditions=conditions,
                 candidate=candidate,
                 baseline=baseline,
+            ),
+            ACTIVE_REDACTORS,
+        )
+    raise typer.Exit(code)
+
+
+@app.command("bisect")
+def bisect_command(
+    incident: IncidentArg,
+    good: Annotated[
+        str,
+        typer.Option("--good", help="The snapshot where it does not fail (staging): a file "
+                     "or a profile name."),
+    ],
+    bad: Annotated[
+        str,
+        typer.Option("--bad", help="The snapshot where it fails (production): a file or a "
+                     "profile name."),
+    ],
+    good_profile: Annotated[
+        str | None, typer.Option("--good-profile", help="Default: the good snapshot's.")
+    ] = None,
+    bad_profile: Annotated[
+        str | None, typer.Option("--bad-profile", help="Default: the bad snapshot's.")
+    ] = None,
+    max_replays: Annotated[
+        int | None,
+        typer.Option("--max-replays", help="Stop after N replays in all (at least 3)."),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Run N steps (sandboxes) at once.")
+    ] = 1,
+    engine: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--engine",
+            help="A Docker engine on this machine for the sandboxes (unix:// or tcp://; "
+            "repeatable: steps are spread over them). Default: DOCKER_HOST's.",
+        ),
+    ] = None,
+    repeat: Annotated[
+        int, typer.Option("--repeat", help="Send the request N times per step.")
+    ] = 1,
+    auth: AuthOpt = None,
+    stand_in: StandInOpt = None,
+    secrets_file: SecretsOpt = None,
+    rows: Annotated[
+        int | None, typer.Option("--rows", help="At most N generated rows per sandbox.")
+    ] = None,
+    seed: SeedOpt = 0,
+    timeout: TimeoutOpt = 30.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find which differences between a good and a bad environment cause the incident:
+    delta debugging (ddmin) over repro diff's discrepancies, each step a sandbox replay of
+    the good snapshot with some of the bad snapshot's facts applied.
+
+    First the endpoints: the bad side must reproduce it and the good side must not. Then the
+    good side with every applicable difference, then ddmin to a 1-minimal set. Differences
+    the sandbox cannot apply are listed as untested. Exit codes: 0 a minimal cause found,
+    1 not caused by an applicable environment difference, 2 error, 3 endpoints not confirmed
+    (bad does not reproduce, or good does too), 4 --max-replays spent before the set was
+    proven minimal. Every sandbox is removed afterwards, also on Ctrl-C and SIGTERM.
+    """
+    from repro.commands.bisect import BisectOptions, run_bisect
+    from repro.replay.options import ReplayOptions
+
+    with handle_errors(_scrub):
+        code = run_bisect(
+            BisectOptions(
+                replay=ReplayOptions(
+                    incident=incident,
+                    snapshot=bad,
+                    profile=bad_profile,
+                    repeat=repeat,
+                    auth=auth,
+                    stand_ins=stand_in or [],
+                    secrets_file=secrets_file,
+                    rows=rows,
+                    seed=seed,
+                    timeout_s=timeout,
+                    parity=False,
+                    output_format="json" if as_json else None,
+                ),
+                good=good,
+                good_profile=good_profile,
+                max_replays=max_replays,
+                jobs=jobs,
+                engines=engine or [],
+                as_json=as_json,
             ),
             ACTIVE_REDACTORS,
         )

@@ -90,7 +90,11 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
+def load_inputs(
+    options: ReplayOptions, redactors: list[Redactor]
+) -> tuple[ReplayInputs, Redactor]:
+    """Check the options and read what they name (``repro bisect`` reads each side so too);
+    every secret and stand-in value is registered with the returned redactor first."""
     if options.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     if options.conditions.load and options.repeat < options.conditions.concurrency:
@@ -130,6 +134,11 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
         base_dir=Path.cwd(),
         recordings=recordings,
     )
+    return inputs, redactor
+
+
+def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
+    inputs, redactor = load_inputs(options, redactors)
     interactive = is_interactive() and options.output_format is None
     with _sigterm_unwinds():
         if interactive:

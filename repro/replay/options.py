@@ -46,6 +46,7 @@ class ReplayOptions:
     html: str | None = None  # --html FILE: the report as one self-contained page
     emit_pytest: str | None = None  # --emit-pytest PATH: a regression test module
     force: bool = False  # --force: replace the --html / --emit-pytest files
+    engine: str | None = None  # the Docker engine (a DOCKER_HOST value); None: DOCKER_HOST's
 
 
 @dataclass

@@ -165,7 +165,7 @@ def open_sandbox(
             "the profile has no sandbox.app section: repro cannot know which image runs the app",
             hint="add sandbox.app.image and sandbox.app.port to the profile",
         )
-    client = engine_client(timeout=60)
+    client = engine_client(timeout=60, engine=options.engine)
     try:
         client.images.get(app_spec.image)
     except docker.errors.ImageNotFound:
@@ -334,6 +334,7 @@ class _Builder:
                     progress=self.progress,
                     app_role=role,
                     data_dump=inputs.data_dump,
+                    engine=options.engine,
                 )
             )
         except DockerUnavailableError:

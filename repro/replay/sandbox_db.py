@@ -32,6 +32,7 @@ from repro.shellsafe import comment_text, valid
 from repro.snapshot.file import Snapshot
 from repro.synth.generate import LoadOptions, Report, database_of, generate
 from repro.synth.plan import Options
+from repro.targets.docker import engine_environment
 
 # Settings that describe the machine or the cluster's files, not behaviour a bug depends on,
 # or that cannot be set at server start.
@@ -251,6 +252,7 @@ def sandbox_database(
     progress: Progress | None = None,
     app_role: str | None = None,
     data_dump: Path | None = None,
+    engine: str | None = None,
 ) -> Iterator[SandboxDatabase]:
     """A running sandbox database with production-shaped data (at most about ``rows``
     rows in all, scaled down evenly from production's counts; 0: schema only), or the masked
@@ -264,7 +266,7 @@ def sandbox_database(
     settings, skipped = server_settings(database)
     # Ryuk (testcontainers' reaper) is not needed: everything is labelled and removed here.
     os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-    if not os.environ.get("DOCKER_HOST", "unix://").startswith("tcp://"):
+    if not (engine or os.environ.get("DOCKER_HOST", "unix://")).startswith("tcp://"):
         # A local engine publishes ports on this machine; testcontainers would otherwise guess
         # the bridge gateway, which engines configured for loopback-only ports do not serve.
         os.environ.setdefault("TC_HOST", "127.0.0.1")
@@ -280,9 +282,11 @@ def sandbox_database(
     dbname = str(captured) if valid("PostgreSQL identifier", captured) else DBNAME
     # A password of its own: nothing else on this machine can guess its way into a sandbox.
     password = secrets.token_urlsafe(24)
+    environment = engine_environment(engine)
     container = _fast_ready(PostgresContainer)(
-        image, username=USER, password=password, dbname=dbname, driver=None
-    )
+        image, username=USER, password=password, dbname=dbname, driver=None,
+        docker_client_kw={"environment": environment} if environment else None,
+    )  # fmt: skip
     if closed and network is not None:
         # Born on the internal network: never a moment with a route out, nothing published.
         container.with_network(_Named(network))
@@ -306,7 +310,7 @@ def sandbox_database(
     except BaseException as exc:
         # Ctrl-C may land while the engine creates the container, before testcontainers
         # holds it: remove it by name too.
-        _remove(container, name)
+        _remove(container, name, environment)
         if isinstance(exc, docker.errors.ImageNotFound):
             raise ReproError(
                 f"no image {image} for the sandbox's PostgreSQL {major}",
@@ -323,7 +327,7 @@ def sandbox_database(
         sandbox.start_seconds = time.perf_counter() - started
         if network is not None:
             if not closed:
-                docker.from_env().networks.get(network).connect(
+                docker.from_env(environment=environment).networks.get(network).connect(
                     container.get_wrapped_container().id, aliases=[alias]
                 )
             sandbox.network_login = Login(alias, 5432, USER, password, dbname)
@@ -355,7 +359,7 @@ def sandbox_database(
         sandbox.load_seconds = time.perf_counter() - loading
         yield sandbox
     finally:
-        _remove(container, name)
+        _remove(container, name, environment)
 
 
 @dataclass(frozen=True)
@@ -393,7 +397,7 @@ def _policies_naming(
         ]
 
 
-def _remove(container: Any, name: str) -> None:
+def _remove(container: Any, name: str, environment: dict[str, str] | None = None) -> None:
     """Remove the container and its anonymous volume, whatever state it got to."""
     import docker
 
@@ -401,4 +405,4 @@ def _remove(container: Any, name: str) -> None:
         container.stop()
     # Gone already in the usual case (stop removes it): that is what we wanted.
     with suppress(docker.errors.DockerException):
-        docker.from_env().containers.get(name).remove(force=True, v=True)
+        docker.from_env(environment=environment).containers.get(name).remove(force=True, v=True)

@@ -27,9 +27,9 @@ _EXEC_FAILED_MARKER = "OCI runtime exec failed"
 _HEADER = struct.Struct(">BxxxL")  # stream id, 3 pad bytes, payload length
 
 
-def engine_unavailable(exc: BaseException) -> TargetError:
+def engine_unavailable(exc: BaseException, engine: str | None = None) -> TargetError:
     """One line saying why the engine did not answer, without the urllib3 retry noise."""
-    where = os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    where = engine or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
     text = str(exc)
     lowered = text.lower()
     if "filenotfounderror" in lowered or "no such file" in lowered:
@@ -47,15 +47,24 @@ def engine_unavailable(exc: BaseException) -> TargetError:
     )
 
 
-def engine_client(timeout: int = 30) -> Any:
-    """A docker SDK client whose engine answered a ping; TargetError in one line otherwise."""
+def engine_environment(engine: str | None) -> dict[str, str] | None:
+    """The environment a docker SDK client reads to reach ``engine`` (a DOCKER_HOST value:
+    ``unix://``, ``tcp://``, ``ssh://``), or None: this process's own (DOCKER_HOST)."""
+    if engine is None:
+        return None
+    return {**os.environ, "DOCKER_HOST": engine}
+
+
+def engine_client(timeout: int = 30, engine: str | None = None) -> Any:
+    """A docker SDK client whose engine answered a ping; TargetError in one line otherwise.
+    ``engine``: another engine than DOCKER_HOST's (``repro bisect --engine``)."""
     import docker
 
     try:
-        client = docker.from_env(timeout=timeout)
+        client = docker.from_env(timeout=timeout, environment=engine_environment(engine))
         client.ping()
     except (docker.errors.DockerException, OSError) as exc:  # requests' errors are OSErrors
-        raise engine_unavailable(exc) from None
+        raise engine_unavailable(exc, engine) from None
     return client
 
 

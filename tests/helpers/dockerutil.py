@@ -129,3 +129,16 @@ def sweep_test_leftovers(client: Any, within: Mapping[str, str] | None = None) -
         with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
             network.remove()  # APIError: still in use by a container we did not remove
     return len(containers), len(networks)
+
+
+SANDBOX_LABEL = "repro.sandbox.id"
+
+
+def sandbox_leftovers(client: Any) -> list[str]:
+    """Containers and networks of repro sandboxes still on ``client``'s engine. The low-level
+    API lists without inspecting each object (no race with a removal)."""
+    containers = client.api.containers(all=True, filters={"label": SANDBOX_LABEL})
+    networks = client.api.networks(filters={"label": SANDBOX_LABEL})
+    return [f"container {c['Names']}" for c in containers] + [
+        f"network {n['Name']}" for n in networks
+    ]

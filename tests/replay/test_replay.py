@@ -25,6 +25,7 @@ import yaml
 
 from tests.helpers.cli import json_report, run_repro
 from tests.helpers.dockerutil import require_image
+from tests.helpers.dockerutil import sandbox_leftovers as leftovers
 from tests.helpers.pg import fresh_database
 from tests.helpers.procs import popen
 
@@ -79,15 +80,6 @@ def repro(
 ) -> subprocess.CompletedProcess[str]:
     # from the repo root: the profiles' sandbox.app.files are relative to it
     return run_repro(*args, env=env, timeout=timeout)
-
-
-def leftovers(client: Any) -> list[str]:
-    # The low-level API lists without inspecting each object (no race with a removal).
-    containers = client.api.containers(all=True, filters={"label": SANDBOX_LABEL})
-    networks = client.api.networks(filters={"label": SANDBOX_LABEL})
-    return [f"container {c['Names']}" for c in containers] + [
-        f"network {n['Name']}" for n in networks
-    ]
 
 
 @pytest.fixture(scope="module")
