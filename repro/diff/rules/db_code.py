@@ -11,7 +11,7 @@ from typing import Any
 from repro.diff.model import MISSING, Change
 from repro.diff.rules.base import AssessFn, Assessment, Context, Rule
 from repro.diff.rules.db_schema import split
-from repro.redaction import is_redacted
+from repro.redacted import is_redacted
 
 MAX_LINES = 24  # of the unified diff shown
 MAX_WIDTH = 160  # characters of each line
