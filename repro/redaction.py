@@ -206,12 +206,14 @@ class Redactor:
             return url
         if self.is_secret(name, value.strip()) and not _only_embedded(value):
             return self.redact_value(value)
-        return self.scrub_embedded(value)
+        return self.scrub_embedded(value, prose=name == "comment")
 
-    def scrub_embedded(self, text: str) -> Any:
+    def scrub_embedded(self, text: str, *, prose: bool = False) -> Any:
         """A longer text (a command line, a config line) with a secret inside it: the text
-        with the secrets masked, fingerprinted as a whole; the text itself when clean."""
-        spans = secret_spans(text, entropy=False, named=False)
+        with the secrets masked, fingerprinted as a whole; the text itself when clean.
+        ``prose``: the text is written for people (a comment), where a high-entropy token is
+        a secret too; in code and command lines hashes and ids abound, so only known shapes."""
+        spans = secret_spans(text, entropy=prose, named=False)
         if not spans:
             return text
         if any(text[s:e].startswith("-----BEGIN") for s, e in spans):
