@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_database_line_names_the_version_once_and_counts_in_words() -> None:
     prod = load_snapshot(ROOT / "fixtures" / "snapshots" / "prod.json")
     line = facet_highlights("database", prod.facets["database"])
-    assert line == "PostgreSQL 13.16: 7 tables, 46 non-default settings, 2 extensions"
+    assert line == "PostgreSQL 13.16: 7 tables, 46 non-default settings, 2 extensions, 2 roles"
     one = FacetResult(
         "ok",
         {

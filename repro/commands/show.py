@@ -40,12 +40,14 @@ def facet_highlights(name: str, facet: FacetResult) -> str:
         return ", ".join(parts)
     if name == "database":
         server = data.get("server", {}) if isinstance(data.get("server"), dict) else {}
-        return (
-            f"PostgreSQL {_pg_version(server)}: {plural(_count(data, 'tables'), 'table')}, "
-            f"{plural(_count(data, 'settings'), 'non-default setting')}, "
-            f"{plural(_count(data, 'extensions'), 'extension')}, "
-            f"{plural(_count(data, 'roles'), 'role')}"
-        )
+        counts = [
+            plural(_count(data, "tables"), "table"),
+            plural(_count(data, "settings"), "non-default setting"),
+            plural(_count(data, "extensions"), "extension"),
+        ]
+        if "roles" in data:  # an older snapshot did not read roles: not "0 roles"
+            counts.append(plural(_count(data, "roles"), "role"))
+        return f"PostgreSQL {_pg_version(server)}: {', '.join(counts)}"
     if name == "files":
         paths = data.get("paths", {}) if isinstance(data.get("paths"), dict) else {}
         unreadable = sum(
