@@ -156,12 +156,15 @@ class KeyPlanner:
             )
             return n
         capacity = math.prod(r for r in radices if r is not None)
-        if radices[-1] is not None and n > capacity:
+        # A nullable unique foreign key column keeps production's share of NULLs (users
+        # without a profile): NULLs are never equal, so those rows need no parent of their own.
+        nulls = self._unique_reference_nulls(table, unique, n) if single_reference else 0
+        if radices[-1] is not None and n - nulls > capacity:
             notes.append(
                 f"{unique.name}: only {capacity} distinct ({', '.join(unique.columns)}) "
-                f"combinations exist; {capacity} rows instead of {n}"
+                f"combinations exist; {capacity + nulls} rows instead of {n}"
             )
-            n = capacity
+            n = capacity + nulls
         self.enumerated.append(frozenset(members))
         shuffle = Shuffle.seeded(max(n, 1), seed_of(self.options.seed, table.key, unique.name))
         for index, group in enumerate(groups):
@@ -169,12 +172,24 @@ class KeyPlanner:
             if group.fk is not None:
                 parents = group.radix or 1
                 stride = coprime_stride(parents, seed_of(self.options.seed, group.fk.name))
-                self._render_parent(table, group.fk, spread(digits, stride, parents), renderers)
+                picks = spread(digits, stride, parents)
+                if nulls:
+                    picks = _null_from(picks, shuffle, n - nulls)
+                self._render_parent(table, group.fk, picks, renderers)
             else:
                 name = group.columns[0]
                 shift = 0 if isinstance(free_spaces[name], Ordered) else self._shift(table)
                 renderers[name] = SpaceRenderer(free_spaces[name], digits, shift)
         return n
+
+    def _unique_reference_nulls(self, table: Table, unique: UniqueKey, n: int) -> int:
+        """How many of ``n`` rows get NULL in a unique foreign key column: production's
+        share, when the column may be NULL."""
+        column = table.columns[unique.columns[0]]
+        stats = column.stats
+        if not column.nullable or stats is None or not 0 < stats.null_frac < 1:
+            return 0
+        return min(n, round(n * stats.null_frac))
 
     def _identifies(self, fk: ForeignKey, inside: set[str]) -> bool:
         """Whether the parent columns ``inside`` (child columns) point at are unique there."""
@@ -602,3 +617,17 @@ class NullRenderer:
 
     def cells(self, rows: Ints) -> Cells:
         return Cells.constant(NULL, len(rows))
+
+
+def _null_from(
+    picks: Callable[[Ints], Ints], shuffle: Shuffle, first_null: int
+) -> Callable[[Ints], Ints]:
+    """``picks``, but -1 (NULL) for the rows whose shuffled position is ``first_null`` or
+    later: the enumeration's first positions stay distinct parents, the rest are NULL."""
+
+    def rows_of(rows: Ints) -> Ints:
+        out = picks(rows)
+        out[shuffle(rows) >= first_null] = -1
+        return out
+
+    return rows_of

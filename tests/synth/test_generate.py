@@ -113,6 +113,12 @@ CREATE TABLE app.profiles (
     website varchar(200),
     network cidr
 );
+-- a nullable unique foreign key (a user holds at most one seat; 10% of seats are free):
+-- NULLs are never equal, so the free seats need no user of their own
+CREATE TABLE app.seats (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    holder_id bigint UNIQUE REFERENCES app.users
+);
 CREATE INDEX users_name_idx ON app.users (lower(full_name));
 CREATE INDEX orders_open_idx ON app.orders (placed_at) WHERE shipped_at IS NULL;
 CREATE VIEW app.open_orders AS SELECT id, user_id FROM app.orders WHERE shipped_at IS NULL;
@@ -167,6 +173,8 @@ SELECT i, CASE WHEN i % 4 = 0 THEN decode('deadbeef', 'hex') END,
        CASE WHEN i % 2 = 0 THEN 'https://site' || i || '.example' END,
        ('10.' || (i % 200) || '.0.0/16')::cidr
 FROM generate_series(1, 2000) i;
+INSERT INTO app.seats (holder_id)
+SELECT CASE WHEN i % 10 = 0 THEN NULL ELSE i END FROM generate_series(1, 2900) i;
 ANALYZE;
 """
 NOT_GENERATED = {"app.open_orders"}  # a view: no rows of its own
