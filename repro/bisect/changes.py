@@ -10,9 +10,10 @@ does from a real one: nothing here starts a container.
 
 Which facts can be applied is decided per facet by an *applier* in :data:`APPLIERS`; a
 discrepancy no applier can apply is *untested*, with the reason, never silently dropped.
-Production conditions the sandbox does not apply yet (memory and CPU limits, background jobs:
-issue 18) have appliers that say so; when the sandbox learns them, their appliers return
-changes instead.
+Production's resource limits (runtime facet: memory, CPUs, processes, open files) are applied
+by the sandbox as ``repro replay`` applies them, so they are changes too; a schedule (a cron
+line) is a job that runs at its time, which a replay does not wait for: untested, with the
+``repro replay --with-job schedule:NAME`` that tries it.
 """
 
 from __future__ import annotations
@@ -87,8 +88,13 @@ class Context:
 
 Applier = Callable[[Discrepancy, Context], "Change | Untested"]
 APPLIERS: dict[str, Applier] = {}
-# Kinds of difference the sandbox cannot apply yet, listed in every report as untested.
-NEEDS_ISSUE_18 = "needs issue 18: the sandbox does not apply this production condition yet"
+# The runtime facts the sandbox applies (repro/replay/conditions/resources.py reads them).
+RUNTIME_LIMITS = {
+    ("cgroup", "memory_limit_bytes"): "memory limit",
+    ("cgroup", "cpu_limit"): "CPU limit",
+    ("cgroup", "pids_limit"): "process limit",
+    ("open_files",): "open files limit",
+}
 
 
 def applier(facet: str) -> Callable[[Applier], Applier]:
@@ -327,13 +333,40 @@ def _packages(item: Discrepancy, context: Context) -> Change | Untested:
 
 
 @applier("runtime")
-def _runtime(item: Discrepancy, context: Context) -> Untested:
-    return Untested(item.path, "memory/CPU limits", NEEDS_ISSUE_18)
+def _runtime(item: Discrepancy, context: Context) -> Change | Untested:
+    for keys, kind in RUNTIME_LIMITS.items():
+        if tuple(item.keys[: len(keys)]) != keys:
+            continue
+        bad = _dig(context.data("bad", "runtime"), keys)
+        good = _dig(context.data("good", "runtime"), keys)
+        return Change(
+            key="runtime:" + ".".join(keys),
+            kind="resource limit",
+            label=f"{kind}: {_limit(bad)} (bad) vs {_limit(good)} (good)",
+            rebuild=REBUILD_APP,
+            facet="runtime",
+            subtrees=(keys,),
+        )
+    return Untested(
+        item.path, "machine fact", "the sandbox runs on this machine's kernel and hardware"
+    )
 
 
 @applier("schedules")
 def _schedules(item: Discrepancy, context: Context) -> Untested:
-    return Untested(item.path, "background jobs", NEEDS_ISSUE_18)
+    entry = None
+    if len(item.keys) > 1 and item.keys[0] == "jobs":
+        entry = _dig(context.data("bad", "schedules"), ("jobs", item.keys[1])) or _dig(
+            context.data("good", "schedules"), ("jobs", item.keys[1])
+        )
+    source = entry.get("unit") or entry.get("source") if isinstance(entry, Mapping) else None
+    name = str(source).rstrip("/").rsplit("/", 1)[-1] if source else "NAME"
+    return Untested(
+        item.path,
+        "background job",
+        "a schedule runs at its time, which a replay does not wait for: try it with "
+        f"`repro replay --with-job schedule:{name}`",
+    )
 
 
 def _value(value: Any) -> Any:
@@ -351,3 +384,20 @@ def _owner(entry: Mapping[str, Any]) -> str:
     if not entry:
         return "absent"
     return f"{entry.get('mode', '?')} {entry.get('owner', '?')}:{entry.get('group', '?')}"
+
+
+def _dig(data: Mapping[str, Any] | None, keys: tuple[str, ...]) -> Any:
+    node: Any = data
+    for key in keys:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
+def _limit(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, Mapping):  # open files: soft and hard
+        return f"{value.get('soft', '?')}/{value.get('hard', '?')}"
+    if type(value) is int and value >= 1024 * 1024:
+        return f"{value // (1024 * 1024)} MiB"
+    return str(value)

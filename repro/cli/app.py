@@ -431,6 +431,46 @@ SecretsOpt = Annotated[
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the generated data.")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds to wait for each answer.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="The report as JSON.")]
+# Production's conditions, for repro replay and each step of repro bisect.
+FaultOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fault",
+        help="How a third party of the profile's sandbox.services behaves: "
+        "NAME=down|timeout|slow:2s|status:503|reset|ok (repeatable).",
+    ),
+]
+StubOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--stub",
+        help="NAME=FILE: a third party answers what this HAR file recorded (repeatable).",
+    ),
+]
+WithJobOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--with-job",
+        help="Runs alongside the request, started first: 'sql:STATEMENTS[;hold=30s]' "
+        "(a transaction held open), 'cmd:COMMAND[;after=1s][;user=U]' (in the app "
+        "container) or 'schedule:NAME' (production's cron/timer job) (repeatable).",
+    ),
+]
+ConcurrencyOpt = Annotated[
+    int,
+    typer.Option(
+        "--concurrency",
+        help="Send the --repeat requests from this many clients at once (a load).",
+    ),
+]
+ExpectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--expect",
+        help="oom: production's process was OOM-killed (its proxy answered 502/503); an "
+        "OOM kill in the sandbox is then the same failure.",
+    ),
+]
 
 
 @app.command("replay")
@@ -497,45 +537,11 @@ def replay_command(
     no_limits: Annotated[
         bool, typer.Option("--no-limits", help="None of production's resource limits.")
     ] = False,
-    fault: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--fault",
-            help="How a third party of the profile's sandbox.services behaves: "
-            "NAME=down|timeout|slow:2s|status:503|reset|ok (repeatable).",
-        ),
-    ] = None,
-    stub: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--stub",
-            help="NAME=FILE: a third party answers what this HAR file recorded (repeatable).",
-        ),
-    ] = None,
-    with_job: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--with-job",
-            help="Runs alongside the request, started first: 'sql:STATEMENTS[;hold=30s]' "
-            "(a transaction held open), 'cmd:COMMAND[;after=1s][;user=U]' (in the app "
-            "container) or 'schedule:NAME' (production's cron/timer job) (repeatable).",
-        ),
-    ] = None,
-    concurrency: Annotated[
-        int,
-        typer.Option(
-            "--concurrency",
-            help="Send the --repeat requests from this many clients at once (a load).",
-        ),
-    ] = 1,
-    expect: Annotated[
-        str | None,
-        typer.Option(
-            "--expect",
-            help="oom: production's process was OOM-killed (its proxy answered 502/503); an "
-            "OOM kill in the sandbox is then the same failure.",
-        ),
-    ] = None,
+    fault: FaultOpt = None,
+    stub: StubOpt = None,
+    with_job: WithJobOpt = None,
+    concurrency: ConcurrencyOpt = 1,
+    expect: ExpectOpt = None,
     candidate: Annotated[
         str | None,
         typer.Option(
@@ -655,6 +661,11 @@ def bisect_command(
     repeat: Annotated[
         int, typer.Option("--repeat", help="Send the request N times per step.")
     ] = 1,
+    fault: FaultOpt = None,
+    stub: StubOpt = None,
+    with_job: WithJobOpt = None,
+    concurrency: ConcurrencyOpt = 1,
+    expect: ExpectOpt = None,
     auth: AuthOpt = None,
     stand_in: StandInOpt = None,
     secrets_file: SecretsOpt = None,
@@ -675,11 +686,23 @@ def bisect_command(
     1 not caused by an applicable environment difference, 2 error, 3 endpoints not confirmed
     (bad does not reproduce, or good does too), 4 --max-replays spent before the set was
     proven minimal. Every sandbox is removed afterwards, also on Ctrl-C and SIGTERM.
+
+    Every step replays under the same conditions: --fault, --stub, --with-job, --concurrency
+    and --expect as repro replay takes them; production's resource limits are differences
+    like the others (the good side's limits unless the step applies the bad side's).
     """
     from repro.commands.bisect import BisectOptions, run_bisect
+    from repro.replay.conditions.spec import parse_conditions
     from repro.replay.options import ReplayOptions
 
     with handle_errors(_scrub):
+        conditions = parse_conditions(
+            faults=fault or [],
+            stubs=stub or [],
+            jobs=with_job or [],
+            concurrency=concurrency,
+            expect=expect,
+        )
         code = run_bisect(
             BisectOptions(
                 replay=ReplayOptions(
@@ -693,6 +716,7 @@ def bisect_command(
                     rows=rows,
                     seed=seed,
                     timeout_s=timeout,
+                    conditions=conditions,
                     parity=False,
                     output_format="json" if as_json else None,
                 ),

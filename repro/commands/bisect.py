@@ -16,7 +16,7 @@ from datetime import date
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from repro.bisect.changes import NEEDS_ISSUE_18, Context, plan
+from repro.bisect.changes import Context, plan
 from repro.bisect.runner import Bisector, BisectResult, Step
 from repro.commands.replay import _sigterm_unwinds, load_inputs
 from repro.console import is_interactive, log, stderr_console
@@ -145,6 +145,5 @@ def _text(result: BisectResult, fix: str = "") -> str:
         lines.append("")
         lines.append(f"Untested differences ({len(result.untested)}):")
         for item in result.untested:
-            why = "needs issue 18" if item.why == NEEDS_ISSUE_18 else item.why
-            lines.append(f"  - {item.path} [{item.kind}]: {why}")
+            lines.append(f"  - {item.path} [{item.kind}]: {item.why}")
     return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.bisect.changes import NEEDS_ISSUE_18, Context, Plan, apply, plan
+from repro.bisect.changes import Context, Plan, apply, plan
 from repro.diff import diff_snapshots
 from repro.profile.file import resolve_profile
 from repro.snapshot.file import Snapshot
@@ -52,8 +52,12 @@ def test_the_demo_differences_become_changes_and_untested_ones(context: Context)
     files = next(c for c in planned.changes if c.key == "files:/etc/demo-app/settings.yaml")
     assert len(files.paths) >= 3  # mode, group, gid, access merged into one change
     untested = {u.path: u for u in planned.untested}
-    assert untested["runtime.cgroup.memory_limit_bytes"].why == NEEDS_ISSUE_18
-    assert any(u.kind == "background jobs" and u.why == NEEDS_ISSUE_18 for u in untested.values())
+    # Production's memory limit is applied as replay applies it (128 MiB vs 512 MiB).
+    memory = next(c for c in planned.changes if c.key == "runtime:cgroup.memory_limit_bytes")
+    assert memory.label == "memory limit: 128 MiB (bad) vs 512 MiB (good)"
+    jobs = [u for u in untested.values() if u.kind == "background job"]
+    assert jobs and all("--with-job schedule:" in u.why for u in jobs)
+    assert any("schedule:demo-nightly-backup`" in u.why for u in jobs)
     assert "placeholder" in untested["env.vars.SECRET_KEY"].why
     assert not any(p.startswith("env.vars.FEATURE") for p in untested)
 
@@ -88,3 +92,16 @@ def test_a_variable_only_in_good_is_removed(context: Context) -> None:
 def test_snapshot_type_kept(context: Context) -> None:
     snapshot, _ = apply([], context)
     assert isinstance(snapshot, Snapshot) and snapshot.facets.keys() == context.good.facets.keys()
+
+
+def test_a_resource_limit_applied_is_the_one_replay_uses(context: Context) -> None:
+    from repro.replay.conditions.resources import resource_limits
+    from repro.replay.conditions.spec import Conditions
+
+    planned = _plan(context)
+    memory = [c for c in planned.changes if c.key == "runtime:cgroup.memory_limit_bytes"]
+    good = resource_limits(context.good, Conditions())
+    hybrid, _ = apply(memory, context)
+    limits = resource_limits(hybrid, Conditions())
+    assert (good.memory_bytes, limits.memory_bytes) == (512 * 1024 * 1024, 128 * 1024 * 1024)
+    assert limits.open_files == good.open_files  # only the chosen limit came over
