@@ -9,6 +9,8 @@ differ by design (fewer rows); both are listed, not hidden: the user judges.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -28,12 +30,19 @@ TOP_ITEMS = 10
 MAX_SUMMARY = 1000  # characters of a discrepancy's hint kept in a report
 # The sandbox's loading role (a superuser that owns the generated tables) is sandbox machinery,
 # not a difference from production worth reporting.
+def _role_paths(glob_name: str) -> tuple[str, ...]:
+    """Where a role shows in a diff (``glob_name``: the role's name as a path glob)."""
+    return (
+        f"database.roles.{glob_name}",
+        f"database.grants.*.{glob_name}",  # snapshots from before per-object privileges
+        f"database.*.*.privileges.{glob_name}",
+        f"database.*.privileges.{glob_name}",
+        f"database.default_privileges.{glob_name}",
+    )
+
+
 SANDBOX_MACHINERY = (
-    f"database.roles.{USER}",
-    f"database.grants.*.{USER}",  # snapshots from before per-object privileges
-    f"database.*.*.privileges.{USER}",
-    f"database.*.privileges.{USER}",
-    f"database.default_privileges.{USER}",
+    *_role_paths(USER),
     f"env.vars.{SENTRY_ENV}",  # points at repro's sink by design
 )
 
@@ -103,7 +112,33 @@ def measure_parity(
     result = diff_snapshots(
         production,
         sandbox,
-        ignore=[*profile.ignore, *SANDBOX_MACHINERY],
+        ignore=parity_ignores(production, profile.ignore),
         today=date.today(),
     )
     return summarize(result)
+
+
+def parity_ignores(production: Snapshot, profile_ignore: Sequence[str]) -> list[str]:
+    """What prod-vs-sandbox does not compare: the profile's ignores and the sandbox's own
+    machinery, which stands for production's administrators."""
+    return [*profile_ignore, *SANDBOX_MACHINERY, *_administrators(production)]
+
+
+def _administrators(production: Snapshot) -> list[str]:
+    """Production's superusers the app does not log in as (the install's ``postgres``): the
+    sandbox never makes a superuser, and its own (``repro``) stands for them, so neither side's
+    is a difference the app meets. A superuser the app logs in as stays reported."""
+    facet = production.facets.get("database")
+    roles = facet.data.get("roles") if facet is not None else None
+    if not isinstance(roles, dict):
+        return []
+    out: list[str] = []
+    for name, role in roles.items():
+        if not isinstance(role, dict) or role.get("superuser") is not True:
+            continue
+        used_by = role.get("used_by")
+        if isinstance(used_by, list) and "app" in used_by:
+            continue
+        # a captured name is data: its glob characters match only themselves
+        out += _role_paths(re.sub(r"([*?\[])", r"[\1]", name))
+    return out
