@@ -71,8 +71,9 @@ pre{background:#f6f8fa;padding:8px;white-space:pre-wrap}
 background:#eaeef2}
 .badge.bad{background:#ffebe9;color:#cf222e}.badge.good{background:#dafbe1;color:#1a7f37}
 .warn{color:#9a6700;font-weight:600}
-svg.chart{max-width:100%;height:auto;display:block;margin:8px 0}
-svg text{font:12px system-ui,sans-serif;fill:#1f2328}
+svg.chart{width:100%;height:auto;display:block;margin:8px 0}
+svg text{font:12px system-ui,sans-serif;fill:#1f2328;paint-order:stroke;stroke:#fff;
+stroke-width:3px}
 .stage-bar{fill:#0969da}.axis{stroke:#8c959f}
 .memory-line{fill:none;stroke:#0969da;stroke-width:2}
 .memory-limit{stroke:#cf222e;stroke-dasharray:6 4;stroke-width:1.5}

@@ -181,9 +181,13 @@ def latency_histogram(load: LoadReport, esc: Escape) -> str:
         if name not in load.latency_ms:
             continue
         value = _finite(load.latency_ms[name])
+        # The label right of its line, or left of it near the chart's right edge.
+        near_edge = x(value) > WIDTH - RIGHT - 110
+        label_x, anchor = (x(value) - 4, "end") if near_edge else (x(value) + 4, "start")
         body.append(
             f'<line class="percentile" data-percentile="{name}" x1="{_n(x(value))}" y1="{top}" '
             f'x2="{_n(x(value))}" y2="{bottom}"/><text class="percentile-label" '
-            f'x="{_n(x(value) + 4)}" y="{top + 12 + 14 * i}">{name} {value:g} ms</text>'
+            f'x="{_n(label_x)}" y="{top + 12 + 14 * i}" text-anchor="{anchor}">'
+            f"{name} {value:g} ms</text>"
         )
     return _svg(height, f"latency of {load.requests} requests", body, esc, "latency")
