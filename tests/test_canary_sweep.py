@@ -181,7 +181,8 @@ def replay_reports() -> str:
 
     from rich.console import Console
 
-    from repro.commands.replay import _render, _render_rich, write_html
+    from repro.commands.replay import _render, _render_rich
+    from repro.commands.replay_html import write_html
     from repro.replay.options import ReplayOptions
     from tests.helpers.outcomes import different_failure, env_error
 

@@ -18,9 +18,9 @@ from types import FrameType
 
 from rich.console import Console
 
+from repro.commands.replay_html import check_html, write_html
 from repro.console import is_interactive, log, stderr_console, stdout_console
 from repro.errors import ProfileError, UsageError
-from repro.outputfile import check_output, write_output
 from repro.profile.file import Profile, resolve_profile
 from repro.progress import RichProgress
 from repro.redaction import Redactor, load_key
@@ -29,7 +29,6 @@ from repro.replay.conditions.services import check_service_names
 from repro.replay.incident import load_incident
 from repro.replay.options import ReplayInputs, ReplayOptions
 from repro.replay.outcome import ReplayOutcome
-from repro.replay.renderers.html import render_html
 from repro.replay.renderers.json_format import render_json
 from repro.replay.renderers.markdown import render_markdown
 from repro.replay.renderers.terminal import render_rich
@@ -107,6 +106,7 @@ def load_inputs(
         raise UsageError("--rows must be 0 (schema only) or more")
     if options.data_dump is not None and options.rows is not None:
         raise UsageError("--data loads a masked copy; --rows sizes generated data: pick one")
+    check_html(options)  # --html FILE: refused now, not after the replay
     dump = check_dump(options.data_dump) if options.data_dump is not None else None
     incident = load_incident(options.incident)
     snapshot, snapshot_ref, profile = _production(options)
@@ -140,11 +140,6 @@ def load_inputs(
 
 
 def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
-    if options.html is not None:
-        if not options.html.strip():
-            raise UsageError("--html needs a file name")
-        # Before the sandbox is built: a 5-minute replay must not end in "exists".
-        check_output(Path(options.html), force=options.force, label=options.html)
     inputs, redactor = load_inputs(options, redactors)
     interactive = is_interactive() and options.output_format is None
     with _sigterm_unwinds():
@@ -159,20 +154,9 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
                 )
         else:
             outcome = replay(options, inputs, redactor)
-    _render(outcome, options.output_format, redactor)
     write_html(outcome, options, redactor)
+    _render(outcome, options.output_format, redactor)
     return outcome.exit_code
-
-
-def write_html(outcome: ReplayOutcome, options: ReplayOptions, redactor: Redactor) -> None:
-    """``--html FILE``: the page, beside the report on stdout, by the rules of every output
-    file (whole or not at all, replaced only with ``--force``). 0600 like an incident: it
-    shows production's request and exception messages."""
-    if options.html is None:
-        return
-    page = render_html(outcome, scrub=redactor.scrub)
-    write_output(Path(options.html), page, force=options.force, private=True, label=options.html)
-    log(f"wrote {options.html}")
 
 
 def _render_rich(outcome: ReplayOutcome, console: Console, redactor: Redactor) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from repro.cli import main
-from repro.commands.replay import write_html
+from repro.commands.replay_html import write_html
 from repro.errors import UsageError
 from repro.redaction import RedactionKey, Redactor
 from repro.replay.options import ReplayOptions
