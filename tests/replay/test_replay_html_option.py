@@ -86,3 +86,29 @@ def test_no_html_option_writes_nothing(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     write_html(everything(), ReplayOptions(incident="i.yaml"), _redactor())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_writes_the_page_beside_its_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI's --html reaches the writer and stdout's report is unchanged. The sandbox is
+    replaced by a literal outcome: building one needs the Docker engine (tests/replay's
+    end-to-end tests cover that part)."""
+    import repro.commands.replay as command
+
+    def inputs(options: ReplayOptions, redactors: list[Redactor]) -> tuple[object, Redactor]:
+        command.check_html(options)
+        return object(), _redactor()
+
+    monkeypatch.setattr(command, "load_inputs", inputs)
+    monkeypatch.setattr(command, "replay", lambda options, inputs, redactor: everything())
+    target = tmp_path / "report.html"
+    argv = ["replay", "i.yaml", "--snapshot", "s.json", "--markdown", "--html", str(target)]
+    code, out, _err = run(argv, capsys)
+    assert code == 0 and out.startswith("## repro replay: REPRODUCED")
+    assert 'id="verdict-text">REPRODUCED<' in target.read_text(encoding="utf-8")
+
+    code, _out, err = run(argv, capsys)
+    assert code == 2 and "exists (add --force to replace it)" in err
+    code, _out, _err = run([*argv, "--force"], capsys)
+    assert code == 0
