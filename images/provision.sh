@@ -21,6 +21,7 @@ DEFAULT_PACKAGES=(
     patch            # fixtures/demo/stage.py applies the demo shop's fix and release patches
     npm              # fixtures/demo/build-images.sh installs the Node.js demo's locked packages
     shellcheck       # tests lint the fix scripts repro generates
+    chromium         # tests open repro replay --html's page in a real headless browser
 )
 # A package whose command may come from elsewhere (a Node.js distribution bundles npm and
 # conflicts with Debian's npm package): present when the command is.

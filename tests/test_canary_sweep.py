@@ -175,11 +175,15 @@ def replay_reports() -> str:
     the run's redactor, which knows the stand-ins and --secrets values) from an outcome whose
     sandbox answers hold canaries. (A full replay needs images; tests/replay cover it.)"""
     import contextlib
+    import html
     import io
+    import tempfile
 
     from rich.console import Console
 
     from repro.commands.replay import _render, _render_rich
+    from repro.commands.replay_html import write_html
+    from repro.replay.options import ReplayOptions
     from tests.helpers.outcomes import different_failure, env_error
 
     redactor = Redactor(RedactionKey.from_bytes(b"sweep", "test"))
@@ -212,6 +216,10 @@ def replay_reports() -> str:
         buffer = io.StringIO()
         _render_rich(outcome, Console(file=buffer, width=120, force_terminal=True), redactor)
         texts.append(buffer.getvalue())
+        with tempfile.TemporaryDirectory() as tmp:  # --html FILE, unescaped to be searched
+            page = Path(tmp) / "report.html"
+            write_html(outcome, ReplayOptions(incident="i.yaml", html=str(page)), redactor)
+            texts.append(html.unescape(page.read_text(encoding="utf-8")))
     return "\n".join(texts)
 
 

@@ -562,6 +562,18 @@ def replay_command(
     markdown: Annotated[
         bool, typer.Option("--markdown", help="The report as Markdown (for the ticket).")
     ] = False,
+    html: Annotated[
+        str | None,
+        typer.Option(
+            "--html",
+            help="Also write the report as one self-contained HTML page (charts, no script) "
+            "to FILE.",
+            metavar="FILE",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --html / --emit-pytest files.")
+    ] = False,
 ) -> None:
     """Replay a failing request in a sandbox built from production's snapshot; say whether
     the same failure happened.
@@ -618,6 +630,8 @@ def replay_command(
                 conditions=conditions,
                 candidate=candidate,
                 baseline=baseline,
+                html=html,
+                force=force,
             ),
             ACTIVE_REDACTORS,
         )

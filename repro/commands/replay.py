@@ -18,6 +18,7 @@ from types import FrameType
 
 from rich.console import Console
 
+from repro.commands.replay_html import check_html, write_html
 from repro.console import is_interactive, log, stderr_console, stdout_console
 from repro.errors import ProfileError, UsageError
 from repro.profile.file import Profile, resolve_profile
@@ -105,6 +106,7 @@ def load_inputs(
         raise UsageError("--rows must be 0 (schema only) or more")
     if options.data_dump is not None and options.rows is not None:
         raise UsageError("--data loads a masked copy; --rows sizes generated data: pick one")
+    check_html(options)  # --html FILE: refused now, not after the replay
     dump = check_dump(options.data_dump) if options.data_dump is not None else None
     incident = load_incident(options.incident)
     snapshot, snapshot_ref, profile = _production(options)
@@ -152,6 +154,7 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
                 )
         else:
             outcome = replay(options, inputs, redactor)
+    write_html(outcome, options, redactor)
     _render(outcome, options.output_format, redactor)
     return outcome.exit_code
 
