@@ -562,6 +562,18 @@ def replay_command(
     markdown: Annotated[
         bool, typer.Option("--markdown", help="The report as Markdown (for the ticket).")
     ] = False,
+    emit_pytest: Annotated[
+        str | None,
+        typer.Option(
+            "--emit-pytest",
+            metavar="PATH",
+            help="Also write a pytest module that replays the incident again (through "
+            "repro's API) and fails while it still reproduces: the fix stays fixed.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --html / --emit-pytest files.")
+    ] = False,
 ) -> None:
     """Replay a failing request in a sandbox built from production's snapshot; say whether
     the same failure happened.
@@ -618,6 +630,8 @@ def replay_command(
                 conditions=conditions,
                 candidate=candidate,
                 baseline=baseline,
+                emit_pytest=emit_pytest,
+                force=force,
             ),
             ACTIVE_REDACTORS,
         )
