@@ -97,8 +97,10 @@ def replay_incident(
     its latest stored snapshot) running ``image`` (default: the profile's sandbox.app.image),
     as ``repro replay`` does with the same options. ``conditions``: ``parse_conditions``'s
     keyword arguments (``memory``, ``cpus``, ``limits``, ``faults``, ``stubs``, ``jobs``,
-    ``concurrency``, ``expect``). Bad input raises a :class:`~repro.errors.ReproError`; a
-    sandbox that fails is an UNVERIFIED answer, not an exception."""
+    ``concurrency``, ``expect``). ``workdir``: the process works there for the call (relative
+    names are the command line's, read where it ran), then returns. Bad input raises a
+    :class:`~repro.errors.ReproError`; a sandbox that fails is an UNVERIFIED answer, not an
+    exception."""
     with _working_in(workdir):
         options = ReplayOptions(
             incident=os.fspath(incident),
