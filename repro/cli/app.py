@@ -571,6 +571,15 @@ def replay_command(
             metavar="FILE",
         ),
     ] = None,
+    emit_pytest: Annotated[
+        str | None,
+        typer.Option(
+            "--emit-pytest",
+            metavar="PATH",
+            help="Also write a pytest module that replays the incident again (through "
+            "repro's API) and fails while it still reproduces: the fix stays fixed.",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace the --html / --emit-pytest files.")
     ] = False,
@@ -631,6 +640,7 @@ def replay_command(
                 candidate=candidate,
                 baseline=baseline,
                 html=html,
+                emit_pytest=emit_pytest,
                 force=force,
             ),
             ACTIVE_REDACTORS,

@@ -29,6 +29,7 @@ from repro.replay.conditions.services import check_service_names
 from repro.replay.incident import load_incident
 from repro.replay.options import ReplayInputs, ReplayOptions
 from repro.replay.outcome import ReplayOutcome
+from repro.replay.regression import check_emit_path, emit_module
 from repro.replay.renderers.json_format import render_json
 from repro.replay.renderers.markdown import render_markdown
 from repro.replay.renderers.terminal import render_rich
@@ -140,6 +141,7 @@ def load_inputs(
 
 
 def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
+    check_emit_path(options)  # before a long replay, not after it
     inputs, redactor = load_inputs(options, redactors)
     interactive = is_interactive() and options.output_format is None
     with _sigterm_unwinds():
@@ -156,6 +158,8 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
             outcome = replay(options, inputs, redactor)
     write_html(outcome, options, redactor)
     _render(outcome, options.output_format, redactor)
+    if options.emit_pytest is not None:
+        emit_module(options, outcome, redactor)
     return outcome.exit_code
 
 

@@ -48,24 +48,35 @@ def release_answer(
         )
     if decision.verdict is Verdict.ENV_ERROR:
         return ReleaseAnswer.UNVERIFIED, f"the {role}'s run gave no verdict: {decision.reason}"
+    if role != "baseline":
+        return fix_answer(decision, attempts)
+    failures = [a for a in attempts if failed(a)]
+    total = len(attempts)
+    if decision.verdict in (Verdict.REPRODUCED, Verdict.UNCONFIRMED):
+        return ReleaseAnswer.ROLLBACK_WONT_HELP, (
+            f"the previous release fails too ({decision.matched}/{total} attempts): "
+            "rolling back will not help"
+        )
+    if failures:
+        return ReleaseAnswer.ROLLBACK_WONT_HELP, (
+            f"the previous release fails differently in {len(failures)}/{total} attempts "
+            f"({_first_failure(failures)}): rolling back will not help"
+        )
+    return ReleaseAnswer.ROLLBACK_HELPS, (
+        f"the previous release passes (answered {_answers(attempts)} in {total}/{total} "
+        "attempts): a rollback helps"
+    )
+
+
+def fix_answer(decision: Decision, attempts: Sequence[Attempt]) -> tuple[ReleaseAnswer, str]:
+    """A release's run judged as a fix of the incident's failure, and why, in one line: the
+    candidate's answer of ``--candidate``, and what a regression test written by
+    ``--emit-pytest`` asserts (FIXED, whatever the release)."""
+    if decision.verdict is Verdict.ENV_ERROR:
+        return ReleaseAnswer.UNVERIFIED, f"the run gave no verdict: {decision.reason}"
     same = decision.verdict in (Verdict.REPRODUCED, Verdict.UNCONFIRMED)
     failures = [a for a in attempts if failed(a)]
     total = len(attempts)
-    if role == "baseline":
-        if same:
-            return ReleaseAnswer.ROLLBACK_WONT_HELP, (
-                f"the previous release fails too ({decision.matched}/{total} attempts): "
-                "rolling back will not help"
-            )
-        if failures:
-            return ReleaseAnswer.ROLLBACK_WONT_HELP, (
-                f"the previous release fails differently in {len(failures)}/{total} attempts "
-                f"({_first_failure(failures)}): rolling back will not help"
-            )
-        return ReleaseAnswer.ROLLBACK_HELPS, (
-            f"the previous release passes (answered {_answers(attempts)} in {total}/{total} "
-            "attempts): a rollback helps"
-        )
     if same:
         return ReleaseAnswer.NOT_FIXED, (
             f"production's failure again in {decision.matched}/{total} attempts: {decision.reason}"
