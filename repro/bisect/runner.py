@@ -153,11 +153,20 @@ class Bisector:
             return
         if good is None:
             good = self._replay("good", self.good, [])
+        if good.outcome is Outcome.FAIL:
+            # It fails without any of the differences: none of them is what causes it (a
+            # race, a third party, a job: the conditions given, on both sides alike).
+            result.status = "no-cause"
+            result.message = (
+                "not caused by an environment difference: the good side reproduces it too "
+                f"({good.verdict}: {good.reason})"
+            )
+            return
         if good.outcome is not Outcome.PASS:
-            what = "reproduces it too" if good.outcome is Outcome.FAIL else "gives no verdict"
             result.status = "endpoints"
             result.message = (
-                f"the good side {what} ({good.verdict}: {good.reason}): nothing to bisect"
+                f"the good side gives no verdict ({good.verdict}: {good.reason}): nothing to "
+                "bisect"
             )
             return
         changes = self.plan.changes
@@ -252,6 +261,8 @@ class Bisector:
             raise BudgetSpent
         self.on_start(f"{role}: " + (", ".join(keys) if keys else "as captured"))
         started = time.perf_counter()
+        if engine is None and self.engines:
+            engine = self.engines[0]  # a step run alone (the "all" step) goes to the first
         options = replace(self.options, engine=engine)
         outcome: ReplayOutcome = replay(options, inputs, self.redactor)
         verdict = outcome.decision.verdict

@@ -704,12 +704,13 @@ def bisect_command(
     delta debugging (ddmin) over repro diff's discrepancies, each step a sandbox replay of
     the good snapshot with some of the bad snapshot's facts applied.
 
-    First the endpoints: the bad side must reproduce it and the good side must not. Then the
-    good side with every applicable difference, then ddmin to a 1-minimal set. Differences
-    the sandbox cannot apply are listed as untested. Exit codes: 0 a minimal cause found,
-    1 not caused by an applicable environment difference, 2 error, 3 endpoints not confirmed
-    (bad does not reproduce, or good does too), 4 --max-replays spent before the set was
-    proven minimal. Every sandbox is removed afterwards, also on Ctrl-C and SIGTERM.
+    First the endpoints: the bad side must reproduce it and the good side must not (when it
+    does too, the failure is not caused by an environment difference). Then the good side
+    with every applicable difference, then ddmin to a 1-minimal set. Differences the sandbox
+    cannot apply are listed as untested. Exit codes: 0 a minimal cause found, 1 not caused by
+    an (applicable) environment difference, 2 error, 3 endpoints not confirmed (bad does not
+    reproduce, or good gives no verdict), 4 --max-replays spent before the set was proven
+    minimal. Every sandbox is removed afterwards, also on Ctrl-C and SIGTERM.
 
     Every step replays under the same conditions: --fault, --stub, --with-job, --concurrency
     and --expect as repro replay takes them; production's resource limits are differences

@@ -48,13 +48,19 @@ def incidents(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> d
         require_image(docker_client, image)
     folder = tmp_path_factory.mktemp("incidents")
     made: dict[str, Path] = {}
-    for name in [*EXPECTED, "ticket-race"]:
+    for name in [*EXPECTED, "ticket-race", "login-lock"]:
         path = folder / f"{name}.yaml"
         done = run_repro(
             "import", "sentry", str(INCIDENTS / name / "sentry-event.json"), "-o", str(path)
         )
         assert done.returncode == 0, done.stderr
         made[name] = path
+    # export-oom: production's process was killed; what is left is nginx's 502 line
+    path = folder / "export-oom.yaml"
+    access = (INCIDENTS / "export-oom" / "access.log").read_text()
+    done = run_repro("import", "log", "-", "-o", str(path), stdin=access)
+    assert done.returncode == 0, done.stderr
+    made["export-oom"] = path
     return made
 
 
@@ -106,6 +112,38 @@ def test_a_bug_production_sandbox_does_not_reproduce_stops_at_the_endpoints(
     assert report["message"].startswith("the bad side does not reproduce the incident")
     assert report["replays"] == 1
     assert done.stderr.strip().splitlines()[-1].startswith("repro: ENDPOINTS: ")
+    assert leftovers(docker_client) == []
+
+
+def test_an_oom_under_production_limit_and_scale_is_bisected_to_both(
+    incidents: dict[str, Path], docker_client: Any
+) -> None:
+    # Killed at 128 MiB with production's orders, fine at staging's 512 MiB or with its 4
+    # orders: the cause is the limit and the scale together, each needed.
+    done = bisect(incidents["export-oom"], "--expect", "oom")
+    report = json_report(done)
+    assert (done.returncode, report["status"]) == (0, "cause"), report["message"]
+    assert report["minimal"] is True
+    assert sorted(c["key"] for c in report["cause"]) == [
+        "database:data:public.order_items",
+        "database:data:public.orders",
+        "runtime:cgroup.memory_limit_bytes",
+    ]
+    assert "OOMKilled" in report["evidence"]
+    assert leftovers(docker_client) == []
+
+
+def test_a_failure_both_sides_show_under_the_condition_has_no_environment_cause(
+    incidents: dict[str, Path], docker_client: Any
+) -> None:
+    # The nightly job's lock, held on both sides: logins fail on staging's sandbox too.
+    lock = "sql:LOCK TABLE users IN SHARE MODE;hold=30s"
+    done = bisect(incidents["login-lock"], "--with-job", lock)
+    report = json_report(done)
+    assert (done.returncode, report["status"]) == (1, "no-cause"), report["message"]
+    assert report["message"].startswith("not caused by an environment difference: the good side")
+    assert [s["role"] for s in report["steps"]] == ["bad", "good"]
+    assert report["cause"] == []
     assert leftovers(docker_client) == []
 
 
