@@ -5,6 +5,12 @@ applicable changes, the replays bisect used beside Zeller's bound for one cause 
 times as ratios to one replay.
 
 BISECT_ENGINES (space-separated DOCKER_HOST values) adds a `--jobs N` run spread over them.
+
+The sweep (BISECT_SWEEP=0 leaves it out): a bad snapshot made from staging's with 10, 25 and 50
+planted differences, of which one causes the feature-flag failure (FEATURE_NEW_CHECKOUT) or
+three cause the export-oom one together (production's memory limit and its orders and
+order_items scale); the others are environment variables the app never reads. Reported beside
+Zeller's bounds: about 2·c·log2(n) replays for c causes, and one replay per difference.
 Needs Docker and the demo images (`make images`).
 """
 
@@ -24,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PROD = ROOT / "fixtures" / "snapshots" / "prod.json"
 STAGING = ROOT / "fixtures" / "snapshots" / "staging.json"
 EVENT = ROOT / "fixtures" / "incidents" / "feature-flag" / "sentry-event.json"
+OOM_LOG = ROOT / "fixtures" / "incidents" / "export-oom" / "access.log"
+SWEEP = (10, 25, 50)
+OOM_TABLES = ("public.orders", "public.order_items")
 
 
 def _repro(*args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -33,6 +42,53 @@ def _repro(*args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
     done = subprocess.run([sys.executable, "-m", "repro", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=False, timeout=1800)  # fmt: skip
     return time.perf_counter() - started, done
+
+
+def _planted(folder: str, differences: int, oom: bool) -> str:
+    """Staging's snapshot with ``differences`` planted differences: the cause(s), and unread
+    environment variables for the rest."""
+    snapshot = json.loads(STAGING.read_text())
+    prod = json.loads(PROD.read_text())
+    facets = snapshot["facets"]
+    env = facets["env"]["data"]["vars"]
+    if oom:
+        facets["runtime"]["data"]["cgroup"]["memory_limit_bytes"] = 128 * 1024 * 1024
+        database, source = facets["database"]["data"], prod["facets"]["database"]["data"]
+        for table in OOM_TABLES:
+            database["statistics"][table] = source["statistics"][table]
+            for key in ("rows_estimate", "size_bytes"):
+                database["tables"][table][key] = source["tables"][table][key]
+        causes = 1 + len(OOM_TABLES)
+    else:
+        env["FEATURE_NEW_CHECKOUT"] = "1"
+        causes = 1
+    for index in range(differences - causes):
+        env[f"REPRO_BENCH_UNREAD_{index:02d}"] = str(index)
+    path = Path(folder) / f"bad-{'oom' if oom else 'flag'}-{differences}.json"
+    path.write_text(json.dumps(snapshot))
+    return str(path)
+
+
+def _sweep(folder: str, incidents: dict[str, str], one: dict[str, float]) -> dict[str, str]:
+    rows: dict[str, str] = {}
+    for oom in (False, True):
+        name, causes = ("export-oom", 3) if oom else ("feature-flag", 1)
+        extra = ("--expect", "oom") if oom else ()
+        for differences in SWEEP:
+            bad = _planted(folder, differences, oom)
+            seconds, done = _repro("bisect", incidents[name], "--good", str(STAGING),
+                                   "--bad", bad, "--json", *extra)  # fmt: skip
+            report = json.loads(done.stdout)
+            found = len(report["cause"]) if report["status"] == "cause" else report["status"]
+            changes = len(report["changes"])
+            bound = 2 * causes * math.ceil(math.log2(changes)) + 3
+            label = f"sweep {name}, {differences} planted ({changes} applicable), {causes} cause(s)"
+            rows[label] = (
+                f"{report['replays']} replays (2·{causes}·⌈log2 {changes}⌉ + 3 = {bound}; one "
+                f"per difference: {changes + 2}), {seconds:.0f} s = "
+                f"{seconds / one[name]:.1f} × one replay; cause found: {found}"
+            )
+    return rows
 
 
 def run() -> dict[str, Any]:
@@ -47,6 +103,13 @@ def run() -> dict[str, Any]:
             assert done.returncode == 0, done.stderr
             replays.append(seconds)
         one = sorted(replays)[1]
+        oom_incident = str(Path(folder) / "export-oom.yaml")
+        done = subprocess.run([sys.executable, "-m", "repro", "import", "log", "-", "-o",
+                               oom_incident], cwd=ROOT, input=OOM_LOG.read_text(),
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        oom_one, _done = _repro("replay", oom_incident, "--snapshot", str(PROD), "--no-parity",
+                                "--json", "--expect", "oom")  # fmt: skip
         seconds, done = _repro("bisect", incident, "--good", str(STAGING), "--bad", str(PROD),
                                "--json")  # fmt: skip
         report = json.loads(done.stdout)
@@ -81,6 +144,10 @@ def run() -> dict[str, Any]:
             rows[f"bisect --jobs {len(engines)}: wall time"] = (
                 f"{seconds:.1f} s = {seconds / one:.1f} × one replay"
             )
+        if os.environ.get("BISECT_SWEEP", "1") != "0":
+            rows["one replay of export-oom (anchor of its sweep)"] = f"{oom_one:.1f} s"
+            rows.update(_sweep(folder, {"feature-flag": incident, "export-oom": oom_incident},
+                               {"feature-flag": one, "export-oom": oom_one}))  # fmt: skip
     return {
         "title": "repro bisect, demo feature-flag bug, staging vs production",
         "target": "replays within the ddmin bound; wall time well under one replay per "
@@ -89,7 +156,7 @@ def run() -> dict[str, Any]:
         "notes": "--jobs N tries up to N subsets of a round at once, so it may run more "
         "replays than --jobs 1 (the ones after the first failing subset are speculative); it "
         "saves wall time only where the engines have idle cores: each sandbox's PostgreSQL "
-        "start and data load are CPU-bound. The issue's sweep over 10/25/50 planted "
-        "differences was not run; the ddmin bound is checked on synthetic predicates in "
-        "tests/bisect/test_ddmin.py.",
+        "start and data load are CPU-bound. The sweep's bad snapshots are staging's with the "
+        "planted differences (the causes, and environment variables the app never reads); the "
+        "ddmin bound is also checked on synthetic predicates in tests/bisect/test_ddmin.py.",
     }
