@@ -205,9 +205,10 @@ def test_interrupt_mid_bisect_leaves_nothing(
 
 
 # A second Docker engine on its own socket and data root, when one runs (REPRO_SECOND_ENGINE:
-# its address; .ci/run starts one with images/start-second-docker.sh). Otherwise the one engine gets a second address through a socket relay
-# (tests/helpers/socket_relay.py): the steps are still spread over two addresses, each
-# cleaned up and counted on its own, on real sandboxes.
+# its address; .ci/run starts one with images/start-second-docker.sh). Otherwise the one
+# engine gets a second address through a socket relay (tests/helpers/socket_relay.py): the
+# steps are still spread over two addresses, each cleaned up and counted on its own, on real
+# sandboxes.
 SECOND_ENGINE = os.environ.get("REPRO_SECOND_ENGINE")
 
 
