@@ -9,48 +9,28 @@ import json
 
 from rich.console import Console
 
-from repro.replay.conditions.jobs import JobReport
 from repro.replay.conditions.load import LoadReport
-from repro.replay.conditions.locks import LockWait, Session
-from repro.replay.conditions.report import ConditionsReport
 from repro.replay.conditions.resources import MemoryReport
-from repro.replay.conditions.services import ServiceWiring, ThirdPartiesReport
-from repro.replay.conditions.stubs import Call
-from repro.replay.outcome import ReleaseAnswer, ReleaseRun, ReplayOutcome
+from repro.replay.outcome import ReleaseAnswer, ReplayOutcome
 from repro.replay.renderers.json_format import render_json
 from repro.replay.renderers.markdown import render_markdown
 from repro.replay.renderers.terminal import render_rich
-from repro.replay.verdict import Decision, Verdict
-from tests.helpers.outcomes import reproduced
+from tests.helpers.outcomes_conditions import everything
 
 MIB = 1024 * 1024
 
 
 def _outcome() -> ReplayOutcome:
-    outcome = reproduced()
-    outcome.conditions = ConditionsReport(
-        limits=["memory 128 MiB (the snapshot's runtime facet)", "CPUs unlimited"],
-        memory=MemoryReport(samples=[(0.5, 60 * MIB), (1.5, 127 * MIB)], limit_bytes=128 * MIB,
-                            oom_killed=True),
-        third_parties=ThirdPartiesReport(
-            services=[ServiceWiring("payments", "PAYMENTS_API_URL", "timeout",
-                                    url="http://payments:41234/v1")],
-            calls=[Call("payments", "POST", "/v1/charges", 0.1, 3.0,
-                        "held 3.0 s: the app gave up")],
-        ),
-        jobs=[JobReport("sql:LOCK TABLE users IN SHARE MODE;hold=30s", 1, "held 5.1 s")],
-        lock_waits=[LockWait(Session(7, "", "UPDATE users SET n = n + 1"), "RowExclusiveLock",
-                             "users", 5.0, 0.2, 5.1,
-                             [Session(9, "repro-job-1", "LOCK TABLE users IN SHARE MODE",
-                                      "idle in transaction", "ShareLock")])],
-        load=LoadReport(20, 40, 0.6, statuses={"201": 7, "500": 33},
-                        latency_ms={"p50": 272.5, "p99": 568.6}, first_failure=3, failed=33),
-    )  # fmt: skip
-    fixed = Decision(Verdict.NOT_REPRODUCED, "did not fail", 0, 1, 0.0)
-    outcome.releases = [
-        ReleaseRun("candidate", "shop:2.1.1-fix", fixed, ReleaseAnswer.FIXED, "answered 200"),
-        ReleaseRun("baseline", "shop:2.0.0", fixed, ReleaseAnswer.ROLLBACK_HELPS, "passes"),
-    ]
+    """The helper's outcome with a short memory curve and a small load, so the numbers
+    asserted below read at a glance."""
+    outcome = everything()
+    assert outcome.conditions is not None
+    outcome.conditions.memory = MemoryReport(
+        samples=[(0.5, 60 * MIB), (1.5, 127 * MIB)], limit_bytes=128 * MIB, oom_killed=True
+    )
+    outcome.conditions.load = LoadReport(20, 40, 0.6, statuses={"201": 7, "500": 33},
+                                         latency_ms={"p50": 272.5, "p99": 568.6},
+                                         first_failure=3, failed=33)  # fmt: skip
     return outcome
 
 
