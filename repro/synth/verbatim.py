@@ -19,6 +19,7 @@ from psycopg import sql
 
 from repro.pg.target_db import qualified
 from repro.redaction import is_redacted
+from repro.snapshot.db.migrations import GENERATED_WHEN_EMPTY
 from repro.text import plural
 
 
@@ -47,6 +48,8 @@ def verbatim_tables(database: Mapping[str, Any]) -> tuple[dict[str, VerbatimTabl
         if not isinstance(entry, Mapping) or not isinstance(table, Mapping):
             continue
         rows, columns = entry.get("rows"), entry.get("columns")
+        if rows == [] and table.get("name") in GENERATED_WHEN_EMPTY:
+            continue  # generated like any table (see GENERATED_WHEN_EMPTY)
         if rows is None or not isinstance(columns, list):
             problems.append(f"{key}: its rows were not captured (too large): generated instead")
             continue

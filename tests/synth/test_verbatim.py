@@ -52,6 +52,12 @@ CREATE TABLE public.knex_migrations (
 );
 INSERT INTO public.knex_migrations (name, batch, migration_time) VALUES
     ('20250101_init.js', 1, '2025-01-01 00:00:00+00'), ('20250201_more.js', 2, NULL);
+-- held empty, as a source loaded from structure.sql holds them
+CREATE TABLE public.ar_internal_metadata (
+    key varchar NOT NULL PRIMARY KEY, value varchar,
+    created_at timestamp(6) NOT NULL, updated_at timestamp(6) NOT NULL
+);
+CREATE TABLE public.knex_migrations_lock (index serial PRIMARY KEY, is_locked integer);
 CREATE TABLE public.schema_info (version integer NOT NULL);
 INSERT INTO public.schema_info VALUES (7);
 CREATE TABLE public.orders (id serial PRIMARY KEY, note text);
@@ -64,6 +70,8 @@ TABLES = (
     "public.flyway_schema_history",
     "public.knex_migrations",
 )
+
+EMPTY = ("public.ar_internal_metadata", "public.knex_migrations_lock")
 
 
 def _redactor() -> Redactor:
@@ -98,7 +106,9 @@ def test_known_and_named_tables_are_captured_whatever_the_statistics(
     data = facet.data
     assert data["tables"]["public.alembic_version"]["rows_estimate"] in (None, 0, -1)
     captured = data["migration_tables"]
-    assert sorted(captured) == sorted([*TABLES, "public.schema_info"])
+    assert sorted(captured) == sorted(
+        [*TABLES, *EMPTY, "public.schema_info"]
+    )
     assert captured["public.alembic_version"] == {
         "tool": "alembic",
         "columns": ["version_num"],
@@ -131,6 +141,25 @@ def test_generate_loads_them_as_they_are(source: tuple[PgServer, str]) -> None:
             assert conn.execute(
                 "INSERT INTO public.knex_migrations (name) VALUES ('x') RETURNING id"
             ).fetchone() == (3,)
+
+
+def test_held_empty_a_lock_stays_empty_and_a_key_value_store_is_generated(
+    source: tuple[PgServer, str],
+) -> None:
+    # A made-up lock row would hold knex's lock forever; Rails' ar_internal_metadata is a
+    # key/value store no made-up key disturbs, so it is filled like the source's other tables.
+    server, dsn = source
+    snapshot = _snapshot(dsn)
+    with fresh_database(server.dsn, prefix="migr_empty") as target:
+        report = generate(snapshot, target, Options(seed=3, default_rows=40),
+                          LoadOptions(create_schema=True), _redactor())  # fmt: skip
+        loads = {t.key: t for t in report.tables}
+        assert loads["public.knex_migrations_lock"].rows == 0
+        assert "0 rows copied verbatim" in " ".join(loads["public.knex_migrations_lock"].notes)
+        assert loads["public.ar_internal_metadata"].rows == 40
+        assert len(_rows(target, "public.ar_internal_metadata")) == 40
+        for table in TABLES:
+            assert _rows(target, table) == _rows(dsn, table), table
 
 
 def test_too_large_is_not_captured_and_generated_instead(
