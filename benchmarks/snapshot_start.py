@@ -87,7 +87,8 @@ def measure(dsn: str) -> dict[str, Any]:
             "facets:\n  database: {}\n"
         )
         env = {**os.environ, "BENCH_DSN": dsn, "REPRO_REDACTION_KEY": "bench"}
-        whole = [sys.executable, "-m", "repro", "snapshot", str(profile), "-o", f"{tmp}/s.json"]
+        whole = [sys.executable, "-m", "repro", "snapshot", str(profile), "-o", f"{tmp}/s.json",
+                 "--force"]  # fmt: skip
         captures = [capture_seconds(dsn) for _ in range(3)]  # warm-up
         captures = []
         timed = {"python": [sys.executable, "-c", "pass"], "snapshot": whole}
