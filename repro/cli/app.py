@@ -699,6 +699,9 @@ def bisect_command(
     seed: SeedOpt = 0,
     timeout: TimeoutOpt = 30.0,
     as_json: JsonOpt = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="The answer as Markdown (for the ticket).")
+    ] = False,
 ) -> None:
     """Find which differences between a good and a bad environment cause the incident:
     delta debugging (ddmin) over repro diff's discrepancies, each step a sandbox replay of
@@ -721,6 +724,10 @@ def bisect_command(
     from repro.replay.options import ReplayOptions
 
     with handle_errors(_scrub):
+        if as_json and markdown:
+            from repro.errors import UsageError
+
+            raise UsageError("--json and --markdown: pick one")
         conditions = parse_conditions(
             faults=fault or [],
             stubs=stub or [],
@@ -751,6 +758,7 @@ def bisect_command(
                 jobs=jobs,
                 engines=engine or [],
                 as_json=as_json,
+                markdown=markdown,
             ),
             ACTIVE_REDACTORS,
         )

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from repro.bisect.changes import Context, plan
+from repro.bisect.markdown import render_bisect_markdown
 from repro.bisect.runner import Bisector, BisectResult, Step
 from repro.commands.replay import _sigterm_unwinds, load_inputs
 from repro.console import is_interactive, log, stderr_console
@@ -39,6 +40,7 @@ class BisectOptions:
     jobs: int = 1  # --jobs
     engines: list[str] = field(default_factory=list)  # --engine, repeated
     as_json: bool = False  # --json
+    markdown: bool = False  # --markdown
 
 
 def run_bisect(options: BisectOptions, redactors: list[Redactor]) -> int:
@@ -71,6 +73,8 @@ def run_bisect(options: BisectOptions, redactors: list[Redactor]) -> int:
     fix = _fix_script(found, result) if result.cause else ""
     if options.as_json:
         text = json.dumps({**result.to_json(), "fix_script": fix or None}, indent=2) + "\n"
+    elif options.markdown:
+        text = render_bisect_markdown(result, fix)
     else:
         text = _text(result, fix)
     for each in redactors:
