@@ -165,9 +165,7 @@ def apply(
 
 
 def _copy_subtree(source: Mapping[str, Any], target: FacetResult, keys: tuple[str, ...]) -> None:
-    node: Any = source
-    for key in keys:
-        node = node.get(key) if isinstance(node, Mapping) else None
+    node = _dig(source, keys)
     parent: Any = target.data
     for depth, key in enumerate(keys[:-1]):
         # A top-level map (vars, paths, settings) is made when missing; a deeper one is the
@@ -302,8 +300,8 @@ def _files(item: Discrepancy, context: Context) -> Change | Untested:
             "file mode/owner",
             "the sandbox does not place this file (not in the profile's sandbox.app.files)",
         )
-    bad = ((context.data("bad", "files") or {}).get("paths") or {}).get(path) or {}
-    good = ((context.data("good", "files") or {}).get("paths") or {}).get(path) or {}
+    bad = _dig(context.data("bad", "files"), ("paths", path)) or {}
+    good = _dig(context.data("good", "files"), ("paths", path)) or {}
     return Change(
         key=f"files:{path}",
         kind="file mode/owner",
