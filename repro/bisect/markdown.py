@@ -5,10 +5,8 @@ escaped for Markdown: a snapshot is a file from another machine."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 from repro.bisect.runner import BisectResult
-from repro.replay.renderers.markdown import md_cell, md_code, md_text
+from repro.replay.renderers.markdown import md_cell, md_code, md_table, md_text
 
 TITLES = {
     "cause": "cause found",
@@ -17,12 +15,6 @@ TITLES = {
     "budget": "replay budget spent",
     "error": "error",
 }
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return [*lines, ""]
 
 
 def _fenced(text: str) -> list[str]:
@@ -44,7 +36,7 @@ def render_bisect_markdown(result: BisectResult, fix: str = "") -> str:
     if result.cause:
         proven = "1-minimal" if result.minimal else "not proven minimal"
         lines += [f"### Cause ({proven})", ""]
-        lines += _table(
+        lines += md_table(
             ("kind", "difference", "key"),
             ((md_cell(c.kind), md_cell(c.label), md_code(c.key)) for c in result.cause),
         )
@@ -56,7 +48,7 @@ def render_bisect_markdown(result: BisectResult, fix: str = "") -> str:
     engines = len({step.engine for step in result.steps})
     header = ["#", "role", "outcome", "verdict", "seconds", "changes applied"]
     lines += ["### Steps", ""]
-    lines += _table(
+    lines += md_table(
         [*header, "engine"] if engines > 1 else header,
         (
             [
@@ -72,13 +64,13 @@ def render_bisect_markdown(result: BisectResult, fix: str = "") -> str:
         ),
     )
     lines += [f"### Applicable differences ({len(result.changes)})", ""]
-    lines += _table(
+    lines += md_table(
         ("kind", "difference", "key"),
         ((md_cell(c.kind), md_cell(c.label), md_code(c.key)) for c in result.changes),
     )
     if result.untested:
         lines += [f"### Untested differences ({len(result.untested)})", ""]
-        lines += _table(
+        lines += md_table(
             ("path", "kind", "why"),
             ((md_code(u.path), md_cell(u.kind), md_cell(u.why)) for u in result.untested),
         )

@@ -79,7 +79,7 @@ def _code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+def md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return [*lines, ""]
@@ -105,7 +105,7 @@ def _md_evidence(outcome: ReplayOutcome, shown: int | None) -> list[str]:
         ("In-app frames", _md_frames(prod), _md_frames(box_)),
         ("Evidence", md_cell(prod.source), md_cell(box_.source)),
     ]
-    return ["### Evidence", "", *_md_table(["", "Production", md_cell(box_.title)], rows)]
+    return ["### Evidence", "", *md_table(["", "Production", md_cell(box_.title)], rows)]
 
 
 def _md_attempts(rows: Sequence[AttemptRow]) -> list[str]:
@@ -125,7 +125,7 @@ def _md_attempts(rows: Sequence[AttemptRow]) -> list[str]:
         for r in rows
     ]
     header = ["#", "Status", "Exception", "Matched", "Seconds", "Comparison", "Error", "Evidence"]
-    return ["### Attempts", "", *_md_table(header, table)]
+    return ["### Attempts", "", *md_table(header, table)]
 
 
 def _md_stages(outcome: ReplayOutcome) -> list[str]:
@@ -134,7 +134,7 @@ def _md_stages(outcome: ReplayOutcome) -> list[str]:
     rows = [(md_cell(s.name), f"{s.seconds:.2f}", md_cell(s.detail)) for s in outcome.stages]
     total = sum(s.seconds for s in outcome.stages)
     rows.append(("**total**", f"**{total:.2f}**", ""))
-    return ["### Stages", "", *_md_table(["Stage", "Seconds", "Detail"], rows)]
+    return ["### Stages", "", *md_table(["Stage", "Seconds", "Detail"], rows)]
 
 
 def _md_sandbox(sandbox: SandboxFacts) -> list[str]:
@@ -157,7 +157,7 @@ def _md_sandbox(sandbox: SandboxFacts) -> list[str]:
             (md_code(f.path), md_cell(f.mode), md_cell(f.owner), md_cell(f.origin))
             for f in sandbox.files
         ]
-        lines += _md_table(["File", "Mode", "Owner", "Origin"], rows)
+        lines += md_table(["File", "Mode", "Owner", "Origin"], rows)
     if sandbox.warnings:
         lines += [f"> **Unlike production:** {md_text(w)}" for w in sandbox.warnings] + [""]
     return lines
@@ -185,7 +185,7 @@ def _md_parity(parity: Parity | None) -> list[str]:
     lines += [f"Discrepancies: {counts}", ""]
     if parity.top:
         rows = [(i.severity, md_code(i.path), md_cell(i.summary)) for i in parity.top]
-        lines += _md_table(["Severity", "Path", "Summary"], rows)
+        lines += md_table(["Severity", "Path", "Summary"], rows)
     if parity.incomparable:
         lines += ["Not comparable:", ""]
         lines += [f"- {md_text(item)}" for item in parity.incomparable]
@@ -210,7 +210,7 @@ def _md_conditions(outcome: ReplayOutcome) -> list[str]:
     if not lines:
         return []
     rows = [(md_cell(what), md_cell(text)) for what, text in lines]
-    return ["### Production's conditions", "", *_md_table(("", "seen"), rows), ""]
+    return ["### Production's conditions", "", *md_table(("", "seen"), rows), ""]
 
 
 def _md_releases(outcome: ReplayOutcome) -> list[str]:
@@ -223,7 +223,7 @@ def _md_releases(outcome: ReplayOutcome) -> list[str]:
     return [
         "### Other releases, same sandbox",
         "",
-        *_md_table(("", "image", "answer", "why"), cells),
+        *md_table(("", "image", "answer", "why"), cells),
         "",
     ]
 
