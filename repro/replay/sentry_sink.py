@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from repro.limits import MAX_DEPTH, too_deep
+from repro.replay.background_server import serve_in_background, stop_serving
 from repro.replay.incident import ExceptionInfo, Frame, Signature
 from repro.replay.tracebacks import (
     SENTRY_MESSAGE_TYPE,
@@ -86,24 +87,14 @@ class SentrySink:
         if self._server is not None:
             return self
         server = _SinkServer((self._host, self._requested_port), _Handler, self)
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name=f"sentry-sink:{server.server_address[1]}",
-            daemon=True,
-        )
-        thread.start()
-        self._server, self._thread = server, thread
+        name = f"sentry-sink:{server.server_address[1]}"
+        self._server, self._thread = server, serve_in_background(server, name)
         return self
 
     def stop(self) -> None:
         server, thread = self._server, self._thread
         self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        stop_serving(server, thread)
 
     def __enter__(self) -> SentrySink:
         return self.start()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from repro.replay.background_server import serve_in_background, stop_serving
 from repro.replay.conditions.recorded import Answer, RecordedAnswers
 from repro.replay.conditions.spec import MAX_HOLD_S, Fault, FaultKind
 
@@ -77,14 +78,7 @@ class ServiceStub:
             self._closed_socket = sock
             return self
         server = _StubServer((self.host, 0), _Handler, self)
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name=f"stub-{self.name}",
-            daemon=True,
-        )
-        thread.start()
-        self._server, self._thread = server, thread
+        self._server, self._thread = server, serve_in_background(server, f"stub-{self.name}")
         return self
 
     def stop(self) -> None:
@@ -94,11 +88,7 @@ class ServiceStub:
             self._closed_socket = None
         server, thread = self._server, self._thread
         self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        stop_serving(server, thread)
 
     def __enter__(self) -> ServiceStub:
         return self.start()
