@@ -41,37 +41,36 @@ def _drop_sessions(conn: Any, name: str) -> None:
     )
 
 
-def keep_pristine(dsn: str, redactor: Redactor) -> float:
-    """Copy the loaded database to its template; the seconds it took."""
+def _as_admin(dsn: str, redactor: Redactor, failure: str, statements: list[str]) -> float:
+    """Run ``statements`` on the sandbox server as its admin, after ending the sessions of
+    ``dsn``'s database; the seconds it took. A failure is one line: ``failure``: why."""
     started = time.perf_counter()
     admin, name = _admin_dsn(dsn)
     try:
         with connect_target(admin, redactor, what="the sandbox database") as conn:
             conn.autocommit = True
             _drop_sessions(conn, name)
-            conn.execute(
-                f"CREATE DATABASE {quote_ident(_pristine_name(name))} TEMPLATE {quote_ident(name)}"
-            )
+            for statement in statements:
+                conn.execute(statement)
     except Exception as exc:
-        raise ReproError(f"could not keep a copy of the sandbox's data: {_line(exc)}") from None
+        raise ReproError(f"{failure}: {_line(exc)}") from None
     return time.perf_counter() - started
+
+
+def keep_pristine(dsn: str, redactor: Redactor) -> float:
+    """Copy the loaded database to its template; the seconds it took."""
+    name = _admin_dsn(dsn)[1]
+    copy = f"CREATE DATABASE {quote_ident(_pristine_name(name))} TEMPLATE {quote_ident(name)}"
+    return _as_admin(dsn, redactor, "could not keep a copy of the sandbox's data", [copy])
 
 
 def reset_to_pristine(dsn: str, redactor: Redactor) -> float:
     """The database as it was when :func:`keep_pristine` copied it; the seconds it took."""
-    started = time.perf_counter()
-    admin, name = _admin_dsn(dsn)
-    try:
-        with connect_target(admin, redactor, what="the sandbox database") as conn:
-            conn.autocommit = True
-            _drop_sessions(conn, name)
-            conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")
-            conn.execute(
-                f"CREATE DATABASE {quote_ident(name)} TEMPLATE {quote_ident(_pristine_name(name))}"
-            )
-    except Exception as exc:
-        raise ReproError(f"could not reset the sandbox's data: {_line(exc)}") from None
-    return time.perf_counter() - started
+    name = _admin_dsn(dsn)[1]
+    return _as_admin(dsn, redactor, "could not reset the sandbox's data", [
+        f"DROP DATABASE IF EXISTS {quote_ident(name)}",
+        f"CREATE DATABASE {quote_ident(name)} TEMPLATE {quote_ident(_pristine_name(name))}",
+    ])  # fmt: skip
 
 
 def _line(exc: BaseException) -> str:
