@@ -37,17 +37,22 @@ for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
     fi
 done
 
+# Whether this engine runs is told by its own pid file, not by `pgrep dockerd`: a second
+# engine (images/start-second-docker.sh) is a dockerd too.
 mkdir -p "$LOG_DIR"
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+if [ -f /var/run/docker.pid ]; then
+    engine_pid="$(cat /var/run/docker.pid 2>/dev/null || true)"
+else
     log "starting dockerd (log: $LOG)"
     setsid nohup dockerd --storage-driver=overlay2 --ip=127.0.0.1 >>"$LOG" 2>&1 </dev/null &
-    echo $! >"$LOG_DIR/dockerd.pid"
+    engine_pid=$!
+    echo "$engine_pid" >"$LOG_DIR/dockerd.pid"
 fi
 
 # Poll with a deadline: dockerd usually answers within 1-3 s.
 deadline=$((SECONDS + TIMEOUT))
 until docker info >/dev/null 2>&1; do
-    if ! pgrep -x dockerd >/dev/null 2>&1; then
+    if [ -n "$engine_pid" ] && ! kill -0 "$engine_pid" 2>/dev/null; then
         log "dockerd exited; last lines of $LOG:"
         tail -50 "$LOG" >&2 || true
         exit 1

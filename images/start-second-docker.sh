@@ -47,6 +47,14 @@ if ! second info >/dev/null 2>&1; then
     if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile" 2>/dev/null || echo 0)" 2>/dev/null; then
         rm -f "$pidfile"
     fi
+    # dockerd (20.10 to today) clears the default network its last run left in its network
+    # store, and when --default-address-pool is set it then deletes the link named *docker0*
+    # whatever --bridge says (removeDefaultBridgeInterface): the first engine's bridge, so
+    # every container it starts afterwards fails with "could not find bridge docker0". The
+    # store holds only this engine's throw-away sandbox networks, so start it empty.
+    rm -f "/var/lib/$NAME/network/files/local-kv.db"
+    had_docker0=0
+    ip link show docker0 >/dev/null 2>&1 && had_docker0=1
     mkdir -p "$LOG_DIR"
     log "starting $NAME (log: $LOG)"
     setsid nohup dockerd --host "$ADDRESS" --data-root "/var/lib/$NAME" \
@@ -62,6 +70,10 @@ if ! second info >/dev/null 2>&1; then
         fi
         sleep 0.5
     done
+    if [ "$had_docker0" = 1 ] && ! ip link show docker0 >/dev/null 2>&1; then
+        log "starting $NAME removed the first engine's bridge docker0; restart the first engine"
+        exit 1
+    fi
 fi
 
 # Without its own iptables rules, traffic between two containers of one of its networks (the
