@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from repro.mask.containers import Container, leaves
@@ -153,6 +155,18 @@ def _lines(chunks: Iterable[bytes]) -> Iterator[list[str]]:
         yield data[:cut].decode("utf-8").split("\n")
     if rest:
         yield rest.decode("utf-8").split("\n")
+
+
+def column_values(conn: psycopg.Connection[Any], query: sql.Composable) -> Iterator[str]:
+    """The values of the one column ``query`` selects (NULLs left out), read with ``COPY (query)
+    TO STDOUT``: whole batches of rows, split and unescaped here, at a fraction of what a
+    cursor costs per row. Nothing sits in memory beyond a batch."""
+    statement = sql.SQL("COPY ({}) TO STDOUT").format(query)
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for lines in _lines(batched(copy)):
+            for line in lines:
+                if line != NULL:
+                    yield unescape(line)
 
 
 def transform_rows(

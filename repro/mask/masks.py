@@ -20,7 +20,7 @@ from psycopg import sql
 
 from repro.errors import UsageError
 from repro.mask import containers, transforms
-from repro.mask.copy_stream import copy_text
+from repro.mask.copy_stream import column_values, copy_text
 from repro.mask.rules_file import Rules
 from repro.mask.unique_mapping import UniqueMapping
 from repro.pg.tables import DataModel, Table, index_columns
@@ -123,11 +123,7 @@ def _distinct_values(conn: psycopg.Connection[Any], table: Table, column: str) -
     query = sql.SQL(
         "SELECT DISTINCT {v} FROM {t} WHERE {c} IS NOT NULL AND {c}::text <> ''"
     ).format(v=copy_text(column), c=sql.Identifier(column), t=qualified(table.schema, table.name))
-    with conn.cursor(name="repro_distinct") as cur:
-        cur.itersize = 50_000
-        cur.execute(query)
-        for row in cur:
-            yield str(row[0])
+    return column_values(conn, query)
 
 
 def _lower(text: str) -> str:

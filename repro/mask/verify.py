@@ -24,7 +24,13 @@ from psycopg import sql
 
 from repro.errors import DataGenerationError
 from repro.mask.containers import Container, units
-from repro.mask.copy_stream import LeafTracking, Tracking, copy_text, tracking_for
+from repro.mask.copy_stream import (
+    LeafTracking,
+    Tracking,
+    column_values,
+    copy_text,
+    tracking_for,
+)
 from repro.mask.enforced import compare, describe, read_enforced
 from repro.pg.tables import DataModel
 from repro.pg.target_db import qualified
@@ -210,13 +216,7 @@ def _distinct_text(
     query = sql.SQL("SELECT DISTINCT {v} FROM {t} WHERE {c} IS NOT NULL").format(
         v=copy_text(column), c=sql.Identifier(column), t=qualified(schema, name)
     )
-    # a server-side cursor (the values never all sit in memory) needs a transaction
-    with conn.transaction(), conn.cursor(name="repro_verify") as cur:
-        cur.itersize = 50_000
-        cur.execute(query)
-        for row in cur:
-            if row[0] != "":
-                yield str(row[0])
+    return (value for value in column_values(conn, query) if value != "")
 
 
 def _leak_checks(leaked: list[str], common: list[str]) -> list[Check]:
