@@ -7,6 +7,8 @@ database, Docker not running...). The CLI prints its message on one line and exi
 
 from __future__ import annotations
 
+from typing import Any
+
 from repro.text import one_line
 
 
@@ -25,6 +27,17 @@ class ReproError(Exception):
         if self.hint:
             text = f"{text} ({self.hint})"
         return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a worker process (repro.mask.parallel_copy), it travels back pickled: keep
+        # the class, the message and every attribute (the hint), whatever the class's __init__.
+        return (_rebuild, (type(self), self.message), self.__dict__)
+
+
+def _rebuild(cls: type[ReproError], message: str) -> ReproError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    return error
 
 
 class UsageError(ReproError):

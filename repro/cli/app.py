@@ -239,6 +239,15 @@ def data_anonymize(
         bool, typer.Option("--no-verify", help="Skip the checks after the copy.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --to FILE.")] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Processes masking each large table (default: one per core; 1: this one).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Report as JSON, no progress.")] = False,
 ) -> None:
     """Copy real rows with personal data masked: joins, NULLs and unique keys intact.
@@ -262,6 +271,7 @@ def data_anonymize(
                 schemas=schemas or None,
                 verify=not no_verify,
                 force=force,
+                jobs=jobs,
             ),
             as_json,
             ACTIVE_REDACTORS,

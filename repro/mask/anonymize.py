@@ -21,8 +21,13 @@ import psycopg
 from psycopg import sql
 
 from repro.errors import DataGenerationError, UsageError
-from repro.mask.copy_stream import Counts, batched, transform_rows
+from repro.mask.copy_stream import Counts, Tracking, batched, transform_rows
 from repro.mask.masks import ColumnMask, build_masks
+from repro.mask.parallel_copy import (
+    available_workers,
+    can_parallelize,
+    transform_rows_parallel,
+)
 from repro.mask.rules_file import Rules, load_rules
 from repro.mask.source import connect_source, read_schema
 from repro.mask.subset import Selection, full_copy, parse_seed, subset
@@ -58,6 +63,7 @@ class AnonymizeOptions:
     schemas: list[str] | None = None
     verify: bool = True
     force: bool = False  # replace an existing --to FILE
+    jobs: int | None = None  # processes masking a large table; None: every core there is
 
 
 @dataclass
@@ -349,6 +355,7 @@ def _copy_all(
         conn = connect_target(options.target, redactor)
         sink = DatabaseSink(conn, model)
     written: list[tuple[Table, list[str]]] = []
+    jobs = options.jobs if options.jobs is not None else available_workers()
     try:
         mark = time.perf_counter()
         sink.begin(script)
@@ -357,7 +364,7 @@ def _copy_all(
             if table.partition_of and table.partition_of in model.tables:
                 continue  # rows go in (and come out) through the partitioned parent
             columns = [c.name for c in table.copied_columns]
-            copied = _copy_table(src, sink, table, columns, masks, selection, leaks, progress)
+            copied = _copy_table(src, sink, table, columns, masks, selection, leaks, progress, jobs)
             report.tables.append(copied)
             written.append((table, columns))
         report.timings["copy"] = time.perf_counter() - mark
@@ -400,6 +407,7 @@ def _copy_table(
     selection: Selection,
     leaks: Leaks | None,
     progress: Progress,
+    jobs: int = 1,
 ) -> TableCopy:
     started = time.perf_counter()
     query = sql.SQL("COPY (SELECT {} FROM {} t WHERE {}) TO STDOUT").format(
@@ -427,7 +435,12 @@ def _copy_table(
                 advance(counts.rows - seen)
                 seen = counts.rows
 
-        if masked:
+        if masked and jobs > 1 and can_parallelize(tracking, table.rows_estimate):
+            plain = {i: t for i, t in (tracking or {}).items() if isinstance(t, Tracking)}
+            rows: Iterator[bytes] = transform_rows_parallel(
+                batched(out), len(columns), masked, counts, workers=jobs, tracking=plain
+            )
+        elif masked:
             rows = transform_rows(batched(out), len(columns), masked, counts, tracking=tracking)
         else:
             rows = _pass_through(batched(out), counts)
