@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from repro.console import is_interactive, log, print_json, stderr_console, stdout_console
+from repro.interrupts import sigterm_unwinds
 from repro.mask import transforms
 from repro.mask.anonymize import AnonymizeOptions, AnonymizeReport, anonymize, check_rules
 from repro.mask.rules_file import load_rules
@@ -37,11 +38,14 @@ def run_anonymize(options: AnonymizeOptions, as_json: bool, redactors: list[Reda
     redactors.append(redactor)
     started = time.perf_counter()
     findings = _findings(options.schemas)
-    if is_interactive() and not as_json:
-        with RichProgress(stderr_console()) as progress:
-            report = anonymize(options, redactor, progress, scan_findings=findings)
-    else:
-        report = anonymize(options, redactor, scan_findings=findings)
+    # SIGTERM too unwinds: the target's transaction is rolled back (or the dump file removed)
+    # and masking workers are stopped before the process ends.
+    with sigterm_unwinds():
+        if is_interactive() and not as_json:
+            with RichProgress(stderr_console()) as progress:
+                report = anonymize(options, redactor, progress, scan_findings=findings)
+        else:
+            report = anonymize(options, redactor, scan_findings=findings)
     if as_json:
         print_json(report.to_json())
     else:

@@ -19,10 +19,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from repro.bisect.changes import Context, plan
 from repro.bisect.markdown import render_bisect_markdown
 from repro.bisect.runner import Bisector, BisectResult, Step
-from repro.commands.replay import _sigterm_unwinds, load_inputs
+from repro.commands.replay import load_inputs
 from repro.console import is_interactive, log, stderr_console
 from repro.diff import DiffResult, diff_snapshots
 from repro.errors import UsageError
+from repro.interrupts import sigterm_unwinds
 from repro.redaction import Redactor
 from repro.replay.options import ReplayOptions
 
@@ -53,8 +54,7 @@ def run_bisect(options: BisectOptions, redactors: list[Redactor]) -> int:
     for engine in options.engines:
         if not engine.startswith(ENGINE_SCHEMES):
             raise UsageError(
-                f"--engine {engine!r}: not a Docker engine address "
-                f"({', '.join(ENGINE_SCHEMES)})"
+                f"--engine {engine!r}: not a Docker engine address ({', '.join(ENGINE_SCHEMES)})"
             )
     bad, redactor = load_inputs(options.replay, redactors)
     good_options = replace(options.replay, snapshot=options.good, profile=options.good_profile)
@@ -68,7 +68,7 @@ def run_bisect(options: BisectOptions, redactors: list[Redactor]) -> int:
         engines=list(options.engines) or [None],
     )  # fmt: skip
     interactive = is_interactive() and not options.as_json
-    with _sigterm_unwinds():
+    with sigterm_unwinds():
         result = _with_progress(bisector, stderr_console()) if interactive else bisector.run()
     fix = _fix_script(found, result) if result.cause else ""
     if options.as_json:

@@ -24,8 +24,9 @@ from typing import Any
 
 from rich.console import Console
 
-from repro.commands.replay import _sigterm_unwinds, load_inputs
+from repro.commands.replay import load_inputs
 from repro.errors import ReproError, UsageError
+from repro.interrupts import sigterm_unwinds
 from repro.profile.file import Profile
 from repro.redaction import Redactor
 from repro.replay.conditions.spec import Conditions, parse_conditions
@@ -121,7 +122,7 @@ def replay_incident(
         if image:
             inputs = replace(inputs, profile=_with_image(inputs.profile, image))
         ran = inputs.sandbox.app.image if inputs.sandbox.app else ""
-        with _sigterm_unwinds():
+        with sigterm_unwinds():
             outcome = replay(options, inputs, redactor)
     answer, reason = fix_answer(outcome.decision, [e.attempt for e in outcome.evidence])
     return RegressionCheck(

@@ -9,18 +9,15 @@ output, log line or error message can carry one.
 from __future__ import annotations
 
 import io
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 
 from rich.console import Console
 
 from repro.commands.replay_html import check_html, write_html
 from repro.console import is_interactive, log, stderr_console, stdout_console
 from repro.errors import ProfileError, UsageError
+from repro.interrupts import sigterm_unwinds
 from repro.profile.file import Profile, resolve_profile
 from repro.progress import RichProgress
 from repro.redaction import Redactor, load_key
@@ -74,27 +71,7 @@ def _stand_ins(args: ReplayOptions, profile: Profile) -> dict[str, tuple[str, st
     return stand_ins
 
 
-@contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
-    """SIGTERM (docker stop, CI timeouts) unwinds like Ctrl-C, so the sandbox is removed."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread (tests calling in): nothing to install
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def load_inputs(
-    options: ReplayOptions, redactors: list[Redactor]
-) -> tuple[ReplayInputs, Redactor]:
+def load_inputs(options: ReplayOptions, redactors: list[Redactor]) -> tuple[ReplayInputs, Redactor]:
     """Check the options and read what they name (``repro bisect`` reads each side so too);
     every secret and stand-in value is registered with the returned redactor first."""
     if options.repeat < 1:
@@ -144,7 +121,7 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
     check_emit_path(options)  # before a long replay, not after it
     inputs, redactor = load_inputs(options, redactors)
     interactive = is_interactive() and options.output_format is None
-    with _sigterm_unwinds():
+    with sigterm_unwinds():
         if interactive:
             with RichProgress(stderr_console()) as progress:
                 outcome = replay(

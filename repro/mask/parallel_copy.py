@@ -16,6 +16,8 @@ queued and waits for the batch in hand. A worker that dies is one clear error, n
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -68,11 +70,27 @@ def can_parallelize(
     return not any(isinstance(t, LeafTracking) for t in (tracking or {}).values())
 
 
-def _worker_start() -> None:
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+_PR_SET_PDEATHSIG = 1
+
+
+def _worker_start(parent: int) -> None:
     # The parent owns interruption: Ctrl-C reaches the whole process group, and the parent's
     # SIGTERM handler (raise KeyboardInterrupt) must not run here and print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)  # blocked while forking
+    # A parent killed outright (SIGKILL, OOM) sends no "stop": the siblings keep the task
+    # pipe open, so a worker would wait for work forever, holding the command's stdout.
+    # The kernel ends it with its parent instead (Linux; elsewhere the stop is the only way).
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent was gone before that took effect
+        os._exit(1)
+
+
+def _ready() -> None:
+    """A first task: submitting it forks every worker."""
 
 
 def _mask_batch(chunk: bytes) -> _BatchResult:
@@ -109,11 +127,22 @@ def transform_rows_parallel(
     counts.nulls = [0] * width
     counts.empties = [0] * width
     _job = _Job(width, dict(transforms), {i: t.collect for i, t in tracks.items()})
-    executor = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_worker_start,
-    )
+    # Ctrl-C or SIGTERM while the workers fork would leave one unknown to the executor (and
+    # never told to stop): interruptions wait until every worker is forked and registered.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    try:
+        executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_worker_start,
+            initargs=(os.getpid(),),
+        )
+        executor.submit(_ready)  # with "fork", the first task starts every worker
+    except BaseException:
+        _job = None
+        raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     pending: deque[Future[_BatchResult]] = deque()
 
     def merged(future: Future[_BatchResult]) -> bytes:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,7 @@ from repro.mask.anonymize import AnonymizeOptions, AnonymizeReport, anonymize
 from repro.redaction import RedactionKey, Redactor
 from tests.helpers.cli import run_repro
 from tests.helpers.pg import PgServer, fresh_database
+from tests.helpers.procs import popen
 
 CANARY_EMAIL = "zebulon.canary@corp-canary.example"
 CANARY_NAME = "Zebulon Canaryfield"
@@ -376,3 +381,94 @@ def test_cli_copy_verify_and_canaries_in_every_output(
         assert checked.returncode == 1, checked.stdout + checked.stderr
         assert "FAILED" in checked.stdout
         assert CANARY_EMAIL not in checked.stdout + checked.stderr
+
+
+BIG_SQL = """
+CREATE TABLE members (id bigint PRIMARY KEY, email text, full_name text, note text);
+INSERT INTO members
+SELECT i, 'member' || i || '@mail.example', 'Member Number' || i, 'note ' || (i % 97)
+FROM generate_series(1, 400000) i;
+ANALYZE;
+"""
+BIG_RULES = """
+schema: repro.anonymize/v1
+key: {env: REPRO_TEST_ANON_KEY}
+tables:
+  public.members:
+    columns:
+      email: fake:email
+      full_name: fake:full_name
+      note: keep
+"""
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes of a process group (from /proc: the workers are the command's own)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("how", ["sigterm", "ctrl-c", "sigkill"])
+def test_interrupted_while_workers_mask_keeps_nothing_and_leaves_no_process(
+    postgres_15: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """SIGTERM to the command (docker stop, a CI timeout) or Ctrl-C to its process group,
+    while forked workers mask a 400k-row table: one line, exit 130, an empty target, and
+    no worker left behind. Killed outright (SIGKILL, the OOM killer), its workers die with
+    it and the target is still empty."""
+    monkeypatch.setenv("REPRO_TEST_ANON_KEY", "test-key-one-Xk29Pq")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(BIG_RULES)
+    with (
+        fresh_database(postgres_15.dsn, prefix="anon_big") as big,
+        fresh_database(postgres_15.dsn, prefix="anon_cut") as target,
+    ):
+        with psycopg.connect(big, autocommit=True) as conn:
+            conn.execute(BIG_SQL.encode())
+        argv = ["data", "anonymize", "--from", big, "--to", target, "--rules", str(rules)]
+        proc = popen(
+            [sys.executable, "-m", "repro", *argv, "--jobs", "2", "--json"],
+            cwd=Path(__file__).resolve().parents[2],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while len(group_members(proc.pid)) < 3:  # the command and its two workers
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the workers never started"
+                time.sleep(0.02)
+            if how == "ctrl-c":
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                os.kill(proc.pid, signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if how == "sigkill":
+            assert proc.returncode == -signal.SIGKILL
+        else:
+            assert proc.returncode == 130, err
+            assert err.strip() == "repro: interrupted"
+        assert out == ""
+        deadline = time.monotonic() + 10
+        while group_members(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert group_members(proc.pid) == []
+        assert (
+            scalar(
+                target, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+            )
+            == 0
+        )
