@@ -352,13 +352,19 @@ def run_timed(argv: list[str]) -> dict[str, Any]:
         Path(timefile).unlink(missing_ok=True)
 
 
-def anonymize_argv(src: str, dst: str, rules: Path, verify: bool = True) -> list[str]:
+def anonymize_argv(
+    src: str, dst: str, rules: Path, verify: bool = True, jobs: int | None = None
+) -> list[str]:
     argv = ["data", "anonymize", "--from", src, "--to", dst, "--rules", str(rules), "--json"]
+    argv += [] if jobs is None else ["--jobs", str(jobs)]
     return argv + ([] if verify else ["--no-verify"])
 
 
-def anonymize_once(src: str, dst: str, rules: Path, verify: bool = True) -> dict[str, Any]:
-    return run_timed([sys.executable, "-m", "repro.cli", *anonymize_argv(src, dst, rules, verify)])
+def anonymize_once(
+    src: str, dst: str, rules: Path, verify: bool = True, jobs: int | None = None
+) -> dict[str, Any]:
+    argv = anonymize_argv(src, dst, rules, verify, jobs)
+    return run_timed([sys.executable, "-m", "repro.cli", *argv])
 
 
 def profile_once(src: str, dst: str, rules: Path, out: Path) -> dict[str, Any]:
@@ -446,6 +452,9 @@ def _measure(server_dsn: str, workdir: Path) -> dict[str, Any]:
                     anon_check = check_target(dst)
             with fresh_database(server_dsn, f"repro_bench_anon_nv{i}") as dst:
                 noverify.append(anonymize_once(src, dst, rules, verify=False))
+        # The same copy masked in this one process (--jobs 1), once: what the workers buy.
+        with fresh_database(server_dsn, "repro_bench_anon_one") as dst:
+            one_process = anonymize_once(src, dst, rules, jobs=1)
         profiled: dict[str, Any] | None = None
         profile_path = os.environ.get("REPRO_BENCH_ANON_PROFILE")
         if profile_path:
@@ -505,6 +514,11 @@ def _measure(server_dsn: str, workdir: Path) -> dict[str, Any]:
         "anonymize --no-verify wall / stages, median (s)": f"{wall_nv_s:.2f} s / "
         + fmt_stages(t_nv, ["prepare", "copy", "constraints", "analyze", "total"]),
         "per table copy (run 1)": per_table,
+        "masked in one process (--jobs 1), once: copy stage / total": (
+            f"{one_process['report']['timings']['copy']:.2f} s / "
+            f"{one_process['report']['timings']['total']:.2f} s "
+            f"(workers: {os.cpu_count()} by default)"
+        ),
         "process startup + imports (wall − total)": f"{wall_s - total_s:.2f} s",
         "peak RSS of repro (max of runs)": f"{rss:.0f} MB",
         "ratio, copy stage (pipe s / timings.copy)": f"{ratio_copy:.2f}",
