@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from repro.mask.containers import Container, leaves
+from repro.pg.copy_out import copy_out
 
 NULL = "\\N"
 _UNESCAPES = {
@@ -60,7 +61,11 @@ def unescape(field_text: str) -> str:
 
 
 def escape(text: str) -> str:
-    return text.translate(_ESCAPES)
+    # str.translate with a mapping looks every character up in Python: ~15x the cost of
+    # four C scans, and masked values almost never hold one of these characters.
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_ESCAPES)
+    return text
 
 
 @dataclass
@@ -162,11 +167,10 @@ def column_values(conn: psycopg.Connection[Any], query: sql.Composable) -> Itera
     TO STDOUT``: whole batches of rows, split and unescaped here, at a fraction of what a
     cursor costs per row. Nothing sits in memory beyond a batch."""
     statement = sql.SQL("COPY ({}) TO STDOUT").format(query)
-    with conn.cursor() as cur, cur.copy(statement) as copy:
-        for lines in _lines(batched(copy)):
-            for line in lines:
-                if line != NULL:
-                    yield unescape(line)
+    for lines in _lines(copy_out(conn, statement)):
+        for line in lines:
+            if line != NULL:
+                yield unescape(line)
 
 
 def transform_rows(
