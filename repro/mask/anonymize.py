@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from repro.errors import DataGenerationError, UsageError
-from repro.mask.copy_stream import Counts, Tracking, batched, transform_rows
+from repro.mask.copy_stream import Counts, Tracking, transform_rows
 from repro.mask.masks import ColumnMask, build_masks
 from repro.mask.parallel_copy import (
     available_workers,
@@ -33,6 +33,7 @@ from repro.mask.source import connect_source, read_schema
 from repro.mask.subset import Selection, full_copy, parse_seed, subset
 from repro.mask.verify import Leaks, VerifyResult, verify_copy
 from repro.outputfile import atomic_output, check_output
+from repro.pg.copy_out import copy_out
 from repro.pg.ddl import SchemaScript, schema_script
 from repro.pg.tables import DataModel, Table, build_model
 from repro.pg.target_db import (
@@ -426,9 +427,12 @@ def _copy_table(
         else None
     )
     counts = Counts()
-    with progress.table(table.key, 0) as advance, src.cursor() as cur, cur.copy(query) as out:
+    # Generators closed on the way out, whatever happens: the source's COPY is cancelled and
+    # the masking workers stop before the transaction around them unwinds.
+    with progress.table(table.key, 0) as advance, contextlib.ExitStack() as stack:
+        out = stack.enter_context(contextlib.closing(copy_out(src, query)))
 
-        def counted(rows: Iterator[bytes]) -> Iterator[bytes]:
+        def counted(rows: Iterator[bytes]) -> Generator[bytes, None, None]:
             seen = 0
             for block in rows:
                 yield block
@@ -437,14 +441,18 @@ def _copy_table(
 
         if masked and jobs > 1 and can_parallelize(tracking, table.rows_estimate):
             plain = {i: t for i, t in (tracking or {}).items() if isinstance(t, Tracking)}
-            rows: Iterator[bytes] = transform_rows_parallel(
-                batched(out), len(columns), masked, counts, workers=jobs, tracking=plain
+            rows: Iterator[bytes] = stack.enter_context(
+                contextlib.closing(
+                    transform_rows_parallel(
+                        out, len(columns), masked, counts, workers=jobs, tracking=plain
+                    )
+                )
             )
         elif masked:
-            rows = transform_rows(batched(out), len(columns), masked, counts, tracking=tracking)
+            rows = transform_rows(out, len(columns), masked, counts, tracking=tracking)
         else:
-            rows = _pass_through(batched(out), counts)
-        sink.copy(table, columns, counted(rows))
+            rows = _pass_through(out, counts)
+        sink.copy(table, columns, stack.enter_context(contextlib.closing(counted(rows))))
     return TableCopy(
         table.key,
         counts.rows,
