@@ -240,6 +240,8 @@ class _Mask(_Base):
 
     def _masked(self, value: str, stream: bytes) -> str:
         mode = self._mode
+        if mode == "text" and value.isascii():
+            return self._masked_ascii_text(value, stream)
         if not value.isascii():
             # numbers and uuids print in ASCII: only text gets here
             out = "".join(
@@ -267,6 +269,36 @@ class _Mask(_Base):
         if self._first or self._last:
             out = self._keep_ends(value, out)
         return out
+
+    def _masked_ascii_text(self, value: str, stream: bytes) -> str:
+        """The "text" mode of an ASCII value in one pass over its bytes: what _fast_mask, the
+        case flip and _keep_ends do one after another, sharing the value's encoding and its
+        maskable-byte marks (phones and codes are most of what gets masked)."""
+        raw = value.encode()
+        n = len(raw)
+        classes, bits, render, _ = self._tables
+        marks = raw.translate(bits)  # 0x3F where maskable, 0 elsewhere
+        keyed = int.from_bytes(stream[:n], "big") & int.from_bytes(marks, "big")
+        out = (int.from_bytes(raw.translate(classes), "big") | keyed).to_bytes(n, "big")
+        out = out.translate(render)
+        if not value.islower() and value.lower() != value:
+            flip = int.from_bytes(raw.translate(_UPPER_BIT), "big")
+            out = (int.from_bytes(out, "big") ^ flip).to_bytes(n, "big")
+        if self._first or self._last:
+            budget = (n - marks.count(0)) // 2
+            first = min(self._first, budget)
+            last = min(self._last, budget)
+            if first:
+                at = -1
+                for _ in range(first):
+                    at = marks.find(63, at + 1)
+                out = raw[: at + 1] + out[at + 1 :]
+            if last:
+                at = n
+                for _ in range(last):
+                    at = marks.rfind(63, 0, at)
+                out = out[:at] + raw[at:]
+        return out.decode()
 
     def _number(self, value: str, out: str, stream: bytes) -> str:
         if "e" in value or "E" in value:  # the exponent stays: 1e+308 must not become 9e+399
