@@ -13,6 +13,7 @@ import contextlib
 import gzip
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
@@ -386,17 +387,51 @@ def _copy_all(
             conn.rollback()
     if conn is not None:
         try:
-            mark = time.perf_counter()
             conn.autocommit = True
-            conn.execute("ANALYZE")
-            report.timings["analyze"] = time.perf_counter() - mark
-            if leaks is not None:
+            if leaks is None:
                 mark = time.perf_counter()
+                conn.execute("ANALYZE")
+                report.timings["analyze"] = time.perf_counter() - mark
+            else:
                 progress.stage("verify")
-                report.verification = verify_copy(src, conn, model, report.tables, masks, leaks)
-                report.timings["verify"] = time.perf_counter() - mark
+                found = leaks
+
+                def verify() -> VerifyResult:
+                    return verify_copy(src, conn, model, report.tables, masks, found)
+
+                _verify_while_analyzing(verify, options.target, redactor, report)
         finally:
             conn.close()
+
+
+def _verify_while_analyzing(
+    verify: Callable[[], VerifyResult], target: str, redactor: Redactor, report: AnonymizeReport
+) -> None:
+    """ANALYZE the copy (the planner statistics a replay needs) on a second connection while
+    the verification reads it on the first: the server does both at once. Stopped early (a
+    failed check raising, Ctrl-C), the ANALYZE is cancelled rather than waited for."""
+    analyzer = connect_target(target, redactor)
+    try:
+        analyzer.autocommit = True
+
+        def analyze() -> float:
+            mark = time.perf_counter()
+            analyzer.execute("ANALYZE")
+            return time.perf_counter() - mark
+
+        with ThreadPoolExecutor(1, thread_name_prefix="repro-analyze") as pool:
+            analyzing = pool.submit(analyze)
+            try:
+                mark = time.perf_counter()
+                report.verification = verify()
+                report.timings["verify"] = time.perf_counter() - mark
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):
+                    analyzer.cancel_safe(timeout=5.0)
+                raise
+            report.timings["analyze"] = analyzing.result()
+    finally:
+        analyzer.close()
 
 
 def _copy_table(

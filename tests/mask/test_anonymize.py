@@ -188,6 +188,9 @@ def test_masked_copy_keeps_joins_nulls_and_keys(
             == 3000
         )
         assert report.collisions_resolved > 0  # 1,000 codes "000".."999" masked: a full space
+        # ANALYZE ran (beside the verification, on its own connection): planner statistics
+        stats = "SELECT count(DISTINCT tablename) FROM pg_stats WHERE schemaname = 'public'"
+        assert scalar(target, stats) == 3  # customers, orders, order_items (audit_log: empty)
         # identity continues after the copied rows
         with psycopg.connect(target, autocommit=True) as conn:
             conn.execute(
