@@ -110,12 +110,17 @@ def _read_source_values(
             values = _distinct_values(conn, model.tables[ident[0]], ident[1])
         else:
             continue
-        if avoiding:
-            for value in values:
-                for leaf, unit in containers.units(mask.transform, value):
-                    avoid = getattr(leaf, "avoid", None)
-                    if avoid is not None:
-                        avoid.add(hash(unit))
+        if not avoiding:
+            continue
+        scalar_avoid = getattr(mask.transform, "avoid", None)
+        if not isinstance(mask.transform, containers.Container) and scalar_avoid is not None:
+            scalar_avoid.update(map(hash, values))  # a scalar column: each value is its unit
+            continue
+        for value in values:
+            for leaf, unit in containers.units(mask.transform, value):
+                avoid = getattr(leaf, "avoid", None)
+                if avoid is not None:
+                    avoid.add(hash(unit))
     return kept
 
 
