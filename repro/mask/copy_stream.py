@@ -129,24 +129,6 @@ def _tracking(leaf: object) -> Tracking:
     return Tracking() if avoid is None else Tracking(seen=avoid, collect=False)
 
 
-BATCH_BYTES = 1 << 18
-
-
-def batched(blocks: Iterable[bytes | bytearray | memoryview]) -> Iterator[bytes]:
-    """COPY TO hands out one row per block: gather them into ~256 KB batches, so the
-    per-batch costs (decode, split, write) are paid a few hundred times, not per row."""
-    parts: list[bytes | bytearray | memoryview] = []
-    size = 0
-    for block in blocks:
-        parts.append(block)
-        size += len(block)
-        if size >= BATCH_BYTES:
-            yield b"".join(parts)
-            parts, size = [], 0
-    if parts:
-        yield b"".join(parts)
-
-
 def _lines(chunks: Iterable[bytes]) -> Iterator[list[str]]:
     """Whole lines from arbitrary chunks, a batch per chunk."""
     rest = b""

@@ -40,7 +40,7 @@ MIN_ROWS = 20_000
 @dataclass(frozen=True)
 class _Job:
     width: int
-    transforms: Mapping[int, Transform]
+    transforms: dict[int, Transform]
     collect: Mapping[int, bool]  # tracked columns: whether source-value hashes come back
 
 
@@ -99,8 +99,7 @@ def _mask_batch(chunk: bytes) -> _BatchResult:
         raise RuntimeError("no masking job in this worker")
     counts = Counts()
     tracking = {i: Tracking(collect=collect) for i, collect in job.collect.items()}
-    transforms = dict(job.transforms)
-    out = b"".join(transform_rows([chunk], job.width, transforms, counts, tracking=tracking))
+    out = b"".join(transform_rows([chunk], job.width, job.transforms, counts, tracking=tracking))
     seen = {i: list(t.seen) for i, t in tracking.items() if t.collect}
     unchanged = {i: t.unchanged for i, t in tracking.items()}
     return out, counts.rows, counts.nulls, counts.empties, seen, unchanged
@@ -117,8 +116,8 @@ def transform_rows_parallel(
 ) -> Generator[bytes, None, None]:
     """:func:`transform_rows` with the masking done by ``workers`` forked processes.
 
-    ``chunks`` must hold whole rows each (as :func:`repro.mask.copy_stream.batched` makes
-    them from COPY TO's blocks). Counts and tracking are merged here as batches come back,
+    ``chunks`` must hold whole rows each (as :func:`repro.pg.copy_out.copy_out` hands them
+    over). Counts and tracking are merged here as batches come back,
     in order."""
     global _job
     if _job is not None:

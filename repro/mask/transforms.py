@@ -254,12 +254,6 @@ class _Mask(_Base):
                     for c, b in zip(value, stream, strict=False)
                 ]
             )
-        elif mode == "text":
-            out = _fast_mask(value, stream, *self._tables)
-            if not value.islower() and value.lower() != value:
-                flip = int.from_bytes(value.encode().translate(_UPPER_BIT), "big")
-                n = len(value)
-                out = (int.from_bytes(out.encode(), "big") ^ flip).to_bytes(n, "big").decode()
         elif mode == "hex":
             out = _fast_mask(value.lower(), stream, *self._tables)
             if value.isupper():
