@@ -21,7 +21,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Protocol, cast
+from typing import Protocol, TypeVar, cast
 
 from repro.errors import DataGenerationError, UsageError
 from repro.mask import containers
@@ -280,18 +280,7 @@ class _Mask(_Base):
             out = (int.from_bytes(out, "big") ^ flip).to_bytes(n, "big")
         if self._first or self._last:
             budget = (n - marks.count(0)) // 2
-            first = min(self._first, budget)
-            last = min(self._last, budget)
-            if first:
-                at = -1
-                for _ in range(first):
-                    at = marks.find(63, at + 1)
-                out = raw[: at + 1] + out[at + 1 :]
-            if last:
-                at = n
-                for _ in range(last):
-                    at = marks.rfind(63, 0, at)
-                out = out[:at] + raw[at:]
+            out = _kept_ends(raw, out, marks, min(self._first, budget), min(self._last, budget))
         return out.decode()
 
     def _number(self, value: str, out: str, stream: bytes) -> str:
@@ -323,17 +312,7 @@ class _Mask(_Base):
         last = min(self._last, budget)
         if value.isascii():
             marks = value.encode().translate(self._tables[1])  # 0x3F where maskable
-            if first:
-                at = -1
-                for _ in range(first):
-                    at = marks.find(63, at + 1)
-                out = value[: at + 1] + out[at + 1 :]
-            if last:
-                at = len(value)
-                for _ in range(last):
-                    at = marks.rfind(63, 0, at)
-                out = out[:at] + value[at:]
-            return out
+            return _kept_ends(value, out, marks, first, last)
         places = [i for i, c in enumerate(value) if c.isalnum()]
         chars = list(out)
         for i in places[:first] + (places[-last:] if last else []):
@@ -371,6 +350,25 @@ class _Mask(_Base):
                 if not self._range[0] <= n <= self._range[1]:
                     continue
             yield out
+
+
+_Text = TypeVar("_Text", str, bytes)
+
+
+def _kept_ends(value: _Text, out: _Text, marks: bytes, first: int, last: int) -> _Text:
+    """``out`` with the first and last ``first``/``last`` maskable characters of an ASCII
+    ``value`` put back (``marks``: 0x3F at each maskable position)."""
+    if first:
+        at = -1
+        for _ in range(first):
+            at = marks.find(63, at + 1)
+        out = value[: at + 1] + out[at + 1 :]
+    if last:
+        at = len(marks)
+        for _ in range(last):
+            at = marks.rfind(63, 0, at)
+        out = out[:at] + value[at:]
+    return out
 
 
 _HEX_CHARS = frozenset("0123456789abcdefABCDEF")
