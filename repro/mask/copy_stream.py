@@ -9,6 +9,7 @@ counted on the way, for the verification after the load.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -144,12 +145,22 @@ def _lines(chunks: Iterable[bytes]) -> Iterator[list[str]]:
         yield rest.decode("utf-8").split("\n")
 
 
-def column_values(conn: psycopg.Connection[Any], query: sql.Composable) -> Iterator[str]:
+@contextlib.contextmanager
+def column_values(conn: psycopg.Connection[Any], query: sql.Composable) -> Iterator[Iterator[str]]:
     """The values of the one column ``query`` selects (NULLs left out), read with ``COPY (query)
     TO STDOUT``: whole batches of rows, split and unescaped here, at a fraction of what a
-    cursor costs per row. Nothing sits in memory beyond a batch."""
+    cursor costs per row. Nothing sits in memory beyond a batch.
+
+    A context manager, not a bare generator: whatever stops the reading (Ctrl-C in the
+    caller's loop, an error), the COPY is cancelled on the way out, before the transaction
+    around it rolls back (a suspended generator would only close when collected)."""
     statement = sql.SQL("COPY ({}) TO STDOUT").format(query)
-    for lines in _lines(copy_out(conn, statement)):
+    with contextlib.closing(copy_out(conn, statement)) as batches:
+        yield _unescaped(batches)
+
+
+def _unescaped(batches: Iterable[bytes]) -> Iterator[str]:
+    for lines in _lines(batches):
         for line in lines:
             if line != NULL:
                 yield unescape(line)

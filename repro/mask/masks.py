@@ -10,6 +10,7 @@ output is the source value of another row: a copy never shows that a real email 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -102,29 +103,35 @@ def _read_source_values(
         avoiding = any(
             getattr(leaf, "avoid", None) is not None for leaf in containers.leaves(mask.transform)
         )
-        values: Iterable[str]
         # a column masked through a foreign key gets its parent's mapping
-        if ident in unique and mask.source == "rule":
-            values = kept[ident] = list(_distinct_values(conn, model.tables[ident[0]], ident[1]))
-        elif avoiding and (mask.source == "rule" or ident in orphans):
-            values = _distinct_values(conn, model.tables[ident[0]], ident[1])
-        else:
+        keep = ident in unique and mask.source == "rule"
+        if not keep and not (avoiding and (mask.source == "rule" or ident in orphans)):
             continue
-        if not avoiding:
-            continue
-        scalar_avoid = getattr(mask.transform, "avoid", None)
-        if not isinstance(mask.transform, containers.Container) and scalar_avoid is not None:
-            scalar_avoid.update(map(hash, values))  # a scalar column: each value is its unit
-            continue
-        for value in values:
-            for leaf, unit in containers.units(mask.transform, value):
-                avoid = getattr(leaf, "avoid", None)
-                if avoid is not None:
-                    avoid.add(hash(unit))
+        with _distinct_values(conn, model.tables[ident[0]], ident[1]) as read:
+            values: Iterable[str] = read
+            if keep:
+                values = kept[ident] = list(read)
+            if avoiding:
+                _avoid(mask.transform, values)
     return kept
 
 
-def _distinct_values(conn: psycopg.Connection[Any], table: Table, column: str) -> Iterator[str]:
+def _avoid(transform: object, values: Iterable[str]) -> None:
+    """Put the source's values (or their units, in a container column) in the avoid sets."""
+    scalar_avoid = getattr(transform, "avoid", None)
+    if not isinstance(transform, containers.Container) and scalar_avoid is not None:
+        scalar_avoid.update(map(hash, values))  # a scalar column: each value is its unit
+        return
+    for value in values:
+        for leaf, unit in containers.units(transform, value):
+            avoid = getattr(leaf, "avoid", None)
+            if avoid is not None:
+                avoid.add(hash(unit))
+
+
+def _distinct_values(
+    conn: psycopg.Connection[Any], table: Table, column: str
+) -> contextlib.AbstractContextManager[Iterator[str]]:
     query = sql.SQL(
         "SELECT DISTINCT {v} FROM {t} WHERE {c} IS NOT NULL AND {c}::text <> ''"
     ).format(v=copy_text(column), c=sql.Identifier(column), t=qualified(table.schema, table.name))

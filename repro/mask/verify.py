@@ -15,6 +15,7 @@ not become a copy of personal data.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -137,23 +138,25 @@ def _judge_target(
         seen = sources.get(transformer.spec)
         if not seen:
             return found
-        for value in _distinct_text(conn, schema, name, column):
-            if digest(value) in seen:
-                bucket = found.identifying if transformer.identifying(value) else found.common
-                bucket[transformer.spec] = bucket.get(transformer.spec, 0) + 1
+        with _distinct_text(conn, schema, name, column) as values:
+            for value in values:
+                if digest(value) in seen:
+                    bucket = found.identifying if transformer.identifying(value) else found.common
+                    bucket[transformer.spec] = bucket.get(transformer.spec, 0) + 1
         return found
     counted: set[tuple[str, int]] = set()
-    for value in _distinct_text(conn, schema, name, column):
-        for leaf, unit in units(transformer, value):
-            seen = sources.get(leaf.spec)
-            if not seen or not unit:
-                continue
-            key = digest(unit)
-            if key not in seen or (leaf.spec, key) in counted:
-                continue
-            counted.add((leaf.spec, key))
-            bucket = found.identifying if leaf.identifying(unit) else found.common
-            bucket[leaf.spec] = bucket.get(leaf.spec, 0) + 1
+    with _distinct_text(conn, schema, name, column) as values:
+        for value in values:
+            for leaf, unit in units(transformer, value):
+                seen = sources.get(leaf.spec)
+                if not seen or not unit:
+                    continue
+                key = digest(unit)
+                if key not in seen or (leaf.spec, key) in counted:
+                    continue
+                counted.add((leaf.spec, key))
+                bucket = found.identifying if leaf.identifying(unit) else found.common
+                bucket[leaf.spec] = bucket.get(leaf.spec, 0) + 1
     return found
 
 
@@ -161,10 +164,11 @@ def _source_digests(
     conn: psycopg.Connection[Any], schema: str, name: str, column: str, transformer: Any
 ) -> dict[str, set[int]]:
     out: dict[str, set[int]] = {}
-    for value in _distinct_text(conn, schema, name, column):
-        for leaf, unit in units(transformer, value):
-            if unit:
-                out.setdefault(leaf.spec, set()).add(digest(unit))
+    with _distinct_text(conn, schema, name, column) as values:
+        for value in values:
+            for leaf, unit in units(transformer, value):
+                if unit:
+                    out.setdefault(leaf.spec, set()).add(digest(unit))
     return out
 
 
@@ -210,13 +214,15 @@ def _target_counts(
     }
 
 
+@contextlib.contextmanager
 def _distinct_text(
     conn: psycopg.Connection[Any], schema: str, name: str, column: str
-) -> Iterator[str]:
+) -> Iterator[Iterator[str]]:
     query = sql.SQL("SELECT DISTINCT {v} FROM {t} WHERE {c} IS NOT NULL").format(
         v=copy_text(column), c=sql.Identifier(column), t=qualified(schema, name)
     )
-    return (value for value in column_values(conn, query) if value != "")
+    with column_values(conn, query) as values:
+        yield (value for value in values if value != "")
 
 
 def _leak_checks(leaked: list[str], common: list[str]) -> list[Check]:

@@ -31,16 +31,19 @@ def copy_out(
     if pgconn.transaction_status == pq.TransactionStatus.ACTIVE:
         raise errors.ProgrammingError("the connection is busy with another query")
     pgconn.send_query(statement.as_bytes(conn))
-    while pgconn.flush():
-        _wait(pgconn, write=True)
-    first = _next_result(pgconn)
-    if first is None or first.status != pq.ExecStatus.COPY_OUT:
-        _drain(pgconn)
-        if first is not None and first.status == pq.ExecStatus.FATAL_ERROR:
-            raise errors.error_from_result(first, encoding=conn.info.encoding)
-        raise errors.ProgrammingError("copy_out() needs a COPY ... TO STDOUT statement")
-    finished = False
+    # Everything after the query is sent is covered: Ctrl-C may come while the server has not
+    # answered yet (a lock wait) or while its last result is read, not only between batches.
+    done = False
     try:
+        while pgconn.flush():
+            _wait(pgconn, write=True)
+        first = _next_result(pgconn)
+        if first is None or first.status != pq.ExecStatus.COPY_OUT:
+            _drain(pgconn)
+            done = True
+            if first is not None and first.status == pq.ExecStatus.FATAL_ERROR:
+                raise errors.error_from_result(first, encoding=conn.info.encoding)
+            raise errors.ProgrammingError("copy_out() needs a COPY ... TO STDOUT statement")
         parts: list[bytes] = []
         size = 0
         while True:
@@ -58,15 +61,15 @@ def copy_out(
                 break
             else:
                 raise errors.OperationalError(_message(pgconn, conn))
-        finished = True
         final = _next_result(pgconn)
         _drain(pgconn)
+        done = True
         if final is not None and final.status != pq.ExecStatus.COMMAND_OK:
             raise errors.error_from_result(final, encoding=conn.info.encoding)
         if parts:
             yield b"".join(parts)
     finally:
-        if not finished and pgconn.status != pq.ConnStatus.BAD:
+        if not done and pgconn.status != pq.ConnStatus.BAD:
             _abandon(conn)
 
 
@@ -93,18 +96,24 @@ def _message(pgconn: Any, conn: psycopg.Connection[Any]) -> str:
 
 
 def _abandon(conn: psycopg.Connection[Any]) -> None:
-    """Stopped mid-COPY: cancel it and read what is left, so the connection can be rolled
-    back or closed. Best effort: a broken connection is closed by its owner anyway."""
+    """Stopped at any point after the query was sent: cancel it and read what is left (the
+    rest of the data, then every result), so the connection can be rolled back or closed.
+    Best effort: a broken connection is closed by its owner anyway."""
     pgconn = conn.pgconn
     try:
         conn.cancel_safe(timeout=5.0)
-        while True:
-            nbytes, _ = pgconn.get_copy_data(1)
-            if nbytes == 0:
-                _wait(pgconn)
-                pgconn.consume_input()
-            elif nbytes < 0:
-                break
-        _drain(pgconn)
+        while (result := _next_result(pgconn)) is not None:
+            if result.status == pq.ExecStatus.COPY_OUT:  # libpq repeats it while copying
+                _skip_copy_data(pgconn)
     except (psycopg.Error, OSError):
         pass
+
+
+def _skip_copy_data(pgconn: Any) -> None:
+    while True:
+        nbytes, _ = pgconn.get_copy_data(1)
+        if nbytes == 0:
+            _wait(pgconn)
+            pgconn.consume_input()
+        elif nbytes < 0:
+            return

@@ -7,6 +7,7 @@ no COPY, and a consumer that stops half-way.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import psycopg
@@ -80,3 +81,36 @@ def test_a_consumer_that_stops_early_leaves_the_connection_usable(dsn: str) -> N
         batches.close()  # the target failed: the COPY is cancelled and read to its end
         conn.rollback()
         assert conn.execute("SELECT count(*) FROM t").fetchone() == (5000,)
+
+
+class Interrupted(Exception):
+    """Stands in for KeyboardInterrupt (which pytest itself would take as a stop)."""
+
+
+def test_interrupted_before_the_server_answers_leaves_a_transaction_that_rolls_back(
+    dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ctrl-C while the COPY still waits for its first result (here: a lock another session
+    holds) must cancel it too: the transaction around it then rolls back without psycopg's
+    "error ignored in rollback ... another command is already in progress"."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with (
+            psycopg.connect(dsn) as locker,
+            psycopg.connect(dsn) as conn,
+        ):
+            locker.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+            with pytest.raises(Interrupted), conn.transaction():
+                signal.setitimer(signal.ITIMER_REAL, 0.3)
+                next(copy_out(conn, COPY))
+            locker.rollback()
+            assert "error ignored" not in caplog.text
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            assert conn.execute("SELECT count(*) FROM t").fetchone() == (5000,)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
