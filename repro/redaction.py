@@ -124,7 +124,11 @@ class Redactor:
     extra_secret_names: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
     _name_cache: dict[str, NameVerdict] = field(default_factory=dict)
+    # The known secrets as one regex, and how many secrets it was built from: ``_seen`` only
+    # grows, so a count that differs means a stale pattern (also when another thread
+    # remembered a secret while this one was building it).
     _pattern: re.Pattern[str] | None = None
+    _pattern_of: int = -1
 
     def fingerprint(self, value: str) -> str:
         digest = hmac.new(self.key.secret, value.encode("utf-8", "surrogatepass"), hashlib.sha256)
@@ -135,7 +139,6 @@ class Redactor:
         is distinctive enough, from every other place of the document being redacted)."""
         if len(value) >= _PROPAGATE_EXACT and value not in self._seen:
             self._seen.add(value)
-            self._pattern = None
             for part in auth_parts(value):  # "Bearer TOKEN": the token alone is secret too
                 if part != value and len(part) >= _PROPAGATE_EXACT and part not in _AUTH_WORDS:
                     self._seen.add(part)
@@ -261,7 +264,7 @@ class Redactor:
         if text in self._seen:
             return True
         # ``in`` runs at C speed; a regex alternation over a 50 MB body would take seconds
-        return any(secret in text for secret in self._seen if _distinctive(secret))
+        return any(secret in text for secret in tuple(self._seen) if _distinctive(secret))
 
     def replace_known(self, text: str, marker: str = MASK) -> str:
         if text in self._seen:
@@ -270,12 +273,13 @@ class Redactor:
         return text if pattern is None else pattern.sub(marker, text)
 
     def _known_pattern(self) -> re.Pattern[str] | None:
-        if self._pattern is None:
-            distinctive = sorted((s for s in self._seen if _distinctive(s)), key=len, reverse=True)
-            if not distinctive:
-                return None
-            self._pattern = re.compile("|".join(re.escape(s) for s in distinctive))
-        return self._pattern
+        pattern = self._pattern
+        if self._pattern_of != len(self._seen):
+            seen = tuple(self._seen)  # a copy: another thread may remember a secret meanwhile
+            distinctive = sorted(filter(_distinctive, seen), key=len, reverse=True)
+            pattern = re.compile("|".join(map(re.escape, distinctive))) if distinctive else None
+            self._pattern, self._pattern_of = pattern, len(seen)
+        return pattern
 
     def scrub(self, text: str) -> str:
         """Remove every known secret (and anything secret-shaped) from free text. Never
@@ -283,7 +287,7 @@ class Redactor:
         try:
             if not isinstance(text, str):
                 text = str(text)
-            for secret in sorted(self._seen, key=len, reverse=True):
+            for secret in sorted(tuple(self._seen), key=len, reverse=True):
                 text = text.replace(secret, MASK)
             return scrub_shapes(text)
         except Exception:  # a scrubber that raises would print the secret

@@ -135,3 +135,37 @@ def test_generated_user_key_is_private_and_stable(tmp_path, monkeypatch) -> None
     assert first.source.startswith("generated:")
     assert (tmp_path / "repro" / "redaction.key").stat().st_mode & 0o777 == 0o600
     assert load_key().key_id == first.key_id
+
+
+def test_a_secret_remembered_after_the_pattern_was_built_is_scrubbed_too() -> None:
+    redactor = make()
+    redactor.redact_scalar("DB_PASSWORD", CANARY)
+    assert CANARY not in json.dumps(redactor.scrub_tree({"cmd": f"psql -W {CANARY}"}))
+    later = "later-Hx4Tq9Lw2Mz7Vb3K"
+    redactor.redact_scalar("API_TOKEN", later)
+    assert later not in json.dumps(redactor.scrub_tree({"cmd": f"curl -H 'X: {later}'"}))
+
+
+def test_secrets_remembered_by_threads_at_once_are_all_scrubbed_afterwards() -> None:
+    # Parity captures facets four at once with one redactor: whatever the interleaving of
+    # remember() and the scrubbing walks, the final walk over every facet knows every secret.
+    import threading
+
+    redactor = make()
+    secrets = [f"thread{n:02d}-Qw8Zr4Tx7Lp2Vn6M" for n in range(32)]
+    text = " ".join(secrets)
+
+    def work(part: list[str]) -> None:
+        for secret in part:
+            redactor.redact_scalar("DB_PASSWORD", secret)
+            redactor.scrub_tree({"line": text})
+            redactor.scrub(text)
+
+    threads = [threading.Thread(target=work, args=(secrets[n::4],)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    walked = json.dumps(redactor.scrub_tree({"line": text}))
+    assert not any(secret in walked for secret in secrets)
+    assert not any(secret in redactor.scrub(text) for secret in secrets)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -93,24 +94,37 @@ def capture_snapshot(
     target: Target | None = None,
     on_facet: Callable[[str, FacetResult | None], None] = lambda name, result: None,
     log: Callable[[str], None] = lambda message: None,
+    workers: int = 1,
 ) -> Snapshot:
+    """``workers`` > 1 captures that many facets at once (each mostly waits on its target or
+    database): for a caller whose target is safe to share between threads (the docker
+    target, once connected) and whose callbacks are."""
     names = select_facets(profile, facets)
     own_target = target is None
     target = target or open_target(profile.target_kind, profile.target_options)
     results: dict[str, FacetResult] = {}
+
+    def one(name: str) -> FacetResult:
+        on_facet(name, None)
+        # Defaults of what the profile named without options (checked when read).
+        options = validate_options(
+            FACETS[name], profile.facets.get(name) or {}, f"{profile.where}: facets.{name}"
+        )
+        ctx = CaptureContext(
+            target=target, profile=profile, options=options, redactor=redactor, log=log
+        )
+        result = capture_facet(name, ctx)
+        on_facet(name, result)
+        return result
+
     try:
-        for name in names:
-            on_facet(name, None)
-            # Defaults of what the profile named without options (checked when read).
-            options = validate_options(
-                FACETS[name], profile.facets.get(name) or {}, f"{profile.where}: facets.{name}"
-            )
-            ctx = CaptureContext(
-                target=target, profile=profile, options=options, redactor=redactor, log=log
-            )
-            results[name] = capture_facet(name, ctx)
-            on_facet(name, results[name])
-        description = target.describe()
+        if workers > 1 and len(names) > 1:
+            description = target.describe()  # connected once, before the threads share it
+            with ThreadPoolExecutor(min(workers, len(names)), "facet") as pool:
+                results = dict(zip(names, pool.map(one, names), strict=True))
+        else:
+            results = {name: one(name) for name in names}
+            description = target.describe()
         # A value judged secret in one facet (a password in a config file) is scrubbed from
         # every other place it appears (a command line, another facet's URL).
         for result in results.values():

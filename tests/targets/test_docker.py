@@ -108,3 +108,28 @@ def test_snapshot_through_a_profile(container: Any) -> None:
         assert canary not in text
     assert snapshot.target["kind"] == "docker"
     assert snapshot.target["identity"] == f"{container.name} ({APP_IMAGE})"
+
+
+def test_facets_captured_at_once_give_the_snapshot_one_at_a_time_gives(container: Any) -> None:
+    # What a replay's parity check does (four facets at once through one docker target): the
+    # same facts, and every secret as well hidden, as the sequential capture.
+    profile = parse_profile(
+        {"target": {"kind": "docker", "container": container.name}},
+        where="test",
+        default_name="container",
+        catalog=FACETS,
+    )
+    facets = ["env", "packages", "runtime", "files", "config", "schedules"]
+    key = RedactionKey.from_bytes(b"team", "test")
+    one = capture_snapshot(profile, Redactor(key=key), facets=facets)
+    four = capture_snapshot(profile, Redactor(key=key), facets=facets, workers=4)
+    assert list(four.facets) == list(one.facets) == facets
+    for name in facets:
+        assert (four.facets[name].status, four.facets[name].data) == (
+            one.facets[name].status,
+            one.facets[name].data,
+        ), name
+    assert four.target == one.target
+    text = four.dumps()
+    for canary in CANARIES:
+        assert canary not in text
