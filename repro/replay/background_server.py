@@ -6,11 +6,15 @@ from __future__ import annotations
 import socketserver
 import threading
 
+# How often a server looks for shutdown: every stop waits up to this long, and a sandbox stops
+# several servers one after another while the user waits for the exit.
+POLL_S = 0.05
+
 
 def serve_in_background(server: socketserver.BaseServer, name: str) -> threading.Thread:
-    """Serve ``server`` from a daemon thread (polling for shutdown every 0.2 s)."""
+    """Serve ``server`` from a daemon thread (polling for shutdown every 0.05 s)."""
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.2}, name=name, daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": POLL_S}, name=name, daemon=True
     )
     thread.start()
     return thread

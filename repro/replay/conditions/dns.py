@@ -19,6 +19,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from repro.replay.background_server import POLL_S
+
 log = logging.getLogger(__name__)
 
 DNS_PORT = 53
@@ -94,7 +96,7 @@ class NameResponder:
         except OSError:
             sock.close()
             raise
-        sock.settimeout(0.2)
+        sock.settimeout(POLL_S)  # how soon stop() is noticed
         self._sock = sock
         self._thread = threading.Thread(target=self._serve, name="sandbox-dns", daemon=True)
         self._thread.start()

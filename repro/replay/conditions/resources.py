@@ -18,6 +18,7 @@ from repro.replay.sandbox_env import facet_data
 from repro.snapshot.file import Snapshot
 
 MAX_SAMPLES = 3600  # an hour at the engine's one sample a second: the curve is bounded
+STOP_JOIN_S = 0.05
 
 
 def human_bytes(value: float) -> str:
@@ -145,7 +146,8 @@ def _in_use(stats: dict[str, Any]) -> int | None:
 
 class MemorySampler:
     """Streams the engine's stats of one container in a thread (about one sample a second,
-    the engine's own rate) until :meth:`stop`; the container's end ends the stream."""
+    the engine's own rate; the first at once) until :meth:`stop`; the container's end ends
+    the stream."""
 
     def __init__(self, client: Any, container_id: str, limit_bytes: int | None) -> None:
         self.client, self.container_id = client, container_id
@@ -189,8 +191,10 @@ class MemorySampler:
 
     def stop(self, *, oom_killed: bool = False) -> MemoryReport:
         self._stop.set()
-        # The stream yields once a second: wait for the sample in flight, no longer.
-        self._thread.join(timeout=1.5)
+        # A frame that arrives from now on is dropped, so nothing is gained by waiting up to a
+        # second for the next one: only a frame being recorded this instant is let finish.
+        # The thread itself ends at the engine's next frame, or when the container goes.
+        self._thread.join(timeout=STOP_JOIN_S)
         with self._lock:
             self.report.oom_killed = oom_killed
             return MemoryReport(
