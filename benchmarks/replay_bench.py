@@ -1,7 +1,9 @@
 """``repro replay`` from start to verdict, by stage, against a bare ``docker run`` of the same
 PostgreSQL image until it accepts connections.
 
-Target (2-core machine, images present): the whole replay <= 30 s with a 100k-row dataset.
+Targets (2-core machine, images present): the whole replay <= 30 s with a 100k-row dataset,
+and (issue 15) <= 2.5x a bare start of the same PostgreSQL image, measured in the same run
+(bare starts and replays interleave, so a busy moment weighs on both).
 The incident is the demo's NULL-email bug (fixtures/incidents/null-email/sentry-event.json,
 imported once), replayed against the demo's production snapshot (PostgreSQL 13, ~5% NULL
 emails) with ``--rows 100000``. Each run is the real command as a subprocess with ``--json``;
@@ -32,24 +34,37 @@ PG_IMAGE = "postgres:13"
 APP_IMAGE = "repro/demo-shop:2.1.0"
 
 
-def _repro(*args: str) -> tuple[float, dict[str, Any], int]:
-    started = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "repro.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
+def _repro(*args: str) -> tuple[float, float, dict[str, Any], int]:
+    """The command as a subprocess: seconds until its JSON report is on stdout (the verdict;
+    the sandbox is removed after it), seconds until it exits, the report, the exit code."""
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: stderr never blocks
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "repro.cli", *args], stdout=subprocess.PIPE, stderr=errors,
+            cwd=ROOT,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        text, verdict_at = b"", None
+        while chunk := os.read(proc.stdout.fileno(), 65536):
+            text += chunk
+            if verdict_at is None and text.rstrip().endswith(b"}"):
+                try:
+                    json.loads(text)
+                    verdict_at = time.perf_counter() - started
+                except ValueError:
+                    pass
+        proc.stdout.close()
+        code = proc.wait(timeout=600)
+        seconds = time.perf_counter() - started
+        errors.seek(0)
+        stderr = errors.read()
     try:
-        report = json.loads(proc.stdout)
+        report = json.loads(text)
     except ValueError:
         raise RuntimeError(
-            f"repro replay failed ({proc.returncode}): {proc.stderr[-500:]}"
+            f"repro replay failed ({code}): {stderr.decode(errors='replace')[-500:]}"
         ) from None
-    return seconds, report, proc.returncode
+    return verdict_at or seconds, seconds, report, code
 
 
 def bare_postgres_ready() -> float:
@@ -123,24 +138,26 @@ def run() -> dict[str, Any]:
             str(ROWS),
             "--json",
         ]
-        bare = [bare_postgres_ready() for _ in range(RUNS)]
-        full: list[tuple[float, dict[str, Any]]] = []
+        bare: list[float] = []
+        full: list[tuple[float, float, dict[str, Any]]] = []
+        no_parity: list[float] = []
         for _ in range(RUNS):
-            seconds, report, code = _repro(*args)
+            bare.append(bare_postgres_ready())
+            to_verdict, seconds, report, code = _repro(*args)
             if code != 0:
                 raise RuntimeError(f"expected REPRODUCED (exit 0), got exit {code}")
-            full.append((seconds, report))
-        no_parity = [_repro(*args, "--no-parity")[0] for _ in range(RUNS)]
+            full.append((to_verdict, seconds, report))
+            no_parity.append(_repro(*args, "--no-parity")[0])
     median_run = sorted(full, key=lambda item: item[0])[len(full) // 2]
-    total = median_run[0]
-    report = median_run[1]
+    total, whole, report = median_run
     stages = {s["name"]: s["seconds"] for s in report["stages"]}
     accounted = sum(stages.values())
     rows_loaded = report["sandbox"]["rows"]["total"]
     bare_median = statistics.median(bare)
     rows: dict[str, str] = {
-        "`repro replay` to verdict, whole process (median of 3)": f"{total:.1f} s",
-        "same with `--no-parity` (median of 3)": f"{statistics.median(no_parity):.1f} s",
+        "`repro replay` to verdict (report on stdout; median of 3)": f"{total:.1f} s",
+        "same run until the process exits (the sandbox removed)": f"{whole:.1f} s",
+        "`--no-parity`, to verdict (median of 3)": f"{statistics.median(no_parity):.1f} s",
         f"bare `docker run {PG_IMAGE}` until it accepts connections (median of 3)": (
             f"{bare_median:.1f} s"
         ),
@@ -149,19 +166,25 @@ def run() -> dict[str, Any]:
     for name, seconds in stages.items():
         rows[f"stage: {name}"] = f"{seconds:.2f} s"
     rows["process start, incident/snapshot load, report (rest)"] = f"{total - accounted:.2f} s"
+    rows["clean-up after the verdict"] = f"{whole - total:.2f} s"
     rows["verdict"] = report["verdict"]
-    met = total <= 30.0
+    ratio = total / bare_median
+    rows["replay to verdict / bare PostgreSQL start"] = f"{ratio:.2f}x"
+    met = total <= 30.0 and ratio <= 2.5
     return {
         "title": "repro replay, demo NULL-email bug, 100k-row dataset",
-        "target": "whole replay <= 30 s on this machine with images present",
+        "target": (
+            "replay to verdict <= 30 s on this machine with images present, and <= 2.5x a "
+            "bare PostgreSQL start of the same image (issue 15)"
+        ),
         "rows": rows,
         "verdict": (
-            f"{'met' if met else 'MISSED'}: {total:.1f} s to verdict; the database stage is "
-            f"{stages.get('database', 0):.1f} s against {bare_median:.1f} s for a bare "
-            "`docker run` of the same image"
+            f"{'met' if met else 'MISSED'}: {total:.1f} s to verdict, {ratio:.2f}x the bare "
+            f"`docker run` of the same image ({bare_median:.1f} s); the database stage is "
+            f"{stages.get('database', 0):.1f} s of it"
         ),
-        "notes": f"Runs: {', '.join(f'{s:.1f}' for s, _ in full)} s. PostgreSQL image "
-        f"{PG_IMAGE}, app image {APP_IMAGE}, cpu count {os.cpu_count()}.",
+        "notes": f"Runs to verdict: {', '.join(f'{run[0]:.1f}' for run in full)} s. "
+        f"PostgreSQL image {PG_IMAGE}, app image {APP_IMAGE}, cpu count {os.cpu_count()}.",
     }
 
 

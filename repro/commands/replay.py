@@ -121,6 +121,19 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
     check_emit_path(options)  # before a long replay, not after it
     inputs, redactor = load_inputs(options, redactors)
     interactive = is_interactive() and options.output_format is None
+    reported: list[ReplayOutcome] = []
+
+    def report(outcome: ReplayOutcome) -> None:
+        """Once, as soon as the verdict is known: the sandbox is removed after it."""
+        if reported:
+            return
+        reported.append(outcome)
+        write_html(outcome, options, redactor)
+        _render(outcome, options.output_format, redactor)
+        if options.emit_pytest is not None:
+            emit_module(options, outcome, redactor)
+        sys.stdout.flush()  # a pipe holds it otherwise until the clean-up is over
+
     with sigterm_unwinds():
         if interactive:
             with RichProgress(stderr_console()) as progress:
@@ -130,14 +143,12 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
                     redactor,
                     progress=progress,
                     on_stage=lambda name: progress.stage(_STAGE_NAMES.get(name, name)),
+                    on_verdict=report,
                 )
         else:
-            outcome = replay(options, inputs, redactor)
-    write_html(outcome, options, redactor)
-    _render(outcome, options.output_format, redactor)
-    if options.emit_pytest is not None:
-        emit_module(options, outcome, redactor)
-    return outcome.exit_code
+            outcome = replay(options, inputs, redactor, on_verdict=report)
+    report(outcome)  # the sandbox failed: no verdict was reported before its removal
+    return reported[0].exit_code
 
 
 def _render_rich(outcome: ReplayOutcome, console: Console, redactor: Redactor) -> None:

@@ -39,7 +39,11 @@ def replay(
     *,
     progress: Progress | None = None,  # rows/s while the sandbox's data loads
     on_stage: Callable[[str], None] = lambda name: None,
+    on_verdict: Callable[[ReplayOutcome], None] = lambda outcome: None,
 ) -> ReplayOutcome:
+    """``on_verdict`` gets the finished outcome before the sandbox is removed, so that the
+    report does not wait for the clean-up (which then has no stage in it); when the sandbox
+    itself failed, there is no call, and the caller reports the returned outcome."""
     incident, snapshot, profile = inputs.incident, inputs.snapshot, inputs.profile
     request, used, unfilled = prepare(incident, inputs.stand_ins)
     conditions = options.conditions
@@ -89,9 +93,9 @@ def replay(
                             role, image, sandbox, request, options, jobs, redactor, outcome
                         )
                     )
+            _finish(outcome, redactor)
+            on_verdict(outcome)
             on_stage("cleanup")
-            cleaning = time.perf_counter()
-        outcome.stages.append(Stage("cleanup", time.perf_counter() - cleaning, "removed"))
     except SandboxError as exc:
         why = exc.one_line()
         fault = find_fault(None, exc.log_tail, exc.placeholders, incident.signature)
@@ -113,7 +117,12 @@ def replay(
             for role, image in (("candidate", options.candidate), ("baseline", options.baseline))
             if image
         ]
-        return outcome
+    return outcome
+
+
+def _finish(outcome: ReplayOutcome, redactor: Redactor) -> None:
+    """What a report needs beyond the decision: the fault that broke an attempt, and every
+    reason scrubbed."""
     broken = next((e for e in outcome.evidence if e.attempt.fault), None)
     if broken is not None:
         outcome.env_error = redactor.scrub(broken.attempt.fault or "")
@@ -122,7 +131,6 @@ def replay(
     for run in outcome.releases:
         run.reason = redactor.scrub(run.reason)
         run.decision.reason = redactor.scrub(run.decision.reason)
-    return outcome
 
 
 def _run(
