@@ -13,10 +13,11 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repro.errors import DockerUnavailableError, ReproError
 from repro.pg.code_ddl import policy_statements
@@ -29,10 +30,11 @@ from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_dump import load_dump
 from repro.replay.sandbox_roles import role_statements
 from repro.shellsafe import comment_text, valid
-from repro.snapshot.file import Snapshot
-from repro.synth.generate import LoadOptions, Report, database_of, generate
-from repro.synth.plan import Options
+from repro.snapshot.file import Snapshot, database_of
 from repro.targets.docker import engine_environment
+
+if TYPE_CHECKING:  # the generator (numpy, faker) is imported while the database starts
+    from repro.synth.generate import Prepared, Report
 
 # Settings that describe the machine or the cluster's files, not behaviour a bug depends on,
 # or that cannot be set at server start.
@@ -304,6 +306,15 @@ def sandbox_database(
         command += ["-c", f"{key}={value}"]
     if command:
         container.with_command(command)
+    # The generator's plans need no database: made (and the generator imported) in a thread
+    # while PostgreSQL starts, which is mostly waiting.
+    planner = ThreadPoolExecutor(1, "sandbox-plan")
+    planning = (
+        planner.submit(_plan, snapshot, sandbox_rows(database, rows), seed, redactor)
+        if data_dump is None
+        else None
+    )
+    planner.shutdown(wait=False)
     started = time.perf_counter()
     try:
         container.start()
@@ -333,18 +344,12 @@ def sandbox_database(
             sandbox.network_login = Login(alias, 5432, USER, password, dbname)
             sandbox.network_dsn = dsn_for("postgresql", sandbox.network_login)
         loading = time.perf_counter()
-        if data_dump is not None:
+        if planning is None:
+            assert data_dump is not None
             load_dump(container.get_wrapped_container(), data_dump, USER, dbname)
             sandbox.dump_rows = _row_counts(dsn, redactor)
         else:
-            sandbox.data = generate(
-                snapshot,
-                dsn,
-                Options(seed=seed, rows=sandbox_rows(database, rows)),
-                LoadOptions(create_schema=True),
-                redactor,
-                progress,
-            )
+            sandbox.data = _load(planning, dsn, redactor, progress)
         if app_role:
             role_password = secrets.token_hex(16)
             statements = role_statements(database, app_role, role_password)
@@ -360,6 +365,24 @@ def sandbox_database(
         yield sandbox
     finally:
         _remove(container, name, environment)
+
+
+def _plan(snapshot: Snapshot, rows: dict[str, int], seed: int, redactor: Redactor) -> Prepared:
+    from repro.synth.generate import LoadOptions, prepare
+    from repro.synth.plan import Options
+
+    options = Options(seed=seed, rows=rows)
+    return prepare(snapshot, options, LoadOptions(create_schema=True), redactor)
+
+
+def _load(
+    planning: Future[Prepared], dsn: str, redactor: Redactor, progress: Progress | None
+) -> Report:
+    from repro.synth.generate import LoadOptions, load_prepared
+
+    return load_prepared(
+        planning.result(), dsn, LoadOptions(create_schema=True), redactor, progress
+    )
 
 
 @dataclass(frozen=True)

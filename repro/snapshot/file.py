@@ -158,3 +158,18 @@ def write_snapshot(snapshot: Snapshot, path: str | Path, *, force: bool = False)
     """Write by :mod:`repro.outputfile`'s rules: whole or not at all, an existing file only
     with ``force``, the mode the umask allows (fingerprints, never secrets)."""
     return write_output(Path(path), snapshot.dumps(), force=force)
+
+
+def database_of(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot's database facet, which data generation and a sandbox are built from."""
+    facet = snapshot.facets.get("database")
+    if facet is None or not facet.data:
+        raise SnapshotFormatError(
+            "the snapshot has no database facet to generate data from",
+            hint="snapshot a profile with a database: section",
+        )
+    if facet.status == "error":
+        raise SnapshotFormatError(
+            f"the snapshot's database facet failed to capture: {facet.message or 'no details'}"
+        )
+    return facet.data

@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import Copy, QueuedLibpqWriter
 
-from repro.errors import DataGenerationError, SnapshotFormatError, UsageError
+from repro.errors import DataGenerationError, UsageError
 from repro.pg.ddl import SchemaScript, Statement, schema_script
 from repro.pg.extensions import dependents, unavailable
 from repro.pg.tables import DataModel, build_model
@@ -34,7 +34,7 @@ from repro.pg.target_db import (
 from repro.pg.types import ORDERED_KINDS
 from repro.progress import Progress, QuietProgress
 from repro.redaction import Redactor
-from repro.snapshot.file import Snapshot
+from repro.snapshot.file import Snapshot, database_of
 from repro.synth.fidelity import TableFidelity, measure
 from repro.synth.judge import judge_tables
 from repro.synth.plan import Existing, Options, Planner, TablePlan
@@ -113,29 +113,31 @@ class Report:
         }
 
 
-def database_of(snapshot: Snapshot) -> Mapping[str, Any]:
-    facet = snapshot.facets.get("database")
-    if facet is None or not facet.data:
-        raise SnapshotFormatError(
-            "the snapshot has no database facet to generate data from",
-            hint="snapshot a profile with a database: section",
-        )
-    if facet.status == "error":
-        raise SnapshotFormatError(
-            f"the snapshot's database facet failed to capture: {facet.message or 'no details'}"
-        )
-    return facet.data
+@dataclass
+class Prepared:
+    """Everything a load needs that does not need the target database: the plans, checked
+    (every problem is found here, before any write), and the schema script."""
+
+    database: Mapping[str, Any]
+    options: Options
+    planner: Planner
+    plans: list[TablePlan]
+    script: SchemaScript | None
+    verbatim: dict[str, VerbatimTable]
+    verbatim_problems: list[str]
+    report: Report
+    started: float
 
 
-def generate(
+def prepare(
     snapshot: Snapshot,
-    dsn: str,
     options: Options,
     load: LoadOptions,
     redactor: Redactor,
-    progress: Progress | None = None,
-) -> Report:
-    progress = progress or QuietProgress()
+    dsn: str | None = None,
+) -> Prepared:
+    """The plans for ``snapshot``; ``dsn`` is read only to append (the rows already there).
+    A sandbox prepares while its database starts."""
     started = time.perf_counter()
     database = database_of(snapshot)
     model = build_model(database)
@@ -144,6 +146,7 @@ def generate(
             raise UsageError(
                 "--append adds to existing tables: not with --truncate or --create-schema"
             )
+        assert dsn is not None, "appending reads the target's rows"
         options = replace(options, existing=_existing(dsn, model, options, redactor))
     verbatim, verbatim_problems = _verbatim(database, model, options, load)
     # Production's own rows go there: none generated.
@@ -155,6 +158,37 @@ def generate(
     )
     report = Report(snapshot.source or snapshot.profile, options)
     report.timings["plan"] = time.perf_counter() - started
+    return Prepared(
+        database, options, planner, plans, script, verbatim, verbatim_problems, report, started
+    )
+
+
+def generate(
+    snapshot: Snapshot,
+    dsn: str,
+    options: Options,
+    load: LoadOptions,
+    redactor: Redactor,
+    progress: Progress | None = None,
+) -> Report:
+    prepared = prepare(snapshot, options, load, redactor, dsn)
+    return load_prepared(prepared, dsn, load, redactor, progress)
+
+
+def load_prepared(
+    prepared: Prepared,
+    dsn: str,
+    load: LoadOptions,
+    redactor: Redactor,
+    progress: Progress | None = None,
+) -> Report:
+    """Write what :func:`prepare` planned into ``dsn``, all or nothing."""
+    progress = progress or QuietProgress()
+    database, options, planner, plans = (
+        prepared.database, prepared.options, prepared.planner, prepared.plans
+    )  # fmt: skip
+    script, verbatim, report = prepared.script, prepared.verbatim, prepared.report
+    verbatim_problems, started = prepared.verbatim_problems, prepared.started
     with all_or_nothing(connect_target(dsn, redactor), "loading", redactor) as conn:
         with conn.transaction():
             plans = _run(conn, planner, plans, script, load, report, progress, database, verbatim)
