@@ -790,6 +790,14 @@ def sandbox_prune(
         bool, typer.Option("--dry-run", help="List what would be removed, remove nothing.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache",
+            help="Also remove the PostgreSQL images repro keeps to start sandboxes faster "
+            "(labelled repro.cache; the next sandbox makes its image again).",
+        ),
+    ] = False,
 ) -> None:
     """Remove every container, network and volume labelled repro.managed=true."""
     import json
@@ -797,7 +805,7 @@ def sandbox_prune(
     from repro.replay.prune import prune
 
     with handle_errors(_scrub):
-        result = prune(dry_run=dry_run)
+        result = prune(dry_run=dry_run, cache=cache)
         if as_json:
             print(json.dumps(result.to_json(), indent=2))
         else:
@@ -805,6 +813,7 @@ def sandbox_prune(
             print(
                 f"{verb} {len(result.containers)} containers, {len(result.networks)} networks, "
                 f"{len(result.volumes)} volumes"
+                + (f", {len(result.images)} cached images" if cache else "")
             )
             for line in result.failed:
                 print(f"could not remove {line}")

@@ -14,6 +14,7 @@ from typing import Any
 from repro.targets.docker import engine_client, engine_unavailable
 
 MANAGED_LABEL = "repro.managed"
+CACHE_LABEL = "repro.cache"  # images repro keeps to start sandboxes faster (sandbox_pg_cache)
 
 
 @dataclass
@@ -21,6 +22,7 @@ class PruneResult:
     containers: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)  # with cache=True
     failed: list[str] = field(default_factory=list)  # "container x: why", kept going
 
     def to_json(self) -> dict[str, Any]:
@@ -29,15 +31,21 @@ class PruneResult:
             "containers": self.containers,
             "networks": self.networks,
             "volumes": self.volumes,
+            "images": self.images,
             "failed": self.failed,
         }
 
 
 def prune(
-    *, dry_run: bool = False, labels: Mapping[str, str] | None = None, client: Any = None
+    *,
+    dry_run: bool = False,
+    labels: Mapping[str, str] | None = None,
+    client: Any = None,
+    cache: bool = False,
 ) -> PruneResult:
     """Remove every object labelled ``repro.managed=true`` (and ``labels``, when given:
-    a narrower sweep). ``dry_run`` lists without removing."""
+    a narrower sweep); with ``cache``, also the images repro keeps to start sandboxes
+    faster. ``dry_run`` lists without removing."""
     import docker
 
     client = client or engine_client()
@@ -47,19 +55,23 @@ def prune(
         containers = client.containers.list(all=True, filters={"label": wanted})
         networks = client.networks.list(filters={"label": wanted})
         volumes = client.volumes.list(filters={"label": wanted})
+        images = client.images.list(filters={"label": CACHE_LABEL}) if cache else []
     except docker.errors.DockerException as exc:
         raise engine_unavailable(exc) from None
     for kind, objects, out in (
         ("container", containers, result.containers),
         ("network", networks, result.networks),
         ("volume", volumes, result.volumes),
+        ("image", images, result.images),
     ):
         for obj in objects:
-            name = str(obj.name)
+            name = _name(kind, obj)
             if not dry_run:
                 try:
                     if kind == "container":
                         obj.remove(force=True, v=True)
+                    elif kind == "image":
+                        client.images.remove(obj.id, force=True)
                     else:
                         obj.remove()
                 except docker.errors.NotFound:
@@ -69,3 +81,9 @@ def prune(
                     continue
             out.append(name)
     return result
+
+
+def _name(kind: str, obj: Any) -> str:
+    if kind == "image":
+        return str(obj.tags[0] if obj.tags else obj.id)
+    return str(obj.name)

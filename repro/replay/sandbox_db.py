@@ -28,10 +28,16 @@ from repro.redaction import Redactor
 from repro.replay.db_wiring import Login, dsn_for
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_dump import load_dump
+from repro.replay.sandbox_pg_cache import (
+    cache_enabled,
+    cached_image,
+    has_cached_image,
+    set_password,
+)
 from repro.replay.sandbox_roles import role_statements
 from repro.shellsafe import comment_text, valid
 from repro.snapshot.file import Snapshot, database_of
-from repro.targets.docker import engine_environment
+from repro.targets.docker import DockerTarget, engine_client, engine_environment
 
 if TYPE_CHECKING:  # the generator (numpy, faker) is imported while the database starts
     from repro.synth.generate import Prepared, Report
@@ -168,6 +174,7 @@ def _fast_ready(base: type[Any]) -> type[Any]:
 
     class FastReadyPostgres(base):  # type: ignore[misc]
         inside: str | None = None  # reached at its address on this network, not a port
+        warm: bool = False  # started from a cached image: its password is set at start
 
         def get_connection_url(self, host: str | None = None, driver: object = None) -> str:
             # testcontainers pastes the database name into the URL as it is.
@@ -187,8 +194,10 @@ def _fast_ready(base: type[Any]) -> type[Any]:
         def _connect(self) -> None:
             import psycopg
 
-            url = self.get_connection_url()
             deadline = time.monotonic() + READY_TIMEOUT_S
+            if self.warm:
+                self._set_password(deadline)
+            url = self.get_connection_url()
             while True:
                 try:
                     with psycopg.connect(url, connect_timeout=2):
@@ -197,18 +206,51 @@ def _fast_ready(base: type[Any]) -> type[Any]:
                     pass
                 wrapped = self.get_wrapped_container()
                 wrapped.reload()
-                if wrapped.status in ("exited", "dead"):
-                    tail = wrapped.logs(tail=5).decode("utf-8", "replace")
-                    raise ReproError(
-                        f"PostgreSQL exited while starting: {' '.join(tail.split())[-300:]}"
-                    )
-                if time.monotonic() > deadline:
-                    raise ReproError(
-                        f"PostgreSQL did not accept connections in {READY_TIMEOUT_S} s"
-                    )
+                _still_starting(wrapped, deadline)
+                time.sleep(READY_POLL_S)
+
+        def _set_password(self, deadline: float) -> None:
+            """This sandbox's own password, through the local socket as soon as the server
+            is up (no TCP login can succeed before: the cached one was thrown away)."""
+            wrapped = self.get_wrapped_container()
+            target = DockerTarget(wrapped.name, user="postgres", client=wrapped.client)
+            while not set_password(target, self.username, self.password):
+                wrapped.reload()
+                _still_starting(wrapped, deadline)
                 time.sleep(READY_POLL_S)
 
     return FastReadyPostgres
+
+
+def _still_starting(wrapped: Any, deadline: float) -> None:
+    """Raises when the container has exited or the time is up."""
+    if wrapped.status in ("exited", "dead"):
+        tail = wrapped.logs(tail=5).decode("utf-8", "replace")
+        raise ReproError(f"PostgreSQL exited while starting: {' '.join(tail.split())[-300:]}")
+    if time.monotonic() > deadline:
+        raise ReproError(f"PostgreSQL did not accept connections in {READY_TIMEOUT_S} s")
+
+
+def _cached_image(
+    image: str, dbname: str, engine: str | None, progress: Progress | None
+) -> str | None:
+    """The cached image to start from (made now on first use), or None: start from ``image``."""
+    import docker
+
+    if not cache_enabled():
+        return None
+    try:
+        client = engine_client(engine=engine)
+    except ReproError:
+        return None  # the start itself reports the engine
+    try:
+        if progress is not None and not has_cached_image(client, image, USER, dbname):
+            progress.stage(f"making a reusable {image} cluster image (once per image)")
+        return cached_image(client, image, USER, dbname)
+    except docker.errors.DockerException:
+        return None
+    finally:
+        client.close()
 
 
 def _row_counts(dsn: str, redactor: Redactor) -> dict[str, int]:
@@ -285,10 +327,22 @@ def sandbox_database(
     # A password of its own: nothing else on this machine can guess its way into a sandbox.
     password = secrets.token_urlsafe(24)
     environment = engine_environment(engine)
+    # The plans first: they run in a thread while the cached image is made (once) and while
+    # PostgreSQL starts, which are mostly waiting.
+    planner = ThreadPoolExecutor(1, "sandbox-plan")
+    planning = (
+        planner.submit(_plan, snapshot, sandbox_rows(database, rows), seed, redactor)
+        if data_dump is None
+        else None
+    )
+    planner.shutdown(wait=False)
+    started = time.perf_counter()
+    cached = _cached_image(image, dbname, engine, progress)
     container = _fast_ready(PostgresContainer)(
-        image, username=USER, password=password, dbname=dbname, driver=None,
+        cached or image, username=USER, password=password, dbname=dbname, driver=None,
         docker_client_kw={"environment": environment} if environment else None,
     )  # fmt: skip
+    container.warm = cached is not None
     if closed and network is not None:
         # Born on the internal network: never a moment with a route out, nothing published.
         container.with_network(_Named(network))
@@ -306,16 +360,6 @@ def sandbox_database(
         command += ["-c", f"{key}={value}"]
     if command:
         container.with_command(command)
-    # The generator's plans need no database: made (and the generator imported) in a thread
-    # while PostgreSQL starts, which is mostly waiting.
-    planner = ThreadPoolExecutor(1, "sandbox-plan")
-    planning = (
-        planner.submit(_plan, snapshot, sandbox_rows(database, rows), seed, redactor)
-        if data_dump is None
-        else None
-    )
-    planner.shutdown(wait=False)
-    started = time.perf_counter()
     try:
         container.start()
     except BaseException as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,7 +102,12 @@ def test_the_command_writes_the_page_beside_its_report(
         return object(), _redactor()
 
     monkeypatch.setattr(command, "load_inputs", inputs)
-    monkeypatch.setattr(command, "replay", lambda options, inputs, redactor: everything())
+    def replay(options: ReplayOptions, inputs: object, redactor: Redactor, **hooks: Any) -> Any:
+        outcome = everything()
+        hooks["on_verdict"](outcome)  # as the runner does, before the sandbox is removed
+        return outcome
+
+    monkeypatch.setattr(command, "replay", replay)
     target = tmp_path / "report.html"
     argv = ["replay", "i.yaml", "--snapshot", "s.json", "--markdown", "--html", str(target)]
     code, out, _err = run(argv, capsys)
