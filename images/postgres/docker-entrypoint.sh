@@ -36,7 +36,10 @@ if [ "$(id -u)" = '0' ]; then
     # Run as root only to fix ownership (a bind-mounted PGDATA may be root-owned), then drop to
     # the postgres user; setpriv is part of util-linux, which every Debian rootfs has.
     mkdir -p "$PGDATA" /var/run/postgresql
-    chown -R postgres:postgres "$PGDATA" /var/run/postgresql
+    # Only what postgres does not own yet, as the official image does: changing an owner
+    # copies the file up into the container's layer, and a data directory that comes with
+    # the image (repro's cached clusters) would be copied whole at every start.
+    find "$PGDATA" /var/run/postgresql \! -user postgres -exec chown postgres:postgres '{}' +
     chmod 700 "$PGDATA"
     chmod 3777 /var/run/postgresql
     exec setpriv --reuid=postgres --regid=postgres --init-groups -- "${BASH_SOURCE[0]}" "$@"

@@ -32,6 +32,7 @@ from repro.targets.docker import DockerTarget
 
 CACHE_REPOSITORY = "repro-cache/postgres"
 CACHE_KIND = "postgres"
+BASE_LABEL = "repro.cache.base"  # the id of the image the cluster was made from
 DATA_DIR = "/var/lib/repro-pgdata"  # outside the image's VOLUME, so that a commit keeps it
 FORMAT = "1"  # part of the key: a change to how the cluster is made makes new images
 BUILD_TIMEOUT_S = 60
@@ -88,6 +89,7 @@ def cached_image(client: Any, base: str, user: str, dbname: str) -> str | None:
         _make(client, base, tag, user, dbname)
     except (docker.errors.DockerException, ReproError, _NotMade):
         return None
+    _forget_stale(client)
     return tag
 
 
@@ -122,6 +124,7 @@ def _make(client: Any, base: str, tag: str, user: str, dbname: str) -> None:
             changes=[
                 f"ENV PGDATA={DATA_DIR}",
                 f"LABEL {CACHE_LABEL}={CACHE_KIND}",
+                f"LABEL {BASE_LABEL}={client.images.get(base).id}",
             ],
         )
     finally:
@@ -159,6 +162,28 @@ def set_password(target: DockerTarget, user: str, password: str) -> bool:
         return result.ok
     why = result.error_text.replace(quoted, "***").replace(password, "***")  # psql echoes a line
     raise ReproError(f"could not set the sandbox database's password: {why}")
+
+
+def _forget_stale(client: Any) -> None:
+    """Cached images whose base image is gone or has no name any more (rebuilt, updated,
+    removed) can never be used again: removed, so that the cache does not grow with every new base image. One a
+    container still runs from stays (the engine refuses)."""
+    import docker
+
+    with suppress(docker.errors.DockerException):
+        for image in client.images.list(filters={"label": f"{CACHE_LABEL}={CACHE_KIND}"}):
+            base_id = image.labels.get(BASE_LABEL)
+            if not base_id:
+                continue
+            try:
+                # Untagged: replaced by a rebuilt image of the same name (it stays in the
+                # store while the cached image, its child, does).
+                stale = not client.images.get(base_id).tags
+            except docker.errors.ImageNotFound:
+                stale = True
+            if stale:
+                with suppress(docker.errors.DockerException):
+                    client.images.remove(image.id)
 
 
 def _remove(client: Any, name: str) -> None:

@@ -4,12 +4,14 @@ no error; ``REPRO_SANDBOX_CACHE=0`` and the cache give the same sandbox."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import docker
 import psycopg
 import pytest
 
@@ -139,3 +141,30 @@ def test_the_cached_start_gives_the_sandbox_a_fresh_start_gives(
             made_from = image.tags[0] if image.tags else image.id
             assert made_from.startswith("repro-cache/postgres:") == (cache == "1")
     assert shapes[0] == shapes[1]
+
+
+def test_a_cached_image_whose_base_was_replaced_is_removed(docker_client: Any) -> None:
+    from repro.replay.sandbox_pg_cache import _forget_stale
+
+    base = IMAGE_TEMPLATE.format(major=15)
+    require_image(docker_client, base)
+    # A base image of its own (a new id): what a rebuilt or updated postgres image is.
+    maker = docker_client.containers.create(base, labels=session_labels())
+    name = f"repro-test/pg-replaced:{uuid.uuid4().hex[:8]}"
+    try:
+        maker.commit(repository=name.split(":")[0], tag=name.split(":")[1])
+    finally:
+        maker.remove(force=True)
+    tag = cached_image(docker_client, name, "repro", "replaced")
+    assert tag is not None
+    try:
+        _forget_stale(docker_client)
+        assert docker_client.images.get(tag)  # its base still has its name: kept
+        docker_client.images.remove(name)  # the name goes (a rebuild moves it elsewhere)
+        _forget_stale(docker_client)
+        with pytest.raises(docker.errors.ImageNotFound):
+            docker_client.images.get(tag)
+    finally:
+        for image in (tag, name):
+            with contextlib.suppress(Exception):
+                docker_client.images.remove(image, force=True)
