@@ -166,8 +166,8 @@ def set_password(target: DockerTarget, user: str, password: str) -> bool:
 
 def _forget_stale(client: Any) -> None:
     """Cached images whose base image is gone or has no name any more (rebuilt, updated,
-    removed) can never be used again: removed, so that the cache does not grow with every new base image. One a
-    container still runs from stays (the engine refuses)."""
+    removed) can never be used again: removed, so that the cache does not grow with every
+    new base image. One a container still runs from stays (the engine refuses)."""
     import docker
 
     with suppress(docker.errors.DockerException):
