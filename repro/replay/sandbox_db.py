@@ -245,7 +245,7 @@ def _cached_image(
         return None  # the start itself reports the engine
     try:
         if progress is not None and not has_cached_image(client, image, USER, dbname):
-            progress.stage(f"making a reusable {image} cluster image (once per image)")
+            progress.stage(f"making a reusable {image} cluster image (once per image and database)")
         return cached_image(client, image, USER, dbname)
     except docker.errors.DockerException:
         return None
