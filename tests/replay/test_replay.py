@@ -409,3 +409,30 @@ def test_sigint_mid_replay_leaves_nothing(
     assert proc.returncode == 130, (err, _out)
     assert "interrupted" in err and "Traceback" not in err
     assert leftovers(docker_client) == []
+
+
+def test_the_verdict_is_handed_over_before_the_sandbox_is_removed(
+    incidents: dict[str, Path], docker_client: Any
+) -> None:
+    # The report does not wait for the clean-up: the runner gives the finished outcome to
+    # on_verdict while the sandbox still stands, and removes it afterwards.
+    from repro.commands.replay import load_inputs
+    from repro.replay.options import ReplayOptions
+    from repro.replay.outcome import ReplayOutcome
+    from repro.replay.runner import replay
+
+    options = ReplayOptions(
+        incident=str(incidents["pg-version"]), snapshot=PROD, parity=False, rows=2000
+    )
+    inputs, redactor = load_inputs(options, [])
+    seen: list[tuple[str, int]] = []
+
+    def on_verdict(outcome: ReplayOutcome) -> None:
+        seen.append((outcome.decision.verdict.name, len(leftovers(docker_client))))
+
+    outcome = replay(options, inputs, redactor, on_verdict=on_verdict)
+    assert outcome.decision.verdict.name == "REPRODUCED"
+    ((verdict, standing),) = seen
+    assert verdict == "REPRODUCED" and standing >= 2  # its database and app, at least
+    assert "cleanup" not in [stage.name for stage in outcome.stages]
+    assert leftovers(docker_client) == []
