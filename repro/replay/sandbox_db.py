@@ -12,7 +12,7 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -28,12 +28,7 @@ from repro.redaction import Redactor
 from repro.replay.db_wiring import Login, dsn_for
 from repro.replay.prune import MANAGED_LABEL
 from repro.replay.sandbox_dump import load_dump
-from repro.replay.sandbox_pg_cache import (
-    cache_enabled,
-    cached_image,
-    has_cached_image,
-    set_password,
-)
+from repro.replay.sandbox_pg_cache import cache_enabled, cached_image, set_password, wait_until
 from repro.replay.sandbox_roles import role_statements
 from repro.shellsafe import comment_text, valid
 from repro.snapshot.file import Snapshot, database_of
@@ -164,7 +159,6 @@ def sandbox_rows(database: Mapping[str, Any], max_rows: int) -> dict[str, int]:
 
 
 READY_TIMEOUT_S = 120
-READY_POLL_S = 0.05
 
 
 def _fast_ready(base: type[Any]) -> type[Any]:
@@ -192,63 +186,52 @@ def _fast_ready(base: type[Any]) -> type[Any]:
             )
 
         def _connect(self) -> None:
-            import psycopg
-
             deadline = time.monotonic() + READY_TIMEOUT_S
-            if self.warm:
-                self._set_password(deadline)
-            url = self.get_connection_url()
-            while True:
-                try:
-                    with psycopg.connect(url, connect_timeout=2):
-                        return
-                except psycopg.OperationalError:
-                    pass
-                wrapped = self.get_wrapped_container()
-                wrapped.reload()
-                _still_starting(wrapped, deadline)
-                time.sleep(READY_POLL_S)
-
-        def _set_password(self, deadline: float) -> None:
-            """This sandbox's own password, through the local socket as soon as the server
-            is up (no TCP login can succeed before: the cached one was thrown away)."""
             wrapped = self.get_wrapped_container()
-            target = DockerTarget(wrapped.name, user="postgres", client=wrapped.client)
-            while not set_password(target, self.username, self.password):
-                wrapped.reload()
-                _still_starting(wrapped, deadline)
-                time.sleep(READY_POLL_S)
+            if self.warm:
+                # This sandbox's own password, through the local socket as soon as the server
+                # is up (no TCP login can succeed before: the cached one was thrown away).
+                target = DockerTarget(wrapped.name, user="postgres", client=wrapped.client)
+                wait_until(
+                    lambda: set_password(target, self.username, self.password),
+                    wrapped,
+                    deadline,
+                    READY_TIMEOUT_S,
+                )
+            wait_until(_accepts(self.get_connection_url()), wrapped, deadline, READY_TIMEOUT_S)
 
     return FastReadyPostgres
 
 
-def _still_starting(wrapped: Any, deadline: float) -> None:
-    """Raises when the container has exited or the time is up."""
-    if wrapped.status in ("exited", "dead"):
-        tail = wrapped.logs(tail=5).decode("utf-8", "replace")
-        raise ReproError(f"PostgreSQL exited while starting: {' '.join(tail.split())[-300:]}")
-    if time.monotonic() > deadline:
-        raise ReproError(f"PostgreSQL did not accept connections in {READY_TIMEOUT_S} s")
+def _accepts(url: str) -> Callable[[], bool]:
+    def connects() -> bool:
+        import psycopg
+
+        try:
+            with psycopg.connect(url, connect_timeout=2):
+                return True
+        except psycopg.OperationalError:
+            return False
+
+    return connects
 
 
 def _cached_image(
     image: str, dbname: str, engine: str | None, progress: Progress | None
 ) -> str | None:
     """The cached image to start from (made now on first use), or None: start from ``image``."""
-    import docker
-
     if not cache_enabled():
         return None
     try:
         client = engine_client(engine=engine)
     except ReproError:
         return None  # the start itself reports the engine
-    try:
-        if progress is not None and not has_cached_image(client, image, USER, dbname):
+    def making() -> None:
+        if progress is not None:
             progress.stage(f"making a reusable {image} cluster image (once per image and database)")
-        return cached_image(client, image, USER, dbname)
-    except docker.errors.DockerException:
-        return None
+
+    try:
+        return cached_image(client, image, USER, dbname, on_make=making)
     finally:
         client.close()
 
@@ -422,11 +405,9 @@ def _plan(snapshot: Snapshot, rows: dict[str, int], seed: int, redactor: Redacto
 def _load(
     planning: Future[Prepared], dsn: str, redactor: Redactor, progress: Progress | None
 ) -> Report:
-    from repro.synth.generate import LoadOptions, load_prepared
+    from repro.synth.generate import load_prepared
 
-    return load_prepared(
-        planning.result(), dsn, LoadOptions(create_schema=True), redactor, progress
-    )
+    return load_prepared(planning.result(), dsn, redactor, progress)
 
 
 @dataclass(frozen=True)

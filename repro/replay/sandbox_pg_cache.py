@@ -23,6 +23,7 @@ import os
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -44,17 +45,18 @@ def cache_enabled() -> bool:
     return os.environ.get("REPRO_SANDBOX_CACHE", "1").strip().lower() not in ("0", "no", "off")
 
 
-def _tag(client: Any, base: str, user: str, dbname: str) -> str | None:
-    """The cached image's name: by the base image's id (a rebuilt or updated image gets a new
-    one), the cluster's user and database name."""
+def _key(client: Any, base: str, user: str, dbname: str) -> tuple[str, str] | None:
+    """(The cached image's name, the base image's id): named by the base image's id (a rebuilt
+    or updated image gets a new one), the cluster's user and database name. None when the
+    base image cannot be read: the caller's own start says what is wrong with it."""
     import docker
 
     try:
-        base_id = client.images.get(base).id
+        base_id = str(client.images.get(base).id)
     except docker.errors.DockerException:
-        return None  # the caller's own start says what is wrong with the base image
+        return None
     key = hashlib.sha256(f"{FORMAT}\0{base_id}\0{user}\0{dbname}".encode()).hexdigest()[:20]
-    return f"{CACHE_REPOSITORY}:{key}"
+    return f"{CACHE_REPOSITORY}:{key}", base_id
 
 
 def _exists(client: Any, tag: str) -> bool:
@@ -68,36 +70,37 @@ def _exists(client: Any, tag: str) -> bool:
 
 
 def has_cached_image(client: Any, base: str, user: str, dbname: str) -> bool:
-    tag = _tag(client, base, user, dbname)
-    return tag is not None and _exists(client, tag)
+    key = _key(client, base, user, dbname)
+    return key is not None and _exists(client, key[0])
 
 
-def cached_image(client: Any, base: str, user: str, dbname: str) -> str | None:
-    """The committed image for ``base`` (made now if missing), or None when it cannot be made
-    (the caller starts from ``base``)."""
+def cached_image(
+    client: Any,
+    base: str,
+    user: str,
+    dbname: str,
+    on_make: Callable[[], None] = lambda: None,
+) -> str | None:
+    """The committed image for ``base`` (made now if missing, after ``on_make``), or None when
+    it cannot be made (the caller starts from ``base``)."""
     import docker
 
-    tag = _tag(client, base, user, dbname)
-    if tag is None:
+    key = _key(client, base, user, dbname)
+    if key is None:
         return None
+    tag, base_id = key
     try:
         if _exists(client, tag):
             return tag
-    except docker.errors.DockerException:
-        return None
-    try:
-        _make(client, base, tag, user, dbname)
-    except (docker.errors.DockerException, ReproError, _NotMade):
+        on_make()
+        _make(client, base, base_id, tag, user, dbname)
+    except (docker.errors.DockerException, ReproError):
         return None
     _forget_stale(client)
     return tag
 
 
-class _NotMade(Exception):
-    """The base image did not make a cluster the expected way."""
-
-
-def _make(client: Any, base: str, tag: str, user: str, dbname: str) -> None:
+def _make(client: Any, base: str, base_id: str, tag: str, user: str, dbname: str) -> None:
     name = f"repro-cache-build-{uuid.uuid4().hex[:10]}"
     try:
         container = client.containers.run(
@@ -113,38 +116,46 @@ def _make(client: Any, base: str, tag: str, user: str, dbname: str) -> None:
             labels={MANAGED_LABEL: "true", "repro.sandbox.role": "cache-build"},
             network_mode="none",  # nothing to reach, nothing reaching it
         )
-        _wait_until_made(container, DockerTarget(name, user="postgres", client=client))
+        # The final server, not the image's temporary one: that listens on the socket only.
+        target = DockerTarget(name, user="postgres", client=client)
+        wait_until(
+            lambda: target.run(["pg_isready", "-q", "-h", "127.0.0.1"], timeout=10).ok,
+            container,
+            time.monotonic() + BUILD_TIMEOUT_S,
+            BUILD_TIMEOUT_S,
+        )
         container.stop(timeout=60)  # the image's stop signal: a fast, clean shutdown
         container.reload()
         if (container.attrs.get("State") or {}).get("ExitCode") != 0:
-            raise _NotMade("the cluster did not shut down cleanly")
+            raise ReproError("the cluster did not shut down cleanly")
         container.commit(
             repository=CACHE_REPOSITORY,
             tag=tag.rsplit(":", 1)[1],
             changes=[
                 f"ENV PGDATA={DATA_DIR}",
                 f"LABEL {CACHE_LABEL}={CACHE_KIND}",
-                f"LABEL {BASE_LABEL}={client.images.get(base).id}",
+                f"LABEL {BASE_LABEL}={base_id}",
             ],
         )
     finally:
         _remove(client, name)
 
 
-def _wait_until_made(container: Any, target: DockerTarget) -> None:
-    """Until the final server accepts TCP connections: the image's temporary server during
-    initialisation listens on the local socket only."""
-    deadline = time.monotonic() + BUILD_TIMEOUT_S
-    while True:
-        result = target.run(["pg_isready", "-q", "-h", "127.0.0.1"], timeout=10)
-        if result.ok:
-            return
+def wait_until(
+    ready: Callable[[], bool], container: Any, deadline: float, timeout_s: float
+) -> None:
+    """Poll ``ready`` until it holds. Raises ReproError when the PostgreSQL container exits
+    (with its last log lines) or at ``deadline`` (``timeout_s`` after the start)."""
+    while not ready():
         container.reload()
         if container.status in ("exited", "dead"):
-            raise _NotMade("the base image's container exited while making the cluster")
+            tail = container.logs(tail=5).decode("utf-8", "replace")
+            raise ReproError(
+                f"PostgreSQL exited while starting: {' '.join(tail.split())[-300:]}"
+            )
         if time.monotonic() > deadline:
-            raise _NotMade(f"no cluster after {BUILD_TIMEOUT_S} s")
-        time.sleep(POLL_S * 2)
+            raise ReproError(f"PostgreSQL did not accept connections in {timeout_s:g} s")
+        time.sleep(POLL_S)
 
 
 def set_password(target: DockerTarget, user: str, password: str) -> bool:
