@@ -120,6 +120,7 @@ class Prepared:
 
     database: Mapping[str, Any]
     options: Options
+    load: LoadOptions
     planner: Planner
     plans: list[TablePlan]
     script: SchemaScript | None
@@ -159,8 +160,9 @@ def prepare(
     report = Report(snapshot.source or snapshot.profile, options)
     report.timings["plan"] = time.perf_counter() - started
     return Prepared(
-        database, options, planner, plans, script, verbatim, verbatim_problems, report, started
-    )
+        database, options, load, planner, plans, script, verbatim, verbatim_problems, report,
+        started,
+    )  # fmt: skip
 
 
 def generate(
@@ -172,20 +174,19 @@ def generate(
     progress: Progress | None = None,
 ) -> Report:
     prepared = prepare(snapshot, options, load, redactor, dsn)
-    return load_prepared(prepared, dsn, load, redactor, progress)
+    return load_prepared(prepared, dsn, redactor, progress)
 
 
 def load_prepared(
     prepared: Prepared,
     dsn: str,
-    load: LoadOptions,
     redactor: Redactor,
     progress: Progress | None = None,
 ) -> Report:
     """Write what :func:`prepare` planned into ``dsn``, all or nothing."""
     progress = progress or QuietProgress()
-    database, options, planner, plans = (
-        prepared.database, prepared.options, prepared.planner, prepared.plans
+    database, options, load, planner, plans = (
+        prepared.database, prepared.options, prepared.load, prepared.planner, prepared.plans
     )  # fmt: skip
     script, verbatim, report = prepared.script, prepared.verbatim, prepared.report
     verbatim_problems, started = prepared.verbatim_problems, prepared.started
