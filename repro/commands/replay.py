@@ -121,13 +121,14 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
     check_emit_path(options)  # before a long replay, not after it
     inputs, redactor = load_inputs(options, redactors)
     interactive = is_interactive() and options.output_format is None
-    reported: list[ReplayOutcome] = []
+    reported = False
 
     def report(outcome: ReplayOutcome) -> None:
         """Once, as soon as the verdict is known: the sandbox is removed after it."""
+        nonlocal reported
         if reported:
             return
-        reported.append(outcome)
+        reported = True
         write_html(outcome, options, redactor)
         _render(outcome, options.output_format, redactor)
         if options.emit_pytest is not None:
@@ -148,7 +149,7 @@ def run_replay(options: ReplayOptions, redactors: list[Redactor]) -> int:
         else:
             outcome = replay(options, inputs, redactor, on_verdict=report)
     report(outcome)  # the sandbox failed: no verdict was reported before its removal
-    return reported[0].exit_code
+    return outcome.exit_code
 
 
 def _render_rich(outcome: ReplayOutcome, console: Console, redactor: Redactor) -> None:
