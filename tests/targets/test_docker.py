@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from repro.errors import TargetError
-from repro.profile.file import parse_profile
+from repro.profile.file import Profile, parse_profile
 from repro.redaction import RedactionKey, Redactor
 from repro.snapshot.capture import capture_snapshot
 from repro.snapshot.registry import FACETS
@@ -91,14 +91,19 @@ def test_engine_not_running_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -
     assert "\n" not in message and "Traceback" not in message
 
 
-def test_snapshot_through_a_profile(container: Any) -> None:
-    # What `repro snapshot` does: open the target from a profile, capture, redact.
-    profile = parse_profile(
+def _profile(container: Any) -> Profile:
+    """A profile whose target is ``container``, as `repro snapshot` reads one."""
+    return parse_profile(
         {"target": {"kind": "docker", "container": container.name}},
         where="test",
         default_name="container",
         catalog=FACETS,
     )
+
+
+def test_snapshot_through_a_profile(container: Any) -> None:
+    # What `repro snapshot` does: open the target from a profile, capture, redact.
+    profile = _profile(container)
     redactor = Redactor(key=RedactionKey.from_bytes(b"team", "test"))
     snapshot = capture_snapshot(profile, redactor, facets=["env", "packages", "runtime"])
     statuses = {name: (f.status, f.message, f.problems) for name, f in snapshot.facets.items()}
@@ -113,12 +118,7 @@ def test_snapshot_through_a_profile(container: Any) -> None:
 def test_facets_captured_at_once_give_the_snapshot_one_at_a_time_gives(container: Any) -> None:
     # What a replay's parity check does (four facets at once through one docker target): the
     # same facts, and every secret as well hidden, as the sequential capture.
-    profile = parse_profile(
-        {"target": {"kind": "docker", "container": container.name}},
-        where="test",
-        default_name="container",
-        catalog=FACETS,
-    )
+    profile = _profile(container)
     facets = ["env", "packages", "runtime", "files", "config", "schedules"]
     key = RedactionKey.from_bytes(b"team", "test")
     one = capture_snapshot(profile, Redactor(key=key), facets=facets)
