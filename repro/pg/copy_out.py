@@ -30,13 +30,13 @@ def copy_out(
     pgconn = conn.pgconn
     if pgconn.transaction_status == pq.TransactionStatus.ACTIVE:
         raise errors.ProgrammingError("the connection is busy with another query")
-    pgconn.send_query(statement.as_bytes(conn))
-    # Everything after the query is sent is covered: Ctrl-C may come while the server has not
-    # answered yet (a lock wait) or while its last result is read, not only between batches.
+    query = statement.as_bytes(conn)
+    # Everything from the send on is covered: Ctrl-C may come while the server has not
+    # answered yet (a lock wait) or while its last result is read, not only between batches,
+    # and a signal that arrives during the send is raised right after it, the query sent.
     done = False
     try:
-        while pgconn.flush():
-            _wait(pgconn, write=True)
+        _send(pgconn, query)
         first = _next_result(pgconn)
         if first is None or first.status != pq.ExecStatus.COPY_OUT:
             _drain(pgconn)
@@ -69,8 +69,18 @@ def copy_out(
         if parts:
             yield b"".join(parts)
     finally:
-        if not done and pgconn.status != pq.ConnStatus.BAD:
+        if (
+            not done
+            and pgconn.status != pq.ConnStatus.BAD
+            and pgconn.transaction_status == pq.TransactionStatus.ACTIVE  # the query was sent
+        ):
             _abandon(conn)
+
+
+def _send(pgconn: Any, query: bytes) -> None:
+    pgconn.send_query(query)
+    while pgconn.flush():
+        _wait(pgconn, write=True)
 
 
 def _wait(pgconn: Any, write: bool = False) -> None:

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
+from repro.pg import copy_out as copy_out_module
 from repro.pg.copy_out import copy_out
 from tests.helpers.pg import PgServer, fresh_database
 
@@ -114,3 +115,25 @@ def test_interrupted_before_the_server_answers_leaves_a_transaction_that_rolls_b
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_interrupted_as_the_query_is_sent_leaves_a_transaction_that_rolls_back(
+    dsn: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gap that made a CI run red: Ctrl-C during the send left the COPY running, and the
+    transaction around it could not roll back ("another command is already in progress").
+    Python runs a signal handler right after the C call it arrived in: the query has gone to
+    the server when the exception is raised, as here."""
+    send = copy_out_module._send
+
+    def sent_then_interrupted(pgconn: object, query: bytes) -> None:
+        send(pgconn, query)
+        raise Interrupted
+
+    monkeypatch.setattr(copy_out_module, "_send", sent_then_interrupted)
+    with psycopg.connect(dsn) as conn:
+        with pytest.raises(Interrupted), conn.transaction():
+            next(copy_out(conn, COPY))
+        assert "error ignored" not in caplog.text
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert conn.execute("SELECT count(*) FROM t").fetchone() == (5000,)
