@@ -10,6 +10,7 @@ counted on the way, for the verification after the load.
 from __future__ import annotations
 
 import contextlib
+import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -176,36 +177,81 @@ def transform_rows(
 ) -> Iterator[bytes]:
     """Rewrite the fields at ``transforms``' indexes, counting their NULLs and empties
     (before any change: what the target must keep) and, with ``tracking``, remembering
-    the source values (as the process's salted string hashes: never the text)."""
+    the source values (as the process's salted string hashes: never the text).
+
+    Column by column within a batch: each masked column's distinct values are transformed
+    once (values repeat: names, cities, the rows of one order), and fields are moved by
+    C-level list operations rather than one Python step per field."""
     counts.nulls = [0] * width
     counts.empties = [0] * width
-    # a container column's tracking masks and tracks in one walk: it is the transform
+    # a container column's tracking masks and tracks in one walk: it is the transform, and
+    # it counts per call, so its values are not de-duplicated
     leafwise = {i: t for i, t in (tracking or {}).items() if isinstance(t, LeafTracking)}
+    tracks = {i: t for i, t in (tracking or {}).items() if isinstance(t, Tracking)}
     combined: dict[int, Transform] = {**transforms, **leafwise}
     items = sorted(combined.items())
-    tracks = {i: t for i, t in (tracking or {}).items() if isinstance(t, Tracking)}
     nulls, empties = counts.nulls, counts.empties
     for lines in _lines(chunks):
-        out = []
-        for line in lines:
-            fields = line.split("\t")
+        # A batch makes a list per row and a string per field, all freed by reference
+        # counting; the cyclic collector would walk the heap every 700 of them (half the
+        # time of splitting and joining). No yield in between: the caller's code runs with
+        # the collector as it was.
+        with gc_paused():
+            columns = list(zip(*[line.split("\t") for line in lines], strict=True))
             for i, transform in items:
-                value = fields[i]
-                if value == NULL:
-                    nulls[i] += 1
+                column = columns[i]
+                nulls[i] += column.count(NULL)
+                empties[i] += column.count("")
+                if i in leafwise:
+                    columns[i] = tuple(map(_field_of(transform), column))
                     continue
-                if not value:
-                    empties[i] += 1
-                    continue  # NULL stays NULL, empty stays empty: data-shaped bugs survive
-                plain = unescape(value)
-                new = transform(plain)
-                track = tracks.get(i)
-                if track is not None:
-                    if track.collect:
-                        track.seen.add(hash(plain))
-                    if new == plain and could_change(transform, plain):
-                        track.unchanged += 1
-                fields[i] = NULL if new is None else escape(new)
-            out.append("\t".join(fields))
-        counts.rows += len(out)
-        yield ("\n".join(out) + "\n").encode("utf-8")
+                mapping = _masked_values(column, transform, tracks.get(i))
+                columns[i] = tuple(map(mapping.__getitem__, column))
+            counts.rows += len(lines)
+            batch = ("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n").encode("utf-8")
+        yield batch
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a block that allocates many short-lived
+    containers and makes no cycles; back as it was afterwards, whatever happens."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _field_of(transform: Transform) -> Callable[[str], str]:
+    """One COPY field masked (NULL and empty kept)."""
+
+    def field(value: str) -> str:
+        if value == NULL or not value:
+            return value
+        new = transform(unescape(value))
+        return NULL if new is None else escape(new)
+
+    return field
+
+
+def _masked_values(
+    column: tuple[str, ...], transform: Transform, track: Tracking | None
+) -> dict[str, str]:
+    """Each distinct COPY field of a batch's column -> its masked field."""
+    distinct = set(column)
+    mapping = {NULL: NULL, "": ""}
+    distinct.difference_update(mapping)
+    values = list(distinct)
+    plain = [unescape(v) if "\\" in v else v for v in values]
+    many = getattr(transform, "many", None)
+    outputs = many(plain) if many is not None else [transform(p) for p in plain]
+    for value, before, new in zip(values, plain, outputs, strict=True):
+        mapping[value] = NULL if new is None else escape(new)
+        if new == before and track is not None and could_change(transform, before):
+            track.unchanged += column.count(value)  # rows, not values: rare, so counted here
+    if track is not None and track.collect:
+        track.seen.update(map(hash, plain))
+    return mapping

@@ -25,6 +25,7 @@ from typing import Protocol, TypeVar, cast
 
 from repro.errors import DataGenerationError, UsageError
 from repro.mask import containers
+from repro.mask.mask_block import DIGEST_SIZE, masked_block
 from repro.mask.specs import (
     IDENTIFYING_MASKED_CHARS,
     MEANING_KINDS,
@@ -39,6 +40,8 @@ MAX_RETRIES = 50
 # Re-derivations of an output equal to its own input, or to a source value of the same spec
 AVOID_RETRIES = 16
 _CACHE_SIZE = 1 << 16
+# Fewer values than this are masked one by one: a numpy block costs more than it saves.
+_BLOCK_MIN = 16
 
 
 class Transformer(Protocol):
@@ -68,6 +71,32 @@ class _Hmac:
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.digest()
+
+    def many(self, values: list[str]) -> list[bytes]:
+        """``[self(v) for v in values]`` (first attempts), without a call per value."""
+        inner_copy, outer_copy = self._inner.copy, self._outer.copy
+        out = []
+        for value in values:
+            inner = inner_copy()
+            inner.update(("\x1f" + value).encode())
+            outer = outer_copy()
+            outer.update(inner.digest())
+            out.append(outer.digest())
+        return out
+
+
+def _by_length(values: list[str]) -> dict[int, list[int]]:
+    """Places of the ASCII values of 1 to 32 characters, by length (what one HMAC-SHA256
+    digest covers, so a block of them masks at once)."""
+    lengths = list(map(len, values))
+    low, high = min(lengths), max(lengths)
+    if low == high and 0 < low <= DIGEST_SIZE and "".join(values).isascii():
+        return {low: list(range(len(values)))}  # the common case: phones, codes
+    by_length: dict[int, list[int]] = {}
+    for k, value in enumerate(values):
+        if 0 < lengths[k] <= DIGEST_SIZE and value.isascii():
+            by_length.setdefault(lengths[k], []).append(k)
+    return by_length
 
 
 def _stream(digest: bytes, length: int) -> bytes:
@@ -125,6 +154,38 @@ class _Base:
             cache.clear()
         cache[value] = out
         return out
+
+    def many(self, values: list[str]) -> list[str | None]:
+        """``[self(v) for v in values]`` for distinct values, with what is not cached derived
+        together (see :meth:`_derive_many`)."""
+        cache = self._cache
+        outputs = [cache.get(value) for value in values]
+        missing = [k for k, out in enumerate(outputs) if out is None]
+        if not missing:
+            return outputs
+        fresh = self._derive_many([values[k] for k in missing])
+        if len(cache) + len(missing) > _CACHE_SIZE:
+            cache.clear()
+        for k, out in zip(missing, fresh, strict=True):
+            outputs[k] = out
+            if len(cache) < _CACHE_SIZE:
+                cache[values[k]] = out
+        return outputs
+
+    def _derive_many(self, values: list[str]) -> list[str | None]:
+        """``derive(v, 0)`` of each value; subclasses do the common case for all at once."""
+        return [self.derive(value, 0) for value in values]
+
+    def _settled(self, values: list[str], firsts: list[str | None]) -> list[str | None]:
+        """``derive(v, 0)`` given each value's first derivation: kept where :meth:`derive`
+        would keep it, derived again (with its retries) where not."""
+        avoid = self.avoid
+        return [
+            out
+            if out is not None and out != value and (avoid is None or hash(out) not in avoid)
+            else self.derive(value, 0)
+            for value, out in zip(values, firsts, strict=True)
+        ]
 
     def derive(self, value: str, attempt: int) -> str | None:
         out = self._derive(value, attempt, 0)
@@ -231,6 +292,27 @@ class _Mask(_Base):
         if extra:
             return self._masked(value, _stream(digest, len(value)))
         return self._masked(value, digest if len(value) <= 32 else _stream(digest, len(value)))
+
+    def _derive_many(self, values: list[str]) -> list[str | None]:
+        """Text masks of ASCII values up to 32 characters, a block per length (see
+        :mod:`repro.mask.mask_block`); other values one by one."""
+        if self._mode != "text" or len(values) < _BLOCK_MIN:
+            return super()._derive_many(values)
+        firsts: list[str | None] = [None] * len(values)
+        for length, places in _by_length(values).items():
+            block = [values[k] for k in places]
+            masked = masked_block(
+                block,
+                self._hmac.many(block),
+                length,
+                self._tables,
+                _UPPER_BIT,
+                self._first,
+                self._last,
+            )
+            for k, out in zip(places, masked, strict=True):
+                firsts[k] = out
+        return self._settled(values, firsts)
 
     def can_differ(self, value: str) -> bool:
         return self._maskable_count(value) > 0
@@ -406,7 +488,9 @@ def _fast_mask(
     return marked.translate(render).decode()
 
 
-def _mask_tables(digits: str, letters: str, render_letters: str) -> tuple[bytes, ...]:
+def _mask_tables(
+    digits: str, letters: str, render_letters: str
+) -> tuple[bytes, bytes, bytes, bytes]:
     """(classes, bits, render, not-maskable bytes) for :func:`_fast_mask`."""
     classes = bytearray(range(256))
     bits = bytearray(256)
@@ -470,6 +554,16 @@ class _Hash(_Base):
             size = (len(value) - 2) // 2 if value.startswith("\\x") else len(digest)
             return "\\x" + _stream(digest, size)[:size].hex()
         return digest.hex()[: self._length]
+
+    def _derive_many(self, values: list[str]) -> list[str | None]:
+        if self._modulus is not None or self._uuid or self._bytea:
+            return super()._derive_many(values)
+        length = self._length
+        firsts: list[str | None] = [
+            digest.hex()[:length] if value else value
+            for value, digest in zip(values, self._hmac.many(values), strict=True)
+        ]
+        return self._settled(values, firsts)
 
     def can_differ(self, value: str) -> bool:
         return not (self._bytea and value == "\\x")
