@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 
 from repro.mask.containers import Container, leaves
+from repro.mask.written import Written
 from repro.pg.copy_out import copy_out
 
 NULL = "\\N"
@@ -81,14 +82,15 @@ class Counts:
 
 @dataclass
 class Tracking:
-    """For verification: digests of a masked column's source values, and how many rows
-    came out with their own value."""
+    """For verification: digests of a masked column's source values, of the values the copy
+    wrote in their place, and how many rows came out with their own value."""
 
     seen: set[int] = field(default_factory=set)
     unchanged: int = 0
     # False when ``seen`` is the spec's avoid set, filled before the copy with every source
     # value of the spec (see repro.mask.masks): nothing left to add while copying.
     collect: bool = True
+    written: Written = field(default_factory=lambda: Written())
 
 
 class LeafTracking:
@@ -252,6 +254,8 @@ def _masked_values(
         mapping[value] = NULL if new is None else escape(new)
         if new == before and track is not None and could_change(transform, before):
             track.unchanged += column.count(value)  # rows, not values: rare, so counted here
-    if track is not None and track.collect:
-        track.seen.update(map(hash, plain))
+    if track is not None:
+        if track.collect:
+            track.seen.update(map(hash, plain))
+        track.written.add([out for out in outputs if out], transform)
     return mapping

@@ -9,9 +9,10 @@ and every transform is a pure function of its value (its cache only remembers ou
 
 Workers are forked once the table's transforms exist, so nothing is pickled to them (the key
 included); batches go to them and masked batches, counts and the salted hashes of source
-values come back (a forked child shares the parent's string-hash salt, so its hashes match the
-parent's). They ignore Ctrl-C and SIGTERM's handler: the parent unwinds, cancels what is
-queued and waits for the batch in hand. A worker that dies is one clear error, not a hang.
+and written values come back (a forked child shares the parent's string-hash salt, so its
+hashes match the parent's). They ignore Ctrl-C and SIGTERM's handler: the parent unwinds,
+cancels what is queued and waits for the batch in hand. A worker that dies is one clear
+error, not a hang.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 
 from repro.errors import DataGenerationError
 from repro.mask.copy_stream import Counts, LeafTracking, Tracking, Transform, transform_rows
+from repro.mask.written import Written
 
 # Batches in flight per worker: enough that a worker never waits for the reader, few enough
 # that memory stays a few MB.
@@ -47,7 +49,9 @@ class _Job:
 # The table being masked, set before the workers fork (they inherit it; nothing is pickled).
 _job: _Job | None = None
 
-_BatchResult = tuple[bytes, int, list[int], list[int], dict[int, list[int]], dict[int, int]]
+_BatchResult = tuple[
+    bytes, int, list[int], list[int], dict[int, list[int]], dict[int, int], dict[int, Written]
+]
 
 
 def available_workers() -> int:
@@ -102,7 +106,8 @@ def _mask_batch(chunk: bytes) -> _BatchResult:
     out = b"".join(transform_rows([chunk], job.width, job.transforms, counts, tracking=tracking))
     seen = {i: list(t.seen) for i, t in tracking.items() if t.collect}
     unchanged = {i: t.unchanged for i, t in tracking.items()}
-    return out, counts.rows, counts.nulls, counts.empties, seen, unchanged
+    written = {i: t.written for i, t in tracking.items()}
+    return out, counts.rows, counts.nulls, counts.empties, seen, unchanged, written
 
 
 def transform_rows_parallel(
@@ -146,7 +151,7 @@ def transform_rows_parallel(
 
     def merged(future: Future[_BatchResult]) -> bytes:
         try:
-            out, rows, nulls, empties, seen, unchanged = future.result()
+            out, rows, nulls, empties, seen, unchanged, written = future.result()
         except BrokenProcessPool:
             raise DataGenerationError(
                 "a masking worker process died (out of memory, or killed)",
@@ -160,6 +165,8 @@ def transform_rows_parallel(
             tracks[i].seen.update(hashes)
         for i, n in unchanged.items():
             tracks[i].unchanged += n
+        for i, blocks in written.items():
+            tracks[i].written.merge(blocks)
         return out
 
     try:

@@ -136,6 +136,9 @@ class _Base:
     # Whether outputs may plausibly equal source values: not when they are drawn from 2^64
     # or more (a full hash, a uuid), so their source values need not be read beforehand.
     small_space = True
+    # Whether :meth:`identifying` depends on the value (the verification judges each written
+    # value only then; see repro.mask.written).
+    judges_by_value = False
 
     def __init__(self, spec: str, column: str) -> None:
         self.spec = spec
@@ -266,6 +269,8 @@ class _Mask(_Base):
     """Letters -> letters, digits -> digits, everything else kept. ``mode`` "number" masks
     digits only (NaN, exponents and signs stay; the leading digit stays non-zero) and keeps
     the value inside ``int_range``; "hex" keeps hexadecimal characters hexadecimal (uuid)."""
+
+    judges_by_value = True
 
     def __init__(
         self,
