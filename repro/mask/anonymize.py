@@ -13,7 +13,7 @@ import contextlib
 import gzip
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
@@ -51,6 +51,9 @@ from repro.progress import Progress, QuietProgress
 from repro.redaction import Redactor
 
 REPORT_SCHEMA = "repro.data-anonymize/v1"
+
+# (table, column, kind) of each column the personal-data scan flags
+Findings = list[tuple[str, str, str]]
 
 
 @dataclass
@@ -300,7 +303,7 @@ def anonymize(
     options: AnonymizeOptions,
     redactor: Redactor,
     progress: Progress | None = None,
-    scan_findings: Callable[[psycopg.Connection[Any]], list[tuple[str, str, str]]] | None = None,
+    scan_findings: Callable[[psycopg.Connection[Any]], Findings] | None = None,
 ) -> AnonymizeReport:
     progress = progress or QuietProgress()
     started = time.perf_counter()
@@ -317,9 +320,10 @@ def anonymize(
     source = connect_source(options.source, redactor)
     with all_or_nothing(source, "copy", redactor) as src, src.transaction():
         progress.stage("masks")
-        masks, report.collisions_resolved = build_masks(model, schema, rules, key, src)
-        if scan_findings is not None:
-            fail_safe(scan_findings(src), rules, masks, options.allow_unmasked)
+        with _scanned_beside(options.source, redactor, scan_findings) as scanned:
+            masks, report.collisions_resolved = build_masks(model, schema, rules, key, src)
+            if scanned is not None:
+                fail_safe(scanned.result(), rules, masks, options.allow_unmasked)
         excluded = {k for k, r in rules.tables.items() if r.action in ("skip", "truncate")}
         filters = {k: r.where for k, r in rules.tables.items() if r.where}
         seeds = [parse_seed(s, model, include=False) for s in options.subset]
@@ -335,6 +339,33 @@ def anonymize(
         _copy_all(src, options, model, script, masks, selection, report, progress, redactor)
     report.timings["total"] = time.perf_counter() - started
     return report
+
+
+@contextlib.contextmanager
+def _scanned_beside(
+    source: str,
+    redactor: Redactor,
+    scan_findings: Callable[[psycopg.Connection[Any]], Findings] | None,
+) -> Iterator[Future[Findings] | None]:
+    """The personal-data scan for the fail-safe, on its own connection in a thread while the
+    masks are built: building them mostly waits for the source to send column values, and
+    the scan is mostly this process judging samples. Stopped early (an error, Ctrl-C), its
+    query is cancelled rather than waited for."""
+    if scan_findings is None:
+        yield None
+        return
+    conn = connect_source(source, redactor)
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="repro-scan") as pool:
+            scanning = pool.submit(scan_findings, conn)
+            try:
+                yield scanning
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):
+                    conn.cancel_safe(timeout=5.0)
+                raise
+    finally:
+        conn.close()
 
 
 def _copy_all(
