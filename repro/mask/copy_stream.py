@@ -257,5 +257,6 @@ def _masked_values(
     if track is not None:
         if track.collect:
             track.seen.update(map(hash, plain))
-        track.written.add([out for out in outputs if out], transform)
+        known = None if track.collect else track.seen  # an avoid set: complete already
+        track.written.add([out for out in outputs if out], transform, known)
     return mapping

@@ -44,6 +44,9 @@ class _Job:
     width: int
     transforms: dict[int, Transform]
     collect: Mapping[int, bool]  # tracked columns: whether source-value hashes come back
+    # Tracked columns whose source hashes are an avoid set filled before the copy: the set
+    # (inherited by the fork, never sent), against which written values are kept.
+    known: Mapping[int, set[int]]
 
 
 # The table being masked, set before the workers fork (they inherit it; nothing is pickled).
@@ -102,7 +105,10 @@ def _mask_batch(chunk: bytes) -> _BatchResult:
     if job is None:  # a worker forked outside transform_rows_parallel
         raise RuntimeError("no masking job in this worker")
     counts = Counts()
-    tracking = {i: Tracking(collect=collect) for i, collect in job.collect.items()}
+    tracking = {
+        i: Tracking(collect=False, seen=job.known[i]) if i in job.known else Tracking()
+        for i in job.collect
+    }
     out = b"".join(transform_rows([chunk], job.width, job.transforms, counts, tracking=tracking))
     seen = {i: list(t.seen) for i, t in tracking.items() if t.collect}
     unchanged = {i: t.unchanged for i, t in tracking.items()}
@@ -130,7 +136,12 @@ def transform_rows_parallel(
     tracks = dict(tracking or {})
     counts.nulls = [0] * width
     counts.empties = [0] * width
-    _job = _Job(width, dict(transforms), {i: t.collect for i, t in tracks.items()})
+    _job = _Job(
+        width,
+        dict(transforms),
+        {i: t.collect for i, t in tracks.items()},
+        {i: t.seen for i, t in tracks.items() if not t.collect},
+    )
     # Ctrl-C or SIGTERM while the workers fork would leave one unknown to the executor (and
     # never told to stop): interruptions wait until every worker is forked and registered.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)

@@ -25,8 +25,15 @@ class Written:
     identifying: array[int] = field(default_factory=_digests)
     common: array[int] = field(default_factory=_digests)
 
-    def add(self, values: list[str], transform: Any) -> None:
-        """``values``: distinct non-empty outputs of ``transform`` (a batch's)."""
+    def add(self, values: list[str], transform: Any, known: set[int] | None = None) -> None:
+        """``values``: distinct non-empty outputs of ``transform`` (a batch's). ``known``: the
+        digests of every source value to compare with, when they are all known before the copy
+        (an avoid set): only written values among them can be found, so only they are kept
+        (and judged)."""
+        if known is not None:
+            values = [value for value in values if hash(value) in known]
+            if not values:
+                return
         judge = judgement(transform)
         if isinstance(judge, bool):
             (self.identifying if judge else self.common).extend(map(hash, values))

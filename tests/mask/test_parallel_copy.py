@@ -93,6 +93,8 @@ def test_workers_make_exactly_what_one_process_makes(
     for i in one_tracking:
         assert two_tracking[i].seen == one_tracking[i].seen
         assert two_tracking[i].unchanged == one_tracking[i].unchanged
+        seen = one_tracking[i].seen | {hash(escape(v)) for row in rows for v in row if v}
+        assert two_tracking[i].written.found(seen) == one_tracking[i].written.found(seen)
 
 
 def failing(value: str) -> str:

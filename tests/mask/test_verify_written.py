@@ -103,3 +103,14 @@ def test_written_digests_are_judged_as_target_values_are() -> None:
     other.add(["AB"], mask)  # the same value from another batch counts once
     written.merge(other)
     assert written.found(seen) == (1, 1)
+
+
+def test_against_a_source_set_known_before_the_copy_only_its_values_are_kept() -> None:
+    """An avoid set holds every source value of its spec before the first row: a written value
+    outside it can never be found, so it is neither judged nor kept."""
+    mask = _built("mask")
+    known = {hash("AB"), hash("+49 160 1234567")}
+    written = Written()
+    written.add(["AB", "+49 160 1234567", "CD", "+49 160 7654321"], mask, known)
+    assert len(written.identifying) + len(written.common) == 2
+    assert written.found(known) == (1, 1)
