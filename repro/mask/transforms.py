@@ -89,6 +89,8 @@ def _by_length(values: list[str]) -> dict[int, list[int]]:
     """Places of the ASCII values of 1 to 32 characters, by length (what one HMAC-SHA256
     digest covers, so a block of them masks at once)."""
     lengths = list(map(len, values))
+    if not lengths:
+        return {}
     low, high = min(lengths), max(lengths)
     if low == high and 0 < low <= DIGEST_SIZE and "".join(values).isascii():
         return {low: list(range(len(values)))}  # the common case: phones, codes
@@ -159,8 +161,8 @@ class _Base:
         return out
 
     def many(self, values: list[str]) -> list[str | None]:
-        """``[self(v) for v in values]`` for distinct values, with what is not cached derived
-        together (see :meth:`_derive_many`)."""
+        """``[self(v) for v in values]``, with what is not cached derived together (see
+        :meth:`_derive_many`)."""
         cache = self._cache
         outputs = [cache.get(value) for value in values]
         missing = [k for k, out in enumerate(outputs) if out is None]
