@@ -21,12 +21,12 @@ from repro.replay.sandbox_db import sandbox_database
 from repro.replay.sandbox_pg_cache import cached_image, has_cached_image, set_password
 from repro.snapshot.file import load_snapshot
 from repro.targets.docker import DockerTarget
+from tests.helpers.containers import busybox_image
 from tests.helpers.dockerutil import require_image
 from tests.helpers.pg import IMAGE_TEMPLATE
 from tests.helpers.settings import session_labels
 
 PROD = "fixtures/snapshots/prod.json"
-BUSYBOX = "repro-test/busybox:1"
 
 
 @contextmanager
@@ -101,8 +101,8 @@ def test_made_once_labelled_and_each_start_sets_its_own_password(docker_client: 
 
 
 def test_an_image_that_cannot_make_a_cluster_is_no_error(docker_client: Any) -> None:
-    require_image(docker_client, BUSYBOX)
-    assert cached_image(docker_client, BUSYBOX, "repro", "sandbox") is None
+    busybox = busybox_image(docker_client)  # made here when no earlier test has made it
+    assert cached_image(docker_client, busybox, "repro", "sandbox") is None
     assert cached_image(docker_client, "repro-test/no-such-image:0", "repro", "x") is None
     left = docker_client.containers.list(
         all=True, filters={"label": "repro.sandbox.role=cache-build"}
