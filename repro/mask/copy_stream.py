@@ -10,7 +10,6 @@ counted on the way, for the verification after the load.
 from __future__ import annotations
 
 import contextlib
-import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from repro.gcpause import gc_paused
 from repro.mask.containers import Container, leaves
 from repro.mask.written import Written
 from repro.pg.copy_out import copy_out
@@ -212,19 +212,6 @@ def transform_rows(
             counts.rows += len(lines)
             batch = ("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n").encode("utf-8")
         yield batch
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a block that allocates many short-lived
-    containers and makes no cycles; back as it was afterwards, whatever happens."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _field_of(transform: Transform) -> Callable[[str], str]:

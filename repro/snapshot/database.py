@@ -98,16 +98,14 @@ Nothing volatile is captured (no OIDs, xids, activity counters); sizes are estim
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 
 from repro.errors import ReproError
+from repro.gcpause import gc_paused
 from repro.pg.personal import PersonalRules
 from repro.pg.session import (
     Session,
@@ -185,7 +183,7 @@ class DatabaseFacet:
         where = provenance(conn)
         session = Session(conn, ctx.redactor, ctx.log)
         try:
-            with _without_gc():
+            with gc_paused():  # ~15% of a large capture: its objects are all kept
                 data = _Capture(session, ctx, spec, dsn).read()
         finally:
             session.end()
@@ -198,19 +196,6 @@ class DatabaseFacet:
                 message=f"{plural(len(session.problems), 'problem')} while reading the database",
             )
         return FacetResult(status="ok", data=data)
-
-
-@contextmanager
-def _without_gc() -> Iterator[None]:
-    """A large schema means hundreds of thousands of small objects, all kept: the cyclic
-    garbage collector would walk them again and again for nothing (~15% of the capture)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass
