@@ -16,7 +16,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol, cast
+from typing import IO, Any, Protocol, TypeVar, cast
 
 import psycopg
 from psycopg import sql
@@ -54,6 +54,7 @@ REPORT_SCHEMA = "repro.data-anonymize/v1"
 
 # (table, column, kind) of each column the personal-data scan flags
 Findings = list[tuple[str, str, str]]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -347,19 +348,28 @@ def _scanned_beside(
     redactor: Redactor,
     scan_findings: Callable[[psycopg.Connection[Any]], Findings] | None,
 ) -> Iterator[Future[Findings] | None]:
-    """The personal-data scan for the fail-safe, on its own connection in a thread while the
-    masks are built: building them mostly waits for the source to send column values, and
-    the scan is mostly this process judging samples. Stopped early (an error, Ctrl-C), its
-    query is cancelled rather than waited for."""
+    """The personal-data scan for the fail-safe, on its own connection while the masks are
+    built: building them mostly waits for the source to send column values, and the scan is
+    mostly this process judging samples."""
     if scan_findings is None:
         yield None
         return
-    conn = connect_source(source, redactor)
+    with _beside(connect_source(source, redactor), scan_findings, "repro-scan") as scanning:
+        yield scanning
+
+
+@contextlib.contextmanager
+def _beside(
+    conn: psycopg.Connection[Any], work: Callable[[psycopg.Connection[Any]], _T], name: str
+) -> Iterator[Future[_T]]:
+    """``work(conn)`` in a thread while the caller goes on; ``conn`` is its own connection,
+    closed on the way out. Stopped early (an error, Ctrl-C), its query is cancelled rather
+    than waited for."""
     try:
-        with ThreadPoolExecutor(1, thread_name_prefix="repro-scan") as pool:
-            scanning = pool.submit(scan_findings, conn)
+        with ThreadPoolExecutor(1, thread_name_prefix=name) as pool:
+            doing = pool.submit(work, conn)
             try:
-                yield scanning
+                yield doing
             except BaseException:
                 with contextlib.suppress(psycopg.Error):
                     conn.cancel_safe(timeout=5.0)
@@ -441,28 +451,18 @@ def _verify_while_analyzing(
     """ANALYZE the copy (the planner statistics a replay needs) on a second connection while
     the verification reads it on the first: the server does both at once. Stopped early (a
     failed check raising, Ctrl-C), the ANALYZE is cancelled rather than waited for."""
-    analyzer = connect_target(target, redactor)
-    try:
+
+    def analyze(analyzer: psycopg.Connection[Any]) -> float:
         analyzer.autocommit = True
+        mark = time.perf_counter()
+        analyzer.execute("ANALYZE")
+        return time.perf_counter() - mark
 
-        def analyze() -> float:
-            mark = time.perf_counter()
-            analyzer.execute("ANALYZE")
-            return time.perf_counter() - mark
-
-        with ThreadPoolExecutor(1, thread_name_prefix="repro-analyze") as pool:
-            analyzing = pool.submit(analyze)
-            try:
-                mark = time.perf_counter()
-                report.verification = verify()
-                report.timings["verify"] = time.perf_counter() - mark
-            except BaseException:
-                with contextlib.suppress(psycopg.Error):
-                    analyzer.cancel_safe(timeout=5.0)
-                raise
-            report.timings["analyze"] = analyzing.result()
-    finally:
-        analyzer.close()
+    with _beside(connect_target(target, redactor), analyze, "repro-analyze") as analyzing:
+        mark = time.perf_counter()
+        report.verification = verify()
+        report.timings["verify"] = time.perf_counter() - mark
+        report.timings["analyze"] = analyzing.result()
 
 
 def _copy_table(
