@@ -43,9 +43,10 @@ MIN_ROWS = 20_000
 class _Job:
     width: int
     transforms: dict[int, Transform]
-    collect: Mapping[int, bool]  # tracked columns: whether source-value hashes come back
+    tracked: tuple[int, ...]  # the columns whose source and written values come back hashed
     # Tracked columns whose source hashes are an avoid set filled before the copy: the set
-    # (inherited by the fork, never sent), against which written values are kept.
+    # (inherited by the fork, never sent), against which written values are kept; their
+    # source hashes need not come back.
     known: Mapping[int, set[int]]
 
 
@@ -107,7 +108,7 @@ def _mask_batch(chunk: bytes) -> _BatchResult:
     counts = Counts()
     tracking = {
         i: Tracking(collect=False, seen=job.known[i]) if i in job.known else Tracking()
-        for i in job.collect
+        for i in job.tracked
     }
     out = b"".join(transform_rows([chunk], job.width, job.transforms, counts, tracking=tracking))
     seen = {i: list(t.seen) for i, t in tracking.items() if t.collect}
@@ -139,7 +140,7 @@ def transform_rows_parallel(
     _job = _Job(
         width,
         dict(transforms),
-        {i: t.collect for i, t in tracks.items()},
+        tuple(tracks),
         {i: t.seen for i, t in tracks.items() if not t.collect},
     )
     # Ctrl-C or SIGTERM while the workers fork would leave one unknown to the executor (and
