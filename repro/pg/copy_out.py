@@ -34,13 +34,11 @@ def copy_out(
     # Everything from the send on is covered: Ctrl-C may come while the server has not
     # answered yet (a lock wait) or while its last result is read, not only between batches,
     # and a signal that arrives during the send is raised right after it, the query sent.
-    done = False
     try:
         _send(pgconn, query)
         first = _next_result(pgconn)
         if first is None or first.status != pq.ExecStatus.COPY_OUT:
             _drain(pgconn)
-            done = True
             if first is not None and first.status == pq.ExecStatus.FATAL_ERROR:
                 raise errors.error_from_result(first, encoding=conn.info.encoding)
             raise errors.ProgrammingError("copy_out() needs a COPY ... TO STDOUT statement")
@@ -63,16 +61,15 @@ def copy_out(
                 raise errors.OperationalError(_message(pgconn, conn))
         final = _next_result(pgconn)
         _drain(pgconn)
-        done = True
         if final is not None and final.status != pq.ExecStatus.COMMAND_OK:
             raise errors.error_from_result(final, encoding=conn.info.encoding)
         if parts:
             yield b"".join(parts)
     finally:
+        # a query still in progress: sent, and not read to its end (drained, it is not ACTIVE)
         if (
-            not done
-            and pgconn.status != pq.ConnStatus.BAD
-            and pgconn.transaction_status == pq.TransactionStatus.ACTIVE  # the query was sent
+            pgconn.status != pq.ConnStatus.BAD
+            and pgconn.transaction_status == pq.TransactionStatus.ACTIVE
         ):
             _abandon(conn)
 
