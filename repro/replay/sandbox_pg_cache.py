@@ -69,11 +69,6 @@ def _exists(client: Any, tag: str) -> bool:
     return True
 
 
-def has_cached_image(client: Any, base: str, user: str, dbname: str) -> bool:
-    key = _key(client, base, user, dbname)
-    return key is not None and _exists(client, key[0])
-
-
 def cached_image(
     client: Any,
     base: str,

@@ -18,7 +18,7 @@ import pytest
 from repro.redaction import RedactionKey, Redactor
 from repro.replay.prune import CACHE_LABEL, prune
 from repro.replay.sandbox_db import sandbox_database
-from repro.replay.sandbox_pg_cache import cached_image, has_cached_image, set_password
+from repro.replay.sandbox_pg_cache import _exists, _key, cached_image, set_password
 from repro.snapshot.file import load_snapshot
 from repro.targets.docker import DockerTarget
 from tests.helpers.containers import busybox_image
@@ -69,10 +69,11 @@ def test_made_once_labelled_and_each_start_sets_its_own_password(docker_client: 
     base = IMAGE_TEMPLATE.format(major=15)
     require_image(docker_client, base)
     dbname = f"cache_{uuid.uuid4().hex[:8]}"  # a name no other test made an image for
-    assert not has_cached_image(docker_client, base, "repro", dbname)
+    key = _key(docker_client, base, "repro", dbname)
+    assert key is not None and not _exists(docker_client, key[0])
     tag = cached_image(docker_client, base, "repro", dbname)
     try:
-        assert tag is not None and has_cached_image(docker_client, base, "repro", dbname)
+        assert tag == key[0] and _exists(docker_client, tag)
         image = docker_client.images.get(tag)
         assert image.labels[CACHE_LABEL] == "postgres"
         assert cached_image(docker_client, base, "repro", dbname) == tag
