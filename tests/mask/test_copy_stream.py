@@ -25,6 +25,7 @@ from repro.mask.copy_stream import (
     unescape,
 )
 from repro.mask.transforms import build
+from tests.helpers.masking import assert_same_counts_and_tracking
 from tests.helpers.pg import PgServer, fresh_database
 
 texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=40) | st.sampled_from(
@@ -101,14 +102,7 @@ def test_masking_column_by_column_gives_what_field_by_field_gives(
     transforms = {i: _transformer(s) for i, s in specs.items()}
     got = b"".join(transform_rows(chunks, 3, transforms, counts, tracking=tracking))
     assert got == want
-    assert (counts.rows, counts.nulls, counts.empties) == (
-        want_counts.rows,
-        want_counts.nulls,
-        want_counts.empties,
-    )
-    for i in specs:
-        assert tracking[i].seen == want_tracking[i].seen
-        assert tracking[i].unchanged == want_tracking[i].unchanged
+    assert_same_counts_and_tracking(counts, tracking, want_counts, want_tracking)
 
 
 class Interrupted(Exception):
