@@ -54,6 +54,7 @@ from data_generate import (  # sibling benchmark modules
     TIME,
     fresh_database,
     median,
+    pg_tool,
     throwaway_postgres,
 )
 
@@ -264,9 +265,15 @@ def build_source(dsn: str) -> float:
 
 
 def pg_dump_section(dsn: str, section: str) -> str:
-    pg_dump = shutil.which("pg_dump") or "pg_dump"
     out = subprocess.run(
-        [pg_dump, "--schema-only", f"--section={section}", "--no-owner", "--no-privileges", dsn],
+        [
+            pg_tool("pg_dump"),
+            "--schema-only",
+            f"--section={section}",
+            "--no-owner",
+            "--no-privileges",
+            dsn,
+        ],
         check=True,
         capture_output=True,
         text=True,

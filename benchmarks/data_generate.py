@@ -318,7 +318,8 @@ def pgbench_once(pgbench: str, dsn: str) -> dict[str, Any]:
     return result
 
 
-def _pg_tool(name: str) -> str:
+def pg_tool(name: str) -> str:
+    """A PostgreSQL client program (pg_dump, pg_restore) from PATH, or its bare name."""
     return shutil.which(name) or name
 
 
@@ -327,7 +328,7 @@ def restore_once(dump: Path, dsn: str) -> dict[str, Any]:
     transaction (as generate does), then ANALYZE: the work generate does, minus making the
     rows up."""
     result = run_command(
-        [_pg_tool("pg_restore"), "--single-transaction", "--no-owner", "-d", dsn, str(dump)]
+        [pg_tool("pg_restore"), "--single-transaction", "--no-owner", "-d", dsn, str(dump)]
     )
     started = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -417,7 +418,7 @@ def _measure(server_dsn: str, workdir: Path) -> dict[str, Any]:
             gens.append(generate_once(snap, target))
             if i == 0:
                 checked = verify(target)
-                subprocess.run([_pg_tool("pg_dump"), "-Fc", "-f", str(dump), target], check=True)
+                subprocess.run([pg_tool("pg_dump"), "-Fc", "-f", str(dump), target], check=True)
         if pgbench:
             with fresh_database(server_dsn, f"repro_bench_pgbench{i}") as target:
                 benches.append(pgbench_once(pgbench, target))
