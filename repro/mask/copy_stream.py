@@ -90,7 +90,7 @@ class Tracking:
     # False when ``seen`` is the spec's avoid set, filled before the copy with every source
     # value of the spec (see repro.mask.masks): nothing left to add while copying.
     collect: bool = True
-    written: Written = field(default_factory=lambda: Written())
+    written: Written = field(default_factory=Written)
 
 
 class LeafTracking:
